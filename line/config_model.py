@@ -1,0 +1,192 @@
+"""The typed shape of the plant file (TOML). Structure and types only; cross-references are
+checked in `line.config`, which also turns pydantic's errors into file/key messages."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from line.kinds import StationKind
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+Positive = Annotated[float, Field(gt=0)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Site(BaseModel):
+    model_config = _STRICT
+    id: Ident
+    name: str
+    timezone: str
+
+
+class Break(BaseModel):
+    model_config = _STRICT
+    start: ClockTime
+    end: ClockTime
+
+
+class Shift(BaseModel):
+    """A shift on the given weekdays; `end` before `start` means it runs past midnight."""
+
+    model_config = _STRICT
+    name: Ident
+    start: ClockTime
+    end: ClockTime
+    days: list[Weekday] = Field(min_length=1)
+    breaks: list[Break] = []
+
+
+class Calendar(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    shifts: list[Shift] = Field(min_length=1)
+    holidays: list[date] = []
+
+
+class LineDef(BaseModel):
+    model_config = _STRICT
+    name: str
+    stations: list[Ident] = Field(min_length=1)  # in flow order
+
+
+class Alarms(BaseModel):
+    model_config = _STRICT
+    station_down_min: Positive = 10.0
+    fpy_min: Fraction = 0.9
+    source_silent_min: Positive = 5.0
+
+
+class StationDef(BaseModel):
+    """A station. Kind parameters (board_s, cph, ...) are allowed only for the kinds that use them."""
+
+    model_config = _STRICT
+    line: Ident
+    kind: StationKind
+    name: str
+    machines: Annotated[int, Field(ge=1, le=100)] = 1
+    operators: Annotated[int, Field(ge=0, le=100)] = 0
+    setup_min: Annotated[float, Field(ge=0)] = 0.0
+    mtbf_h: Positive | None = None
+    mttr_min: Positive | None = None
+    fpy: Fraction | None = None
+    assumed: bool = False
+    fpy_alarm_min: Fraction | None = None
+    down_alarm_min: Positive | None = None
+    # kind parameters
+    board_s: Positive | None = None
+    cph: Positive | None = None
+    board_overhead_s: Annotated[float, Field(ge=0)] | None = None
+    pitch_s: Positive | None = None
+    transit_min: Positive | None = None
+    part_s: Positive | None = None
+    method: Literal["human", "aoi"] | None = None
+    slots: Annotated[int, Field(ge=1)] | None = None
+    unit_min: Positive | None = None
+
+
+class ProductDef(BaseModel):
+    """A product: counts for DPMO (IPC-7912A: components + placements + terminations), its routing,
+    its process times and its yield assumptions per station."""
+
+    model_config = _STRICT
+    name: str
+    family: Literal["fish_finder", "radar", "ais", "gps", "vdr", "other"]
+    customer: str | None = None
+    components: Annotated[int, Field(ge=0)]
+    placements: Annotated[int, Field(ge=0)]
+    terminations: Annotated[int, Field(ge=0)]
+    tht_parts: Annotated[int, Field(ge=0)] = 0
+    routing: list[Ident] = Field(min_length=1)
+    fct_min: Positive | None = None
+    assembly_min: Positive | None = None
+    aging_h: Positive | None = None
+    final_test_min: Positive | None = None
+    fpy: dict[Ident, Fraction] = {}
+    assumed: bool = False
+
+    @property
+    def opportunities(self) -> int:
+        return self.components + self.placements + self.terminations
+
+
+class MqttSettings(BaseModel):
+    """Broker connection. Secrets never live in the file: the password comes from `password_env`."""
+
+    model_config = _STRICT
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    client_id: Ident = "linemon-ingest"
+    username: str | None = None
+    password_env: str = "LINEMON_MQTT_PASSWORD"
+    tls: bool = False
+    ca_file: str | None = None
+
+
+class FormatDef(BaseModel):
+    """A serial wire format, described instead of coded (DESIGN.md §4.4)."""
+
+    model_config = _STRICT
+    type: Literal["line", "framed", "poll"]
+    separator: str | None = None
+    regex: str | None = None
+    fields: dict[str, int | str] = {}
+    pass_tokens: list[str] = ["PASS", "OK", "P", "1"]
+    fail_tokens: list[str] = ["FAIL", "NG", "F", "0"]
+    checksum: Literal["none", "xor", "sum"] = "none"
+    request: str | None = None
+    poll_s: Positive | None = None
+    strip_prefix: str | None = None
+    strip_suffix: str | None = None
+    debounce_s: Annotated[float, Field(ge=0)] | None = None
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return v
+
+
+class BindingDef(BaseModel):
+    """One source of records: a serial port or an MQTT topic, feeding one station."""
+
+    model_config = _STRICT
+    id: Ident
+    transport: Literal["serial", "mqtt"]
+    station: Ident
+    equipment: Ident | None = None
+    format: str  # "native", "cfx", or the name of a [formats.X] table
+    # serial
+    port: str | None = None
+    baudrate: Annotated[int, Field(ge=50, le=4_000_000)] = 9600
+    bytesize: Literal[5, 6, 7, 8] = 8
+    parity: Literal["N", "E", "O", "M", "S"] = "N"
+    stopbits: Literal[1, 1.5, 2] = 1
+    terminator: Literal["CR", "LF", "CRLF", "ETX"] = "CRLF"
+    encoding: str = "ascii"
+    # mqtt
+    topic: str | None = None
+    qos: Literal[0, 1, 2] = 1
+
+
+class PlantFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    site: Site
+    calendar: Calendar
+    alarms: Alarms = Alarms()
+    lines: dict[Ident, LineDef] = Field(min_length=1)
+    stations: dict[Ident, StationDef] = Field(min_length=1)
+    products: dict[Ident, ProductDef] = Field(min_length=1)
+    mqtt: MqttSettings = MqttSettings()
+    formats: dict[Ident, FormatDef] = {}
+    bindings: list[BindingDef] = []

@@ -1,0 +1,142 @@
+"""The two record types every source is turned into (DESIGN.md §4.1-4.2) and their JSON form.
+
+Records are validated once, when they enter linemon; everything downstream trusts them. A record
+without an `id` gets one derived from its content, so replaying the same record is a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from line.errors import RecordError, describe_validation
+
+RESULT_SCHEMA = "linemon.result/1"
+STATE_SCHEMA = "linemon.state/1"
+
+Verdict = Literal["PASS", "FAIL", "ERROR", "ABORTED"]
+DefectCode = Literal[
+    "missing", "wrong_part", "polarity", "shift", "skew", "tombstone", "billboard", "flipped",
+    "lifted_lead", "bridge", "insufficient_solder", "excess_solder", "solder_ball", "damaged",
+    "foreign_material", "open", "short", "function_fail", "other",
+]
+DEFECT_CODES: tuple[str, ...] = DefectCode.__args__  # type: ignore[attr-defined]
+E10State = Literal["PRD", "SBY", "ENG", "SDT", "UDT", "NST"]
+E10_STATES: tuple[str, ...] = E10State.__args__  # type: ignore[attr-defined]
+
+Name = Annotated[str, Field(min_length=1, max_length=120)]
+_STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Defect(BaseModel):
+    """One defect call. `confirmed=False` means the operator rejected it: a false call."""
+
+    model_config = _STRICT
+    code: DefectCode
+    refdes: str | None = None
+    raw: str | None = None
+    confirmed: bool = True
+
+
+class Measurement(BaseModel):
+    model_config = _STRICT
+    name: Name
+    value: float
+    unit: str | None = None
+    lo: float | None = None
+    hi: float | None = None
+
+
+class ResultRecord(BaseModel):
+    """`linemon.result/1`: one inspection or test outcome of one unit at one station."""
+
+    model_config = _STRICT
+    record_schema: Literal["linemon.result/1"] = Field(alias="schema")
+    id: Name | None = None
+    ts: AwareDatetime
+    line: Name
+    station: Name
+    equipment: Name | None = None
+    serial: Name
+    product: Name
+    work_order: Name | None = None
+    result: Verdict
+    defects: tuple[Defect, ...] = ()
+    measurements: tuple[Measurement, ...] = ()
+
+    @property
+    def confirmed_defects(self) -> int:
+        return sum(1 for d in self.defects if d.confirmed)
+
+    @property
+    def false_calls(self) -> int:
+        return sum(1 for d in self.defects if not d.confirmed)
+
+
+class StateRecord(BaseModel):
+    """`linemon.state/1`: a station entered a SEMI E10 state (sub-state in `reason`)."""
+
+    model_config = _STRICT
+    record_schema: Literal["linemon.state/1"] = Field(alias="schema")
+    id: Name | None = None
+    ts: AwareDatetime
+    line: Name
+    station: Name
+    equipment: Name | None = None
+    state: E10State
+    reason: str | None = None
+
+
+Record = ResultRecord | StateRecord
+_TAGS = frozenset({RESULT_SCHEMA, STATE_SCHEMA})
+_ADAPTER: TypeAdapter[Record] = TypeAdapter(
+    Annotated[ResultRecord | StateRecord, Field(discriminator="record_schema")]
+)
+
+
+def content_id(record: Record) -> str:
+    """A deterministic id from the record's content (everything but `id`), stable across replays."""
+    body = record.model_dump(mode="json", by_alias=True, exclude={"id"})
+    body["ts"] = ts_ms(record.ts)  # the same instant written with another offset is the same record
+    digest = hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=16)
+    return digest.hexdigest()
+
+
+def parse_record(raw: bytes | str) -> Record:
+    """Validate one JSON record; raise RecordError naming the key and what was expected."""
+    try:
+        rec = _ADAPTER.validate_json(raw)
+    except ValidationError as exc:
+        raise RecordError("; ".join(describe_validation(exc, limit=3, hide=_TAGS))) from None
+    if rec.id is None:
+        rec = rec.model_copy(update={"id": content_id(rec)})
+    return rec
+
+
+def record_from_dict(data: dict[str, object]) -> Record:
+    """Validate a record given as a Python dict (drivers build these)."""
+    try:
+        rec = _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise RecordError("; ".join(describe_validation(exc, limit=3, hide=_TAGS))) from None
+    if rec.id is None:
+        rec = rec.model_copy(update={"id": content_id(rec)})
+    return rec
+
+
+def record_to_json(record: Record) -> bytes:
+    """The stable JSON form used on MQTT, in import files and exports."""
+    return orjson.dumps(record.model_dump(mode="json", by_alias=True, exclude_defaults=False))
+
+
+def ts_ms(ts: datetime) -> int:
+    """UTC epoch milliseconds: the storage form of every timestamp."""
+    return int(ts.timestamp() * 1000) if ts.tzinfo else int(ts.replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
