@@ -198,7 +198,8 @@ def _binding_problems(sp: PlantFile) -> Iterator[str]:
             if not b.port:
                 yield f"{key}.port: required for a serial binding (e.g. '/dev/ttyUSB0', 'socket://host:4001')"
             if b.format not in sp.formats:
-                yield f"{key}.format: unknown serial format {b.format!r} (expected one of {_names(sp.formats)})"
+                yield (f"{key}.format: unknown serial format {b.format!r} "
+                       f"(expected one of {_names(sp.formats)})")
         else:
             if not b.topic:
                 yield f"{key}.topic: required for an mqtt binding"

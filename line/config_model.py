@@ -171,7 +171,7 @@ class BindingDef(BaseModel):
     baudrate: Annotated[int, Field(ge=50, le=4_000_000)] = 9600
     bytesize: Literal[5, 6, 7, 8] = 8
     parity: Literal["N", "E", "O", "M", "S"] = "N"
-    stopbits: Literal[1, 1.5, 2] = 1
+    stopbits: Annotated[float, Field(ge=1, le=2)] = 1
     terminator: Literal["CR", "LF", "CRLF", "ETX"] = "CRLF"
     encoding: str = "ascii"
     # mqtt

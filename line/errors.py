@@ -55,6 +55,7 @@ def describe_validation(
         elif err["type"] == "missing":
             msg = "required key is missing"
         given = err.get("input")
-        shown = "" if err["type"] in ("missing", "extra_forbidden", "union_tag_not_found") else f" (got {given!r:.60})"
+        quiet = err["type"] in ("missing", "extra_forbidden", "union_tag_not_found")
+        shown = "" if quiet else f" (got {given!r:.60})"
         lines.append(f"{key_path(loc)}: {msg}{shown}")
     return lines

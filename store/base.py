@@ -1,0 +1,99 @@
+"""The query interface shared by every store, and opening a store from its URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import parse_qs, urlparse
+
+from line.errors import LinemonError
+from line.kpi import ProductTally, StationTally
+from line.records import Record, ResultRecord
+
+DEFAULT_URL = "sqlite:///linemon.db"
+Tallies = tuple[dict[tuple[str, str], StationTally], dict[str, ProductTally]]
+
+
+class StoreError(LinemonError):
+    """A store that cannot be opened or used; the message names the URL."""
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    stored: int = 0
+    duplicate: int = 0
+
+    def __add__(self, o: WriteCounts) -> WriteCounts:
+        return WriteCounts(self.stored + o.stored, self.duplicate + o.duplicate)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    received: datetime
+    source: str
+    location: str | None
+    reason: str
+    raw: bytes
+
+
+class Store(Protocol):
+    """What the report command, the ingest service and the dashboard need from a store."""
+
+    url: str
+
+    def write(self, records: Iterable[Record]) -> WriteCounts:
+        """Store records; a record whose id is already stored is a duplicate and is ignored."""
+        ...
+
+    def dead_letter(self, raw: bytes, source: str, reason: str, location: str | None = None) -> None:
+        """Keep raw input that could not be turned into a record, with the reason."""
+        ...
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
+
+    def yield_tallies(self, start: datetime, end: datetime, product: str | None = None) -> Tallies:
+        """Station and product tallies of the units whose first attempt falls in [start, end)."""
+        ...
+
+    def unit_history(self, serial: str) -> list[ResultRecord]: ...
+
+    def result_count(self) -> int: ...
+
+    def time_range(self) -> tuple[datetime, datetime] | None:
+        """First and last result time stored, or None for an empty store."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def store_url(given: str | None) -> str:
+    """The store URL: as given, else $LINEMON_STORE, else the embedded default."""
+    return given or os.environ.get("LINEMON_STORE") or DEFAULT_URL
+
+
+def open_store(url: str) -> Store:
+    """Open `sqlite:///path` (relative) / `sqlite:////abs/path`, or
+    `influxdb://host:8086?org=ORG&bucket=BUCKET` (token from $LINEMON_INFLUX_TOKEN)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        from store.sqlite import SqliteStore
+
+        path = parsed.path[1:] if parsed.path.startswith("/") else parsed.path
+        if not path:
+            raise StoreError(f"{url}: no file path (expected sqlite:///linemon.db)")
+        return SqliteStore(path, url=url)
+    if parsed.scheme in ("influxdb", "influxdbs"):
+        from store.influx import InfluxStore
+
+        q = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+        missing = [k for k in ("org", "bucket") if k not in q]
+        if missing or not parsed.hostname:
+            raise StoreError(f"{url}: expected influxdb://host:8086?org=ORG&bucket=BUCKET "
+                             f"(missing: {', '.join(missing) or 'host'})")
+        scheme = "https" if parsed.scheme == "influxdbs" else "http"
+        return InfluxStore(f"{scheme}://{parsed.hostname}:{parsed.port or 8086}", q["org"],
+                           q["bucket"], os.environ.get("LINEMON_INFLUX_TOKEN", ""), url=url)
+    raise StoreError(f"{url}: unknown store (expected sqlite:///FILE or influxdb://HOST:PORT?org=&bucket=)")

