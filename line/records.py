@@ -140,3 +140,18 @@ def ts_ms(ts: datetime) -> int:
 
 def from_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def plant_problem(record: Record, stations: dict[str, str], products: set[str]) -> str | None:
+    """Why a valid record does not fit the plant (unknown station/product, wrong line), or None.
+
+    `stations` maps station id to its line id.
+    """
+    if record.station not in stations:
+        return f"station: unknown station {record.station!r} (not in the plant file)"
+    if stations[record.station] != record.line:
+        return (f"line: station {record.station!r} belongs to line {stations[record.station]!r}, "
+                f"not {record.line!r}")
+    if isinstance(record, ResultRecord) and record.product not in products:
+        return f"product: unknown product {record.product!r} (not in the plant file)"
+    return None

@@ -52,7 +52,16 @@ class Store(Protocol):
         """Keep raw input that could not be turned into a record, with the reason."""
         ...
 
+    def dead_letter_many(self, rows: Iterable[tuple[bytes, str, str, str | None]]) -> None:
+        """Several dead letters at once: (raw, source, reason, location)."""
+        ...
+
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
+
+    def defect_counts(self, start: datetime, end: datetime, by: str = "code",
+                      product: str | None = None) -> dict[str, int]:
+        """Confirmed defects in [start, end) grouped by code, refdes or station."""
+        ...
 
     def yield_tallies(self, start: datetime, end: datetime, product: str | None = None) -> Tallies:
         """Station and product tallies of the units whose first attempt falls in [start, end)."""

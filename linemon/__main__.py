@@ -1,0 +1,3 @@
+from linemon.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""The `linemon` command line. Every error reaches the user as one clear message, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from line.config import Plant, load_plant
+from line.errors import ConfigError, LinemonError
+from store.base import Store, open_store, store_url
+
+DEFAULT_CONFIG = "config/jincheon.toml"
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", help="store URL (default: $LINEMON_STORE, else sqlite:///linemon.db)")
+    p.add_argument("--config", default=os.environ.get("LINEMON_CONFIG", DEFAULT_CONFIG),
+                   help=f"plant file (default: $LINEMON_CONFIG, else {DEFAULT_CONFIG})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="linemon", description="Production-line monitor of the Jincheon plant.")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("check-config", help="validate a plant file")
+    p.add_argument("file", nargs="?", help=f"plant file (default {DEFAULT_CONFIG})")
+    p.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("import", help="store JSON lines of result/state records")
+    p.add_argument("file", help="JSON-lines file ('-' for standard input)")
+    _common(p)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("report", help="print figures from the store")
+    rsub = p.add_subparsers(dest="report", required=True, metavar="REPORT")
+    y = rsub.add_parser("yield", help="FPY, final yield, RTY and DPMO per product and station")
+    y.add_argument("--from", dest="frm", help="start (date or time; local to the plant unless an offset is given)")
+    y.add_argument("--to", help="end, exclusive (default: now)")
+    y.add_argument("--product", help="only this product code")
+    y.add_argument("--json", action="store_true", help="print JSON (format in the README)")
+    _common(y)
+    y.set_defaults(func=cmd_report_yield)
+
+    for name, helptext in (("run", "the demo: fill an empty store with sample data and serve the dashboard"),
+                           ("dashboard", "serve the dashboard on an existing store")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8050)
+        _common(p)
+        p.set_defaults(func=cmd_run if name == "run" else cmd_dashboard)
+    return ap
+
+
+def _plant(args: argparse.Namespace) -> Plant:
+    return load_plant(args.config)
+
+
+def _store(args: argparse.Namespace) -> Store:
+    return open_store(store_url(args.store))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    plant = load_plant(args.file or os.environ.get("LINEMON_CONFIG", DEFAULT_CONFIG))
+    if args.json:
+        print(json.dumps(plant.summary(), indent=2))
+        return 0
+    sp = plant.spec
+    assumed = sum(1 for s in sp.stations.values() if s.assumed) + sum(1 for p in sp.products.values() if p.assumed)
+    print(f"{plant.path}: OK - site {sp.site.id} ({sp.site.timezone}), {len(sp.lines)} lines, "
+          f"{len(sp.stations)} stations, {len(sp.products)} products, {len(sp.bindings)} equipment bindings, "
+          f"{len(sp.calendar.shifts)} shifts; {assumed} tables hold assumed figures")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from linemon.importer import import_file, import_stream
+
+    plant, store = _plant(args), _store(args)
+    try:
+        res = (import_stream(sys.stdin.buffer, "<stdin>", store, plant) if args.file == "-"
+               else import_file(args.file, store, plant))
+    finally:
+        store.close()
+    for line in res.first_errors:
+        print(line, file=sys.stderr)
+    if res.rejected > len(res.first_errors):
+        print(f"... and {res.rejected - len(res.first_errors)} more rejected lines (all kept in the "
+              "store's dead-letter table)", file=sys.stderr)
+    print(f"stored {res.counts.stored}, duplicate {res.counts.duplicate}, rejected {res.rejected}")
+    return 0 if res.rejected == 0 else 1
+
+
+def cmd_report_yield(args: argparse.Namespace) -> int:
+    from linemon.report import as_json, as_table, yield_figures
+    from linemon.timeargs import window
+
+    plant = _plant(args)
+    if args.product and args.product not in plant.spec.products:
+        raise LinemonError(f"--product: unknown product {args.product!r} "
+                           f"(expected one of {', '.join(plant.spec.products)})")
+    start, end = window(args.frm, args.to, plant.tz, datetime.now(UTC))
+    store = _store(args)
+    try:
+        figs = yield_figures(store, plant, start, end, args.product)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(as_json(figs, start, end), indent=2))
+    else:
+        print(as_table(figs, start, end, plant.spec.site.timezone, start.astimezone(plant.tz),
+                       end.astimezone(plant.tz)))
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from dashboard.app import serve
+
+    serve(_plant(args), store_url(args.store), args.host, args.port)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.sample import fill_if_empty
+
+    plant = _plant(args)
+    store = _store(args)
+    try:
+        n = fill_if_empty(store, plant, datetime.now(UTC))
+    finally:
+        store.close()
+    if n:
+        print(f"the store was empty: filled it with {n} sample records (3 weeks of the reference plant)")
+    return cmd_dashboard(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except ConfigError as exc:
+        print(f"linemon: configuration error\n{exc}", file=sys.stderr)
+        return 2
+    except (LinemonError, ValueError) as exc:
+        print(f"linemon: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Simulation of the plant built from the station models (`stations/`) and the plant file."""
