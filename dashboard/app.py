@@ -31,13 +31,23 @@ def create_app(plant: Plant, store_url: str) -> Dash:
 
 
 def _layout(plant: Plant) -> html.Div:
-    links = [dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], active="exact"))
-             for p in dash.page_registry.values()]
-    nav = dbc.Navbar(dbc.Container([
-        dbc.NavbarBrand(f"linemon · {plant.spec.site.name}", className="fs-4"),
-        dbc.Nav(links, navbar=True),
-        html.Span(f"times in {plant.spec.site.timezone}", className="text-light small"),
-    ], fluid=True), color="dark", dark=True, className="mb-3")
+    links = [
+        dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], active="exact"))
+        for p in dash.page_registry.values()
+    ]
+    nav = dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand(f"linemon · {plant.spec.site.name}", className="fs-4"),
+                dbc.Nav(links, navbar=True),
+                html.Span(f"times in {plant.spec.site.timezone}", className="text-light small"),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        className="mb-3",
+    )
     return html.Div([nav, dcc.Location(id="url"), dbc.Container(dash.page_container, fluid=True)])
 
 

@@ -18,8 +18,7 @@ from line.errors import ConfigError, describe_validation
 from line.kinds import KINDS
 
 BUILTIN_FORMATS = ("native", "cfx")
-_TUNABLE = {"board_s", "cph", "board_overhead_s", "pitch_s", "transit_min", "part_s", "slots",
-            "unit_min"}
+_TUNABLE = {"board_s", "cph", "board_overhead_s", "pitch_s", "transit_min", "part_s", "slots", "unit_min"}
 
 
 @dataclass(frozen=True)
@@ -116,15 +115,19 @@ def _site_problems(sp: PlantFile) -> Iterator[str]:
             yield f"calendar.shifts[{i}]: start and end are both {sh.start} (empty shift)"
         for j, br in enumerate(sh.breaks):
             if not _within(sh.start, sh.end, br.start, br.end):
-                yield (f"calendar.shifts[{i}].breaks[{j}]: {br.start}-{br.end} is not inside the "
-                       f"shift {sh.start}-{sh.end}")
+                yield (
+                    f"calendar.shifts[{i}].breaks[{j}]: {br.start}-{br.end} is not inside the "
+                    f"shift {sh.start}-{sh.end}"
+                )
 
 
 def _within(s0: str, s1: str, b0: str, b1: str) -> bool:
     """Whether break b0-b1 lies inside shift s0-s1 (times as HH:MM, the shift may pass midnight)."""
+
     def rel(t: str) -> int:
         m = int(t[:2]) * 60 + int(t[3:]) - (int(s0[:2]) * 60 + int(s0[3:]))
         return m % 1440
+
     length = rel(s1) or 1440
     return rel(b0) < rel(b1) <= length
 
@@ -153,8 +156,10 @@ def _station_problems(sid: str, st: StationDef, sp: PlantFile) -> Iterator[str]:
     spec = KINDS[st.kind]
     given = {k for k in _TUNABLE | {"method"} if getattr(st, k) is not None}
     for extra in sorted(given - set(spec.params)):
-        yield (f"{key}.{extra}: not a parameter of a {st.kind!r} station "
-               f"(allowed: {', '.join(spec.params) or 'none'})")
+        yield (
+            f"{key}.{extra}: not a parameter of a {st.kind!r} station "
+            f"(allowed: {', '.join(spec.params) or 'none'})"
+        )
     for missing in sorted(set(spec.params) - given - {"method"}):
         yield f"{key}.{missing}: required for a {st.kind!r} station"
     if (st.mtbf_h is None) != (st.mttr_min is None):
@@ -198,8 +203,9 @@ def _binding_problems(sp: PlantFile) -> Iterator[str]:
             if not b.port:
                 yield f"{key}.port: required for a serial binding (e.g. '/dev/ttyUSB0', 'socket://host:4001')"
             if b.format not in sp.formats:
-                yield (f"{key}.format: unknown serial format {b.format!r} "
-                       f"(expected one of {_names(sp.formats)})")
+                yield (
+                    f"{key}.format: unknown serial format {b.format!r} (expected one of {_names(sp.formats)})"
+                )
         else:
             if not b.topic:
                 yield f"{key}.topic: required for an mqtt binding"

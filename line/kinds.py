@@ -10,8 +10,19 @@ from dataclasses import dataclass
 from typing import Literal
 
 StationKind = Literal[
-    "print", "spi", "mount", "reflow", "insertion", "visual", "wave", "fct",
-    "assembly", "aging", "final_test", "oqa", "packing",
+    "print",
+    "spi",
+    "mount",
+    "reflow",
+    "insertion",
+    "visual",
+    "wave",
+    "fct",
+    "assembly",
+    "aging",
+    "final_test",
+    "oqa",
+    "packing",
 ]
 STATION_KINDS: tuple[str, ...] = StationKind.__args__  # type: ignore[attr-defined]
 

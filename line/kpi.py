@@ -38,8 +38,7 @@ class StationTally:
         return StationTally(*(a + b for a, b in zip(self.astuple(), o.astuple(), strict=True)))
 
     def astuple(self) -> tuple[int, ...]:
-        return (self.units, self.first_pass, self.final_pass, self.attempts, self.defects,
-                self.false_calls)
+        return (self.units, self.first_pass, self.final_pass, self.attempts, self.defects, self.false_calls)
 
     @property
     def fpy(self) -> float | None:
@@ -75,8 +74,7 @@ class ProductTally:
     defects: int = 0
 
     def __add__(self, o: ProductTally) -> ProductTally:
-        return ProductTally(self.units + o.units, self.final_good + o.final_good,
-                            self.defects + o.defects)
+        return ProductTally(self.units + o.units, self.final_good + o.final_good, self.defects + o.defects)
 
 
 def ratio(num: float, den: float) -> float | None:
@@ -111,15 +109,22 @@ class ProductYield:
             "final_yield": self.final_yield,
             "dpmo": self.dpmo,
             "stations": {
-                sid: {"units": t.units, "fpy": t.fpy, "final_yield": t.final_yield,
-                      "retests": t.retests, "dpu": t.dpu, "false_call_rate": t.false_call_rate}
+                sid: {
+                    "units": t.units,
+                    "fpy": t.fpy,
+                    "final_yield": t.final_yield,
+                    "retests": t.retests,
+                    "dpu": t.dpu,
+                    "false_call_rate": t.false_call_rate,
+                }
                 for sid, t in self.stations.items()
             },
         }
 
 
-def product_yield(plant: Plant, code: str, stations: Mapping[str, StationTally],
-                  totals: ProductTally) -> ProductYield:
+def product_yield(
+    plant: Plant, code: str, stations: Mapping[str, StationTally], totals: ProductTally
+) -> ProductYield:
     """Combine one product's tallies into its yield figures (stations in routing order)."""
     prod = plant.product(code)
     route = plant.inspection_route(code)
@@ -137,9 +142,12 @@ def product_yield(plant: Plant, code: str, stations: Mapping[str, StationTally],
     )
 
 
-def yield_report(plant: Plant, stations: Mapping[tuple[str, str], StationTally],
-                 products: Mapping[str, ProductTally], only: str | None = None
-                 ) -> dict[str, ProductYield]:
+def yield_report(
+    plant: Plant,
+    stations: Mapping[tuple[str, str], StationTally],
+    products: Mapping[str, ProductTally],
+    only: str | None = None,
+) -> dict[str, ProductYield]:
     """Yield figures for every configured product (or `only` one); products without data are
     listed with zero units so that "no data" is visible rather than silently missing."""
     out = {}

@@ -23,8 +23,13 @@ class Oee:
     good: int
 
     def __add__(self, o: Oee) -> Oee:
-        return Oee(self.scheduled_s + o.scheduled_s, self.run_s + o.run_s,
-                   self.ideal_s + o.ideal_s, self.total + o.total, self.good + o.good)
+        return Oee(
+            self.scheduled_s + o.scheduled_s,
+            self.run_s + o.run_s,
+            self.ideal_s + o.ideal_s,
+            self.total + o.total,
+            self.good + o.good,
+        )
 
     @property
     def availability(self) -> float | None:
@@ -45,8 +50,9 @@ class Oee:
         return a * p * q if a is not None and p is not None and q is not None else None
 
 
-def state_intervals(changes: Sequence[tuple[datetime, str]], start: datetime, end: datetime,
-                    state: str) -> list[Interval]:
+def state_intervals(
+    changes: Sequence[tuple[datetime, str]], start: datetime, end: datetime, state: str
+) -> list[Interval]:
     """Intervals within [start, end) during which the station was in `state`.
 
     `changes` are (time, state) records in any order; each state lasts until the next record.
@@ -61,8 +67,15 @@ def state_intervals(changes: Sequence[tuple[datetime, str]], start: datetime, en
     return merge(out)
 
 
-def oee_for(changes: Sequence[tuple[datetime, str]], scheduled: list[Interval], start: datetime,
-            end: datetime, ideal_cycle_s: float, total: int, good: int) -> Oee:
+def oee_for(
+    changes: Sequence[tuple[datetime, str]],
+    scheduled: list[Interval],
+    start: datetime,
+    end: datetime,
+    ideal_cycle_s: float,
+    total: int,
+    good: int,
+) -> Oee:
     run = state_intervals(changes, start, end, "PRD")
     sched = merge([(max(a, start), min(b, end)) for a, b in scheduled if a < end and b > start])
     return Oee(

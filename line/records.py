@@ -20,9 +20,25 @@ STATE_SCHEMA = "linemon.state/1"
 
 Verdict = Literal["PASS", "FAIL", "ERROR", "ABORTED"]
 DefectCode = Literal[
-    "missing", "wrong_part", "polarity", "shift", "skew", "tombstone", "billboard", "flipped",
-    "lifted_lead", "bridge", "insufficient_solder", "excess_solder", "solder_ball", "damaged",
-    "foreign_material", "open", "short", "function_fail", "other",
+    "missing",
+    "wrong_part",
+    "polarity",
+    "shift",
+    "skew",
+    "tombstone",
+    "billboard",
+    "flipped",
+    "lifted_lead",
+    "bridge",
+    "insufficient_solder",
+    "excess_solder",
+    "solder_ball",
+    "damaged",
+    "foreign_material",
+    "open",
+    "short",
+    "function_fail",
+    "other",
 ]
 DEFECT_CODES: tuple[str, ...] = DefectCode.__args__  # type: ignore[attr-defined]
 E10State = Literal["PRD", "SBY", "ENG", "SDT", "UDT", "NST"]
@@ -150,8 +166,10 @@ def plant_problem(record: Record, stations: dict[str, str], products: set[str]) 
     if record.station not in stations:
         return f"station: unknown station {record.station!r} (not in the plant file)"
     if stations[record.station] != record.line:
-        return (f"line: station {record.station!r} belongs to line {stations[record.station]!r}, "
-                f"not {record.line!r}")
+        return (
+            f"line: station {record.station!r} belongs to line {stations[record.station]!r}, "
+            f"not {record.line!r}"
+        )
     if isinstance(record, ResultRecord) and record.product not in products:
         return f"product: unknown product {record.product!r} (not in the plant file)"
     return None

@@ -41,8 +41,7 @@ def baseline_p(subgroups: Sequence[Subgroup]) -> float:
     return sum(s.defective for s in subgroups) / n
 
 
-def p_chart(subgroups: Sequence[Subgroup], pbar: float,
-            rules: Sequence[int] = WE_RULES) -> list[PPoint]:
+def p_chart(subgroups: Sequence[Subgroup], pbar: float, rules: Sequence[int] = WE_RULES) -> list[PPoint]:
     """Points with their own 3σ limits (LCL floored at 0) and the rule violations marked."""
     pts = []
     for s in subgroups:
@@ -51,8 +50,9 @@ def p_chart(subgroups: Sequence[Subgroup], pbar: float,
         sigma = math.sqrt(pbar * (1 - pbar) / s.n)
         p = s.defective / s.n
         z = (p - pbar) / sigma if sigma > 0 else (0.0 if p == pbar else math.copysign(math.inf, p - pbar))
-        pts.append(PPoint(s.label, s.n, p, pbar, min(1.0, pbar + 3 * sigma),
-                          max(0.0, pbar - 3 * sigma), z, ()))
+        pts.append(
+            PPoint(s.label, s.n, p, pbar, min(1.0, pbar + 3 * sigma), max(0.0, pbar - 3 * sigma), z, ())
+        )
     flags = western_electric([pt.z for pt in pts], rules)
     return [replace(pt, violations=tuple(sorted(f))) for pt, f in zip(pts, flags, strict=True)]
 
@@ -68,7 +68,7 @@ def western_electric(z: Sequence[float], rules: Sequence[int] = WE_RULES) -> lis
         for rule, window, need, limit in ((2, 3, 2, 2.0), (3, 5, 4, 1.0), (4, 8, 8, 0.0)):
             if rule not in rules or i + 1 < window:
                 continue
-            run = z[i + 1 - window: i + 1]
+            run = z[i + 1 - window : i + 1]
             for sign in (1, -1):
                 if sign * zi > limit and sum(1 for v in run if sign * v > limit) >= need:
                     out[i].add(rule)

@@ -18,8 +18,11 @@ DEFAULT_CONFIG = "config/jincheon.toml"
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", help="store URL (default: $LINEMON_STORE, else sqlite:///linemon.db)")
-    p.add_argument("--config", default=os.environ.get("LINEMON_CONFIG", DEFAULT_CONFIG),
-                   help=f"plant file (default: $LINEMON_CONFIG, else {DEFAULT_CONFIG})")
+    p.add_argument(
+        "--config",
+        default=os.environ.get("LINEMON_CONFIG", DEFAULT_CONFIG),
+        help=f"plant file (default: $LINEMON_CONFIG, else {DEFAULT_CONFIG})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,15 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="print figures from the store")
     rsub = p.add_subparsers(dest="report", required=True, metavar="REPORT")
     y = rsub.add_parser("yield", help="FPY, final yield, RTY and DPMO per product and station")
-    y.add_argument("--from", dest="frm", help="start (date or time; local to the plant unless an offset is given)")
+    y.add_argument(
+        "--from", dest="frm", help="start (date or time; local to the plant unless an offset is given)"
+    )
     y.add_argument("--to", help="end, exclusive (default: now)")
     y.add_argument("--product", help="only this product code")
     y.add_argument("--json", action="store_true", help="print JSON (format in the README)")
     _common(y)
     y.set_defaults(func=cmd_report_yield)
 
-    for name, helptext in (("run", "the demo: fill an empty store with sample data and serve the dashboard"),
-                           ("dashboard", "serve the dashboard on an existing store")):
+    for name, helptext in (
+        ("run", "the demo: fill an empty store with sample data and serve the dashboard"),
+        ("dashboard", "serve the dashboard on an existing store"),
+    ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8050)
@@ -70,10 +77,14 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(json.dumps(plant.summary(), indent=2))
         return 0
     sp = plant.spec
-    assumed = sum(1 for s in sp.stations.values() if s.assumed) + sum(1 for p in sp.products.values() if p.assumed)
-    print(f"{plant.path}: OK - site {sp.site.id} ({sp.site.timezone}), {len(sp.lines)} lines, "
-          f"{len(sp.stations)} stations, {len(sp.products)} products, {len(sp.bindings)} equipment bindings, "
-          f"{len(sp.calendar.shifts)} shifts; {assumed} tables hold assumed figures")
+    assumed = sum(1 for s in sp.stations.values() if s.assumed) + sum(
+        1 for p in sp.products.values() if p.assumed
+    )
+    print(
+        f"{plant.path}: OK - site {sp.site.id} ({sp.site.timezone}), {len(sp.lines)} lines, "
+        f"{len(sp.stations)} stations, {len(sp.products)} products, {len(sp.bindings)} equipment bindings, "
+        f"{len(sp.calendar.shifts)} shifts; {assumed} tables hold assumed figures"
+    )
     return 0
 
 
@@ -82,15 +93,21 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     plant, store = _plant(args), _store(args)
     try:
-        res = (import_stream(sys.stdin.buffer, "<stdin>", store, plant) if args.file == "-"
-               else import_file(args.file, store, plant))
+        res = (
+            import_stream(sys.stdin.buffer, "<stdin>", store, plant)
+            if args.file == "-"
+            else import_file(args.file, store, plant)
+        )
     finally:
         store.close()
     for line in res.first_errors:
         print(line, file=sys.stderr)
     if res.rejected > len(res.first_errors):
-        print(f"... and {res.rejected - len(res.first_errors)} more rejected lines (all kept in the "
-              "store's dead-letter table)", file=sys.stderr)
+        print(
+            f"... and {res.rejected - len(res.first_errors)} more rejected lines (all kept in the "
+            "store's dead-letter table)",
+            file=sys.stderr,
+        )
     print(f"stored {res.counts.stored}, duplicate {res.counts.duplicate}, rejected {res.rejected}")
     return 0 if res.rejected == 0 else 1
 
@@ -101,8 +118,9 @@ def cmd_report_yield(args: argparse.Namespace) -> int:
 
     plant = _plant(args)
     if args.product and args.product not in plant.spec.products:
-        raise LinemonError(f"--product: unknown product {args.product!r} "
-                           f"(expected one of {', '.join(plant.spec.products)})")
+        raise LinemonError(
+            f"--product: unknown product {args.product!r} (expected one of {', '.join(plant.spec.products)})"
+        )
     start, end = window(args.frm, args.to, plant.tz, datetime.now(UTC))
     store = _store(args)
     try:
@@ -112,8 +130,16 @@ def cmd_report_yield(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(as_json(figs, start, end), indent=2))
     else:
-        print(as_table(figs, start, end, plant.spec.site.timezone, start.astimezone(plant.tz),
-                       end.astimezone(plant.tz)))
+        print(
+            as_table(
+                figs,
+                start,
+                end,
+                plant.spec.site.timezone,
+                start.astimezone(plant.tz),
+                end.astimezone(plant.tz),
+            )
+        )
     return 0
 
 

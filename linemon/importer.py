@@ -21,7 +21,7 @@ BATCH = 20_000
 
 @dataclass
 class ImportResult:
-    counts: WriteCounts = WriteCounts()
+    counts: WriteCounts = field(default_factory=WriteCounts)
     rejected: int = 0
     first_errors: list[str] = field(default_factory=list)
 
@@ -60,8 +60,9 @@ def import_stream(fh: BinaryIO, name: str, store: Store, plant: Plant) -> Import
     return out
 
 
-def _flush(store: Store, batch: list[Record], rejects: list[tuple[bytes, str, str, str | None]],
-           out: ImportResult) -> None:
+def _flush(
+    store: Store, batch: list[Record], rejects: list[tuple[bytes, str, str, str | None]], out: ImportResult
+) -> None:
     """Commit what was read so far: a killed import keeps every batch it finished."""
     if batch:
         out.counts += store.write(batch)

@@ -26,26 +26,50 @@ MAX_ATTEMPTS = 3
 TAKT_S = 150.0  # release interval at line entry
 
 
-def _result(rng: random.Random, st: BoundStation, code: str, serial: str, wo: str, ts: datetime,
-            passed: bool) -> dict[str, Any]:
+def _result(
+    rng: random.Random, st: BoundStation, code: str, serial: str, wo: str, ts: datetime, passed: bool
+) -> dict[str, Any]:
     defects = []
     if not passed:
         codes, weights = zip(*st.model.defects, strict=True) if st.model.defects else (("other",), (1.0,))
         for _ in range(1 if rng.random() < 0.8 else 2):
             d = rng.choices(codes, weights)[0]
-            defects.append({"code": d, "refdes": f"{rng.choice('UCRLQ')}{rng.randint(1, 80)}",
-                            "raw": d.upper()})
+            defects.append(
+                {"code": d, "refdes": f"{rng.choice('UCRLQ')}{rng.randint(1, 80)}", "raw": d.upper()}
+            )
     if rng.random() < st.model.false_calls_per_unit:
-        defects.append({"code": rng.choice(("missing", "shift", "insufficient_solder")),
-                        "refdes": f"C{rng.randint(1, 200)}", "confirmed": False})
+        defects.append(
+            {
+                "code": rng.choice(("missing", "shift", "insufficient_solder")),
+                "refdes": f"C{rng.randint(1, 200)}",
+                "confirmed": False,
+            }
+        )
     equipment = f"{st.id}-{rng.randint(1, st.spec.machines):02d}"
-    return {"schema": "linemon.result/1", "ts": ts, "line": st.line, "station": st.id,
-            "equipment": equipment, "serial": serial, "product": code, "work_order": wo,
-            "result": "PASS" if passed else "FAIL", "defects": defects}
+    return {
+        "schema": "linemon.result/1",
+        "ts": ts,
+        "line": st.line,
+        "station": st.id,
+        "equipment": equipment,
+        "serial": serial,
+        "product": code,
+        "work_order": wo,
+        "result": "PASS" if passed else "FAIL",
+        "defects": defects,
+    }
 
 
-def _unit(rng: random.Random, plant: Plant, bound: dict[str, BoundStation], code: str, serial: str,
-          wo: str, t: datetime, end: datetime) -> Iterator[Record]:
+def _unit(
+    rng: random.Random,
+    plant: Plant,
+    bound: dict[str, BoundStation],
+    code: str,
+    serial: str,
+    wo: str,
+    t: datetime,
+    end: datetime,
+) -> Iterator[Record]:
     prod = plant.product(code)
     for sid in prod.routing:
         st = bound[sid]
@@ -99,15 +123,24 @@ def sample_states(plant: Plant, start: datetime, end: datetime, rng: random.Rand
                 if st.mtbf_h and st.mttr_min and rng.random() < (b - a).total_seconds() / 3600 / st.mtbf_h:
                     down = a + (b - a) * rng.random()
                     changes.append((down, "UDT", "USD_Repair"))
-                    changes.append((min(down + timedelta(minutes=rng.expovariate(1 / st.mttr_min)), b),
-                                    "PRD", None))
+                    changes.append(
+                        (min(down + timedelta(minutes=rng.expovariate(1 / st.mttr_min)), b), "PRD", None)
+                    )
                 changes.append((b, "SBY", "SBY_NoOperator"))
             changes[-1] = (shift.end, "NST", "NST_UnworkedShifts")
             for ts, state, reason in changes:
                 if start <= ts < end:
-                    yield StateRecord.model_validate({
-                        "schema": "linemon.state/1", "id": f"sample-{sid}-{int(ts.timestamp())}-{state}",
-                        "ts": ts, "line": st.line, "station": sid, "state": state, "reason": reason})
+                    yield StateRecord.model_validate(
+                        {
+                            "schema": "linemon.state/1",
+                            "id": f"sample-{sid}-{int(ts.timestamp())}-{state}",
+                            "ts": ts,
+                            "line": st.line,
+                            "station": sid,
+                            "state": state,
+                            "reason": reason,
+                        }
+                    )
 
 
 def fill_if_empty(store: Store, plant: Plant, now: datetime, days: int = 21, seed: int = 2611) -> int:

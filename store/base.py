@@ -58,8 +58,9 @@ class Store(Protocol):
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
 
-    def defect_counts(self, start: datetime, end: datetime, by: str = "code",
-                      product: str | None = None) -> dict[str, int]:
+    def defect_counts(
+        self, start: datetime, end: datetime, by: str = "code", product: str | None = None
+    ) -> dict[str, int]:
         """Confirmed defects in [start, end) grouped by code, refdes or station."""
         ...
 
@@ -100,9 +101,16 @@ def open_store(url: str) -> Store:
         q = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         missing = [k for k in ("org", "bucket") if k not in q]
         if missing or not parsed.hostname:
-            raise StoreError(f"{url}: expected influxdb://host:8086?org=ORG&bucket=BUCKET "
-                             f"(missing: {', '.join(missing) or 'host'})")
+            raise StoreError(
+                f"{url}: expected influxdb://host:8086?org=ORG&bucket=BUCKET "
+                f"(missing: {', '.join(missing) or 'host'})"
+            )
         scheme = "https" if parsed.scheme == "influxdbs" else "http"
-        return InfluxStore(f"{scheme}://{parsed.hostname}:{parsed.port or 8086}", q["org"],
-                           q["bucket"], os.environ.get("LINEMON_INFLUX_TOKEN", ""), url=url)
+        return InfluxStore(
+            f"{scheme}://{parsed.hostname}:{parsed.port or 8086}",
+            q["org"],
+            q["bucket"],
+            os.environ.get("LINEMON_INFLUX_TOKEN", ""),
+            url=url,
+        )
     raise StoreError(f"{url}: unknown store (expected sqlite:///FILE or influxdb://HOST:PORT?org=&bucket=)")

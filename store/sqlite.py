@@ -30,10 +30,27 @@ _STATE_SQL = "INSERT OR IGNORE INTO states VALUES (NULL,?,?,?,?,?,?,?)"
 def _result_row(r: ResultRecord) -> tuple[Any, ...]:
     detail = None
     if r.defects or r.measurements:
-        detail = orjson.dumps({"defects": [d.model_dump() for d in r.defects],
-                               "measurements": [m.model_dump() for m in r.measurements]}).decode()
-    return (r.id, ts_ms(r.ts), r.line, r.station, r.equipment, r.serial, r.product, r.work_order,
-            r.result, int(r.result == "PASS"), r.confirmed_defects, r.false_calls, detail)
+        detail = orjson.dumps(
+            {
+                "defects": [d.model_dump() for d in r.defects],
+                "measurements": [m.model_dump() for m in r.measurements],
+            }
+        ).decode()
+    return (
+        r.id,
+        ts_ms(r.ts),
+        r.line,
+        r.station,
+        r.equipment,
+        r.serial,
+        r.product,
+        r.work_order,
+        r.result,
+        int(r.result == "PASS"),
+        r.confirmed_defects,
+        r.false_calls,
+        detail,
+    )
 
 
 def _state_row(s: StateRecord) -> tuple[Any, ...]:
@@ -72,8 +89,9 @@ class SqliteStore:
                 raise sqlite3.DatabaseError(f"schema version {v[0]}, this linemon expects {SCHEMA_VERSION}")
             if v:
                 return
-        conn.executescript(f"BEGIN; {SCHEMA} INSERT OR REPLACE INTO meta VALUES ('schema', "
-                           f"'{SCHEMA_VERSION}'); COMMIT;")
+        conn.executescript(
+            f"BEGIN; {SCHEMA} INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;"
+        )
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -107,13 +125,20 @@ class SqliteStore:
         now = int(time.time() * 1000)
         conn = self._conn()
         with _transaction(conn):
-            conn.executemany("INSERT INTO dead_letters VALUES (NULL,?,?,?,?,?)",
-                             [(now, src, loc, reason, raw) for raw, src, reason, loc in rows])
+            conn.executemany(
+                "INSERT INTO dead_letters VALUES (NULL,?,?,?,?,?)",
+                [(now, src, loc, reason, raw) for raw, src, reason, loc in rows],
+            )
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        rows = self._conn().execute(
-            "SELECT received, source, location, reason, raw FROM dead_letters ORDER BY id DESC LIMIT ?",
-            (limit,)).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT received, source, location, reason, raw FROM dead_letters ORDER BY id DESC LIMIT ?",
+                (limit,),
+            )
+            .fetchall()
+        )
         return [DeadLetter(from_ms(r[0]), r[1], r[2], r[3], bytes(r[4])) for r in rows]
 
     # ------------------------------------------------------------------ reading
@@ -124,12 +149,16 @@ class SqliteStore:
         pf = "" if product is None else " AND product = :p"
         conn = self._conn()
         stations: dict[tuple[str, str], StationTally] = {}
-        sql_hours = ("SELECT product, station, sum(units), sum(first_pass), sum(final_pass), sum(attempts), "
-                     "sum(defects), sum(false_calls) FROM station_hourly WHERE hour >= :h0 AND hour < :h1"
-                     f"{pf} GROUP BY product, station")
-        sql_edge = ("SELECT product, station, count(*), sum(first_pass), sum(last_pass), sum(attempts), "
-                    "sum(defects), sum(false_calls) FROM unit_station WHERE first_ts >= :a AND first_ts < :b"
-                    f"{pf} GROUP BY product, station")
+        sql_hours = (
+            "SELECT product, station, sum(units), sum(first_pass), sum(final_pass), sum(attempts), "
+            "sum(defects), sum(false_calls) FROM station_hourly WHERE hour >= :h0 AND hour < :h1"
+            f"{pf} GROUP BY product, station"
+        )
+        sql_edge = (
+            "SELECT product, station, count(*), sum(first_pass), sum(last_pass), sum(attempts), "
+            "sum(defects), sum(false_calls) FROM unit_station WHERE first_ts >= :a AND first_ts < :b"
+            f"{pf} GROUP BY product, station"
+        )
         queries = [(sql_edge, {"a": x, "b": y, "p": product}) for x, y in edges if x < y]
         if h0 < h1:
             queries.append((sql_hours, {"h0": h0, "h1": h1, "p": product}))
@@ -137,10 +166,14 @@ class SqliteStore:
             for p, s, *n in conn.execute(sql, args):
                 stations[(p, s)] = stations.get((p, s), StationTally()) + StationTally(*n)
         products: dict[str, ProductTally] = {}
-        sql_ph = ("SELECT product, sum(units), sum(final_good), sum(defects) FROM product_hourly "
-                  f"WHERE hour >= :h0 AND hour < :h1{pf} GROUP BY product")
-        sql_pe = ("SELECT product, count(*), sum(failing = 0), sum(defects) FROM units "
-                  f"WHERE first_ts >= :a AND first_ts < :b{pf} GROUP BY product")
+        sql_ph = (
+            "SELECT product, sum(units), sum(final_good), sum(defects) FROM product_hourly "
+            f"WHERE hour >= :h0 AND hour < :h1{pf} GROUP BY product"
+        )
+        sql_pe = (
+            "SELECT product, count(*), sum(failing = 0), sum(defects) FROM units "
+            f"WHERE first_ts >= :a AND first_ts < :b{pf} GROUP BY product"
+        )
         queries = [(sql_pe, {"a": x, "b": y, "p": product}) for x, y in edges if x < y]
         if h0 < h1:
             queries.append((sql_ph, {"h0": h0, "h1": h1, "p": product}))
@@ -149,8 +182,9 @@ class SqliteStore:
                 products[p] = products.get(p, ProductTally()) + ProductTally(*n)
         return _drop_empty(stations), {k: v for k, v in products.items() if v.units}
 
-    def defect_counts(self, start: datetime, end: datetime, by: str = "code",
-                      product: str | None = None) -> dict[str, int]:
+    def defect_counts(
+        self, start: datetime, end: datetime, by: str = "code", product: str | None = None
+    ) -> dict[str, int]:
         """Confirmed defects in [start, end) grouped by code, refdes or station."""
         if by not in ("code", "refdes", "station"):
             raise ValueError(f"cannot group defects by {by!r}")
@@ -158,13 +192,17 @@ class SqliteStore:
         args: tuple[Any, ...] = (ts_ms(start), ts_ms(end)) + (() if product is None else (product,))
         rows = self._conn().execute(
             f"SELECT coalesce({by}, '(none)'), count(*) FROM defects WHERE ts >= ? AND ts < ? "
-            f"AND confirmed{pf} GROUP BY 1", args)
+            f"AND confirmed{pf} GROUP BY 1",
+            args,
+        )
         return {k: n for k, n in rows}
 
     def unit_history(self, serial: str) -> list[ResultRecord]:
         rows = self._conn().execute(
             "SELECT id, ts, line, station, equipment, serial, product, work_order, result, detail "
-            "FROM results WHERE serial = ? ORDER BY ts", (serial,))
+            "FROM results WHERE serial = ? ORDER BY ts",
+            (serial,),
+        )
         return [_row_to_result(r) for r in rows]
 
     def result_count(self) -> int:
@@ -176,10 +214,12 @@ class SqliteStore:
         if lo[0] is None:
             return None
         conn = self._conn()
-        first = conn.execute("SELECT min(first_ts) FROM unit_station WHERE first_ts >= ?",
-                             (lo[0] * HOUR_MS,)).fetchone()[0]
-        last = conn.execute("SELECT max(last_ts) FROM unit_station WHERE first_ts >= ?",
-                            (lo[1] * HOUR_MS,)).fetchone()[0]
+        first = conn.execute(
+            "SELECT min(first_ts) FROM unit_station WHERE first_ts >= ?", (lo[0] * HOUR_MS,)
+        ).fetchone()[0]
+        last = conn.execute(
+            "SELECT max(last_ts) FROM unit_station WHERE first_ts >= ?", (lo[1] * HOUR_MS,)
+        ).fetchone()[0]
         return from_ms(first), from_ms(max(last, first))
 
 
@@ -189,11 +229,22 @@ def _drop_empty(d: dict[tuple[str, str], StationTally]) -> dict[tuple[str, str],
 
 def _row_to_result(r: tuple[Any, ...]) -> ResultRecord:
     detail = orjson.loads(r[9]) if r[9] else {}
-    return ResultRecord.model_validate({
-        "schema": "linemon.result/1", "id": r[0], "ts": from_ms(r[1]), "line": r[2], "station": r[3],
-        "equipment": r[4], "serial": r[5], "product": r[6], "work_order": r[7], "result": r[8],
-        "defects": detail.get("defects", []), "measurements": detail.get("measurements", []),
-    })
+    return ResultRecord.model_validate(
+        {
+            "schema": "linemon.result/1",
+            "id": r[0],
+            "ts": from_ms(r[1]),
+            "line": r[2],
+            "station": r[3],
+            "equipment": r[4],
+            "serial": r[5],
+            "product": r[6],
+            "work_order": r[7],
+            "result": r[8],
+            "defects": detail.get("defects", []),
+            "measurements": detail.get("measurements", []),
+        }
+    )
 
 
 class _transaction:

@@ -15,27 +15,46 @@ from line.kpi import ProductYield, StationTally, yield_report
 
 dash.register_page(__name__, path="/", name="Yield", order=0)
 
-PERIODS = {"today": "Today", "yesterday": "Yesterday", "7d": "Last 7 days", "30d": "Last 30 days",
-           "custom": "Custom"}
+PERIODS = {
+    "today": "Today",
+    "yesterday": "Yesterday",
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+    "custom": "Custom",
+}
 
 
 def layout(**_: object) -> html.Div:
-    return html.Div([
-        dbc.Row([
-            dbc.Col(html.H2("Yield per product"), md=4),
-            dbc.Col(dbc.RadioItems(id="yield-period", options=[{"label": v, "value": k} for k, v in PERIODS.items()],
-                                   value="7d", inline=True, className="fs-5"), md=5),
-            dbc.Col(dcc.DatePickerRange(id="yield-dates", display_format="YYYY-MM-DD"), md=3),
-        ], className="align-items-center mb-2"),
-        html.Div(id="yield-window", className="text-muted mb-3 fs-5"),
-        html.Div(id="yield-cards"),
-        dbc.Row([dbc.Col(dcc.Graph(id="yield-heatmap"), lg=7), dbc.Col(dcc.Graph(id="yield-rty"), lg=5)]),
-        html.Div(id="yield-tables"),
-    ])
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(html.H2("Yield per product"), md=4),
+                    dbc.Col(
+                        dbc.RadioItems(
+                            id="yield-period",
+                            options=[{"label": v, "value": k} for k, v in PERIODS.items()],
+                            value="7d",
+                            inline=True,
+                            className="fs-5",
+                        ),
+                        md=5,
+                    ),
+                    dbc.Col(dcc.DatePickerRange(id="yield-dates", display_format="YYYY-MM-DD"), md=3),
+                ],
+                className="align-items-center mb-2",
+            ),
+            html.Div(id="yield-window", className="text-muted mb-3 fs-5"),
+            html.Div(id="yield-cards"),
+            dbc.Row([dbc.Col(dcc.Graph(id="yield-heatmap"), lg=7), dbc.Col(dcc.Graph(id="yield-rty"), lg=5)]),
+            html.Div(id="yield-tables"),
+        ]
+    )
 
 
-def period_bounds(period: str, today: date, tz: object, custom: tuple[str | None, str | None],
-                  now: datetime) -> tuple[datetime, datetime]:
+def period_bounds(
+    period: str, today: date, tz: object, custom: tuple[str | None, str | None], now: datetime
+) -> tuple[datetime, datetime]:
     """The UTC window of a period choice; days are local (plant time zone) midnight to midnight."""
     if period == "today":
         return local_day_bounds(tz, today)  # type: ignore[arg-type]
@@ -64,32 +83,62 @@ def product_card(py: ProductYield) -> dbc.Col:
     body = [
         html.H4(py.code, className="card-title mb-0"),
         html.Div(py.name, className="text-muted"),
-        html.Div([html.Span("RTY "), html.Span(_pct(py.rty), id=f"rty-{py.code}", className="fw-bold")],
-                 className="fs-3 text-primary"),
-        html.Div([html.Span("Final yield "), html.Span(_pct(py.final_yield), id=f"final-{py.code}")], className="fs-5"),
+        html.Div(
+            [html.Span("RTY "), html.Span(_pct(py.rty), id=f"rty-{py.code}", className="fw-bold")],
+            className="fs-3 text-primary",
+        ),
+        html.Div(
+            [html.Span("Final yield "), html.Span(_pct(py.final_yield), id=f"final-{py.code}")],
+            className="fs-5",
+        ),
         html.Div([html.Span("DPMO "), html.Span(dpmo, id=f"dpmo-{py.code}")], className="fs-5"),
         html.Div([html.Span("Units "), html.Span(str(py.units), id=f"units-{py.code}")], className="fs-5"),
     ]
-    return dbc.Col(dbc.Card(dbc.CardBody(body), id=f"card-{py.code}", className="h-100"), md=4, lg=True,
-                   className="mb-3")
+    return dbc.Col(
+        dbc.Card(dbc.CardBody(body), id=f"card-{py.code}", className="h-100"), md=4, lg=True, className="mb-3"
+    )
 
 
 def station_table(py: ProductYield) -> dbc.Card:
     def row(sid: str, t: StationTally) -> html.Tr:
-        return html.Tr([html.Td(sid), html.Td(t.units), html.Td(_pct(t.fpy), id=f"fpy-{py.code}-{sid}"),
-                        html.Td(_pct(t.final_yield)), html.Td(t.retests), html.Td(_pct(t.false_call_rate))])
-    head = html.Thead(html.Tr([html.Th(h) for h in ("Station", "Units", "FPY", "Final yield", "Retests",
-                                                    "False-call share")]))
-    body = html.Tbody([row(s, t) for s, t in py.stations.items()] or
-                      [html.Tr(html.Td("No units in this period", colSpan=6))])
-    return dbc.Card([dbc.CardHeader(f"{py.code} · {py.name}"),
-                     dbc.Table([head, body], striped=True, size="sm", className="mb-0 fs-5")], className="mb-3")
+        return html.Tr(
+            [
+                html.Td(sid),
+                html.Td(t.units),
+                html.Td(_pct(t.fpy), id=f"fpy-{py.code}-{sid}"),
+                html.Td(_pct(t.final_yield)),
+                html.Td(t.retests),
+                html.Td(_pct(t.false_call_rate)),
+            ]
+        )
+
+    head = html.Thead(
+        html.Tr(
+            [html.Th(h) for h in ("Station", "Units", "FPY", "Final yield", "Retests", "False-call share")]
+        )
+    )
+    body = html.Tbody(
+        [row(s, t) for s, t in py.stations.items()]
+        or [html.Tr(html.Td("No units in this period", colSpan=6))]
+    )
+    return dbc.Card(
+        [
+            dbc.CardHeader(f"{py.code} · {py.name}"),
+            dbc.Table([head, body], striped=True, size="sm", className="mb-0 fs-5"),
+        ],
+        className="mb-3",
+    )
 
 
 @callback(
-    Output("yield-window", "children"), Output("yield-cards", "children"), Output("yield-heatmap", "figure"),
-    Output("yield-rty", "figure"), Output("yield-tables", "children"),
-    Input("yield-period", "value"), Input("yield-dates", "start_date"), Input("yield-dates", "end_date"),
+    Output("yield-window", "children"),
+    Output("yield-cards", "children"),
+    Output("yield-heatmap", "figure"),
+    Output("yield-rty", "figure"),
+    Output("yield-tables", "children"),
+    Input("yield-period", "value"),
+    Input("yield-dates", "start_date"),
+    Input("yield-dates", "end_date"),
 )
 def update(period: str, d0: str | None, d1: str | None) -> tuple[object, ...]:
     ctx = current()
@@ -98,8 +147,10 @@ def update(period: str, d0: str | None, d1: str | None) -> tuple[object, ...]:
     start, end = period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, (d0, d1), now)
     stations, products = ctx.store.yield_tallies(start, end)
     figs = yield_report(plant, stations, products)
-    window = (f"{start.astimezone(plant.tz):%Y-%m-%d %H:%M} – {end.astimezone(plant.tz):%Y-%m-%d %H:%M} "
-              f"({plant.spec.site.timezone}) · units counted by their first attempt in this period")
+    window = (
+        f"{start.astimezone(plant.tz):%Y-%m-%d %H:%M} – {end.astimezone(plant.tz):%Y-%m-%d %H:%M} "
+        f"({plant.spec.site.timezone}) · units counted by their first attempt in this period"
+    )
     cards = dbc.Row([product_card(py) for py in figs.values()])
     tables = dbc.Row([dbc.Col(station_table(py), lg=6) for py in figs.values()])
     inspection = [s for s in plant.station_order if plant.inspects(s)]
