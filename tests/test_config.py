@@ -26,7 +26,17 @@ def problems(mutate: Any) -> list[str]:
 def test_reference_plant_is_complete(plant: Plant) -> None:
     sp = plant.spec
     assert list(sp.lines) == ["SMT1", "ASSY1"]
-    assert sp.lines["SMT1"].stations == ["PRINT", "SPI", "MOUNT", "REFLOW", "INSERT", "VI1", "WAVE", "FCT", "VI2"]
+    assert sp.lines["SMT1"].stations == [
+        "PRINT",
+        "SPI",
+        "MOUNT",
+        "REFLOW",
+        "INSERT",
+        "VI1",
+        "WAVE",
+        "FCT",
+        "VI2",
+    ]
     assert sp.lines["ASSY1"].stations == ["ASSY", "AGING", "FT", "OQA", "PACK"]
     families = {p.family for p in sp.products.values()}
     assert {"fish_finder", "radar", "ais", "gps", "vdr"} <= families
@@ -61,7 +71,9 @@ def test_references_to_missing_things() -> None:
     assert any(p.startswith("products.FF-50.routing[7]: unknown station 'FCTX'") for p in out)
     assert any(p.startswith("stations.SPI.line: unknown line 'SMT9'") for p in out)
     assert any(p.startswith("bindings[2] (fct-jig-1).station: unknown station 'NOPE'") for p in out)
-    assert any(p.startswith("bindings[2] (fct-jig-1).format: unknown serial format 'unknown_fmt'") for p in out)
+    assert any(
+        p.startswith("bindings[2] (fct-jig-1).format: unknown serial format 'unknown_fmt'") for p in out
+    )
 
 
 def test_duplicates_and_flow_order() -> None:
@@ -85,7 +97,9 @@ def test_kind_parameters_and_product_times() -> None:
         d["stations"]["PRINT"]["fpy"] = 0.9
 
     out = problems(m)
-    assert "stations.MOUNT.part_s: not a parameter of a 'mount' station (allowed: cph, board_overhead_s)" in out
+    assert (
+        "stations.MOUNT.part_s: not a parameter of a 'mount' station (allowed: cph, board_overhead_s)" in out
+    )
     assert "stations.MOUNT.cph: required for a 'mount' station" in out
     assert "products.VDR-900.aging_h: required, the routing passes 'aging' station 'AGING'" in out
     assert "stations.PRINT.fpy: a 'print' station does not judge units, so it has no yield" in out
@@ -121,7 +135,9 @@ def test_toml_syntax_and_missing_file(tmp_path: Path) -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "linemon", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "linemon", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_check_config_cli(tmp_path: Path) -> None:

@@ -89,7 +89,11 @@ def test_hourly_rollups_equal_a_full_recount(store: SqliteStore) -> None:
     recs = []
     for i in range(3000):
         serial = f"S{rng.randint(0, 400)}"
-        recs.append(result(serial, rng.choice(["SPI", "FCT"]), rng.choice(["PASS", "PASS", "FAIL"]), rng.uniform(0, 4000)))
+        recs.append(
+            result(
+                serial, rng.choice(["SPI", "FCT"]), rng.choice(["PASS", "PASS", "FAIL"]), rng.uniform(0, 4000)
+            )
+        )
     for i in range(0, len(recs), 250):  # arrival in batches, out of time order
         store.write(recs[i : i + 250])
     a, b = T0 + timedelta(minutes=333.3), T0 + timedelta(minutes=2777.7)
@@ -114,7 +118,13 @@ def test_hourly_rollups_equal_a_full_recount(store: SqliteStore) -> None:
 def test_defect_pareto(store: SqliteStore) -> None:
     store.write(
         [
-            result("A", "VI1", "FAIL", 1, defects=[{"code": "bridge", "refdes": "U1"}, {"code": "missing", "refdes": "C2"}]),
+            result(
+                "A",
+                "VI1",
+                "FAIL",
+                1,
+                defects=[{"code": "bridge", "refdes": "U1"}, {"code": "missing", "refdes": "C2"}],
+            ),
             result("B", "VI1", "FAIL", 2, defects=[{"code": "bridge", "refdes": "U1"}]),
             result("C", "VI1", "PASS", 3, defects=[{"code": "bridge", "refdes": "U9", "confirmed": False}]),
         ]
@@ -128,7 +138,12 @@ def test_defect_pareto(store: SqliteStore) -> None:
 
 
 def test_unit_history_keeps_detail(store: SqliteStore) -> None:
-    store.write([result("Z", "SPI", "PASS", 1), result("Z", "FCT", "FAIL", 2, defects=[{"code": "open", "refdes": "J1"}])])
+    store.write(
+        [
+            result("Z", "SPI", "PASS", 1),
+            result("Z", "FCT", "FAIL", 2, defects=[{"code": "open", "refdes": "J1"}]),
+        ]
+    )
     hist = store.unit_history("Z")
     assert [(r.station, r.result) for r in hist] == [("SPI", "PASS"), ("FCT", "FAIL")]
     assert hist[1].defects[0].refdes == "J1"

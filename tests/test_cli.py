@@ -1,0 +1,99 @@
+"""`linemon import` and `linemon report yield` as a user runs them (real processes, real files)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from store.sqlite import SqliteStore
+from tests.conftest import PLANT_FILE, result
+
+
+def linemon(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "linemon", *args], capture_output=True, text=True, timeout=120, input=stdin
+    )
+
+
+def test_import_stores_valid_and_dead_letters_invalid(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    good = [
+        orjson.loads(orjson.dumps(r.model_dump(mode="json", by_alias=True)))
+        for r in (
+            result("A", "SPI", "PASS", 0, id="a1"),
+            result("A", "FCT", "FAIL", 5, id="a2"),
+            result("A", "FCT", "PASS", 9, id="a3"),
+        )
+    ]
+    lines = [json.dumps(g) for g in good]
+    lines.insert(1, "{not json")
+    lines.append(json.dumps(dict(good[0], id="x", station="XRAY")))
+    lines.append(json.dumps(dict(good[0], id="y", result="MAYBE")))
+    lines.append("")
+    lines.append(json.dumps(good[0]))  # duplicate
+    f = tmp_path / "in.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    out = linemon("import", str(f), "--store", f"sqlite:///{db}", "--config", str(PLANT_FILE))
+    assert out.returncode == 1
+    assert "stored 3, duplicate 1, rejected 3" in out.stdout
+    assert f"{f}:2: (top level): Invalid JSON" in out.stderr
+    assert f"{f}:5: station: unknown station 'XRAY'" in out.stderr
+    assert f"{f}:6: result:" in out.stderr
+    assert "Traceback" not in out.stderr
+    s = SqliteStore(db)
+    dl = s.dead_letters()
+    assert sorted(d.location for d in dl) == [f"{f}:2", f"{f}:5", f"{f}:6"]
+    assert any(d.raw == b"{not json" for d in dl)
+    again = linemon("import", str(f), "--store", f"sqlite:///{db}", "--config", str(PLANT_FILE))
+    assert "stored 0, duplicate 4, rejected 3" in again.stdout
+    assert s.result_count() == 3
+
+
+def test_report_yield_json_and_table(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    s = SqliteStore(db)
+    s.write(
+        [
+            result("A", "SPI", "PASS", 0),
+            result("A", "FCT", "FAIL", 5),
+            result("A", "FCT", "PASS", 9),
+            result("B", "SPI", "PASS", 1),
+            result("B", "FCT", "PASS", 6),
+            result("R", "FCT", "PASS", 6, product="MR-1200"),
+        ]
+    )
+    s.close()
+    common = [
+        "--store",
+        f"sqlite:///{db}",
+        "--config",
+        str(PLANT_FILE),
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-03",
+    ]
+    js = linemon("report", "yield", "--json", *common)
+    assert js.returncode == 0, js.stderr
+    rep = json.loads(js.stdout)["products"]
+    ff = rep["FF-50"]
+    assert ff["units"] == 2 and ff["rty"] == 0.5 and ff["final_yield"] == 1.0 and ff["dpmo"] == 0.0
+    assert ff["stations"]["FCT"] == {
+        "units": 2,
+        "fpy": 0.5,
+        "final_yield": 1.0,
+        "retests": 1,
+        "dpu": 0.0,
+        "false_call_rate": None,
+    }
+    assert rep["GPS-70"]["units"] == 0 and rep["GPS-70"]["rty"] is None
+    one = json.loads(linemon("report", "yield", "--json", "--product", "MR-1200", *common).stdout)["products"]
+    assert list(one) == ["MR-1200"] and one["MR-1200"]["stations"]["FCT"]["fpy"] == 1.0
+    table = linemon("report", "yield", *common)
+    assert "FF-50" in table.stdout and "50.00%" in table.stdout and "Asia/Seoul" in table.stdout
+    bad = linemon("report", "yield", "--product", "XX-1", *common)
+    assert bad.returncode == 2 and "unknown product 'XX-1'" in bad.stderr
+    bad = linemon("report", "yield", "--store", f"sqlite:///{db}", "--from", "yesterday")
+    assert bad.returncode == 2 and "--from: 'yesterday' is not a date" in bad.stderr

@@ -1,0 +1,115 @@
+"""The dashboard: pure figure builders, and the yield page in a real Chromium (Playwright)."""
+
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from dashboard.app import create_app
+from dashboard.figures import fpy_heatmap, rty_bars
+from line.config import Plant
+from line.kpi import ProductTally, StationTally, yield_report
+from line.records import record_from_dict
+from store.sqlite import SqliteStore
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def test_fpy_heatmap_and_rty_bars(plant: Plant) -> None:
+    figs = yield_report(
+        plant,
+        {("FF-50", "SPI"): StationTally(4, 3, 4, 5, 1, 0), ("FF-50", "FCT"): StationTally(4, 2, 3, 6, 3, 1)},
+        {"FF-50": ProductTally(4, 3, 4)},
+    )
+    hm = fpy_heatmap(figs, [s for s in plant.station_order if plant.inspects(s)])
+    trace = hm.data[0]
+    assert list(trace.x) == ["SPI", "FCT"]  # only stations with data, in flow order
+    assert list(trace.y) == list(plant.spec.products)
+    assert trace.z[0] == (75.0, 50.0) or list(trace.z[0]) == [75.0, 50.0]
+    assert trace.text[0][1] == "50.0%" and trace.z[1][0] is None  # no data is blank, not 0 %
+    bars = rty_bars(figs)
+    assert [b.name for b in bars.data] == ["RTY", "Final yield"]
+    assert list(bars.data[0].x) == ["FF-50"] and bars.data[0].y[0] == pytest.approx(37.5)
+
+
+def _rec(serial: str, station: str, verdict: str, ts: datetime, product: str = "FF-50") -> object:
+    return record_from_dict(
+        {
+            "schema": "linemon.result/1",
+            "ts": ts,
+            "line": "SMT1",
+            "station": station,
+            "serial": serial,
+            "product": product,
+            "result": verdict,
+        }
+    )
+
+
+@pytest.fixture
+def served(tmp_path: Path, plant: Plant) -> Iterator[str]:
+    db = tmp_path / "ui.db"
+    s = SqliteStore(db)
+    now = datetime.now(UTC)
+    recent, old = now - timedelta(hours=2), now - timedelta(days=20)
+    s.write(
+        [
+            _rec("A", "FCT", "PASS", recent),
+            _rec("B", "FCT", "FAIL", recent),
+            _rec("B", "FCT", "PASS", recent + timedelta(minutes=9)),
+            _rec("A", "SPI", "PASS", recent - timedelta(minutes=30)),
+            _rec("B", "SPI", "PASS", recent - timedelta(minutes=30)),
+            _rec("C", "FCT", "PASS", old),
+            _rec("D", "FCT", "PASS", old),
+            _rec("R", "FCT", "FAIL", recent, "MR-1200"),
+        ]
+    )  # type: ignore[list-item]
+    s.close()
+    app = create_app(plant, f"sqlite:///{db}")
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    yield f"http://127.0.0.1:{srv.server_port}/"
+    srv.shutdown()
+    th.join(5)
+
+
+@pytest.mark.browser
+def test_yield_page_in_chromium(served: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(served)
+        page.wait_for_selector("#fpy-FF-50-FCT", timeout=20_000)
+        # last 7 days (default): A passes, B fails then passes -> FPY 50 %, final 100 %
+        assert page.inner_text("#fpy-FF-50-FCT") == "50.0 %"
+        assert page.inner_text("#fpy-FF-50-SPI") == "100.0 %"
+        assert page.inner_text("#rty-FF-50") == "50.0 %"
+        assert page.inner_text("#units-FF-50") == "2"
+        assert page.inner_text("#rty-MR-1200") == "0.0 %"
+        assert page.inner_text("#rty-GPS-70") == "–"  # a product without data says so
+        for code in ("FF-50", "MR-1200", "AIS-300", "GPS-70", "VDR-900"):
+            assert page.locator(f"#card-{code}").is_visible()
+        page.wait_for_selector(".js-plotly-plot .main-svg")
+        page.screenshot(path=str(ARTIFACTS / "yield-7d.png"), full_page=True)
+        page.get_by_text("Last 30 days").click()
+        page.wait_for_selector("#units-FF-50:text-is('4')", timeout=10_000)
+        assert page.inner_text("#fpy-FF-50-FCT") == "75.0 %"
+        page.screenshot(path=str(ARTIFACTS / "yield-30d.png"), full_page=True)
+        browser.close()
+    assert errors == []
