@@ -130,7 +130,7 @@ def test_toml_syntax_and_missing_file(tmp_path: Path) -> None:
     bad.write_text('[site]\nid = "x"\nid = "y"\n')
     with pytest.raises(ConfigError, match=r"bad.toml: not valid TOML"):
         load_plant(bad)
-    with pytest.raises(ConfigError, match="nothere.toml: file not found"):
+    with pytest.raises(ConfigError, match=r"nothere\.toml: file not found"):
         load_plant(tmp_path / "nothere.toml")
 
 

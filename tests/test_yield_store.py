@@ -87,7 +87,7 @@ def test_hourly_rollups_equal_a_full_recount(store: SqliteStore) -> None:
 
     rng = random.Random(7)
     recs = []
-    for i in range(3000):
+    for _ in range(3000):
         serial = f"S{rng.randint(0, 400)}"
         recs.append(
             result(
@@ -97,7 +97,7 @@ def test_hourly_rollups_equal_a_full_recount(store: SqliteStore) -> None:
     for i in range(0, len(recs), 250):  # arrival in batches, out of time order
         store.write(recs[i : i + 250])
     a, b = T0 + timedelta(minutes=333.3), T0 + timedelta(minutes=2777.7)
-    st, pr = store.yield_tallies(a, b)
+    st, _ = store.yield_tallies(a, b)
     # recount from the raw records by the definitions
     by_key: dict[tuple[str, str], list] = {}
     for r in sorted(recs, key=lambda r: r.ts):
