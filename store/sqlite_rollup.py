@@ -31,20 +31,18 @@ _STEPS = [
           final_pass = final_pass + excluded.final_pass, attempts = attempts + excluded.attempts,
           defects = defects + excluded.defects, false_calls = false_calls + excluded.false_calls""",
     # recompute the summaries from every attempt of those keys
+    # SQLite's bare-column rule: with a single min()/max() aggregate, the other columns come from
+    # the row holding that min/max, i.e. the first and the last attempt of each (serial, station).
     """INSERT OR REPLACE INTO unit_station
-        SELECT serial, station, product, line, first_ts, first_pass, last_ts, last_pass, attempts,
-               defects, false_calls FROM (
-          SELECT r.serial, r.station,
-                 first_value(r.product) OVER w AS product, first_value(r.line) OVER w AS line,
-                 first_value(r.ts) OVER w AS first_ts, first_value(r.pass) OVER w AS first_pass,
-                 last_value(r.ts) OVER w AS last_ts, last_value(r.pass) OVER w AS last_pass,
-                 count(*) OVER w AS attempts, sum(r.defects) OVER w AS defects,
-                 sum(r.false_calls) OVER w AS false_calls,
-                 row_number() OVER (PARTITION BY r.serial, r.station ORDER BY r.ts DESC, r.rid DESC) AS rn
-          FROM k JOIN results r ON r.serial = k.serial AND r.station = k.station
-          WINDOW w AS (PARTITION BY r.serial, r.station ORDER BY r.ts, r.rid
-                       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
-        WHERE rn = 1""",
+        SELECT f.serial, f.station, f.product, f.line, f.first_ts, f.first_pass, l.last_ts, l.last_pass,
+               f.attempts, f.defects, f.false_calls
+        FROM (SELECT r.serial, r.station, r.product, r.line, min(r.ts) AS first_ts, r.pass AS first_pass,
+                     count(*) AS attempts, sum(r.defects) AS defects, sum(r.false_calls) AS false_calls
+              FROM k JOIN results r ON r.serial = k.serial AND r.station = k.station
+              GROUP BY r.serial, r.station) f
+        JOIN (SELECT r.serial, r.station, max(r.ts) AS last_ts, r.pass AS last_pass
+              FROM k JOIN results r ON r.serial = k.serial AND r.station = k.station
+              GROUP BY r.serial, r.station) l ON l.serial = f.serial AND l.station = f.station""",
     f"""INSERT INTO station_hourly (hour, product, station, {_STATION_COLS})
         SELECT us.first_ts / 3600000, us.product, us.station, count(*), sum(us.first_pass),
                sum(us.last_pass), sum(us.attempts), sum(us.defects), sum(us.false_calls)
