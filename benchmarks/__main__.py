@@ -28,7 +28,15 @@ from linemon.report import yield_figures
 from store.sqlite import SqliteStore, _result_row
 
 PLANT = Path(__file__).resolve().parent.parent / "config" / "jincheon.toml"
-STATIONS = [("SMT1", "SPI"), ("SMT1", "VI1"), ("SMT1", "FCT"), ("SMT1", "VI2"), ("ASSY1", "AGING"), ("ASSY1", "FT"), ("ASSY1", "OQA")]
+STATIONS = [
+    ("SMT1", "SPI"),
+    ("SMT1", "VI1"),
+    ("SMT1", "FCT"),
+    ("SMT1", "VI2"),
+    ("ASSY1", "AGING"),
+    ("ASSY1", "FT"),
+    ("ASSY1", "OQA"),
+]
 PRODUCTS = ["FF-50", "MR-1200", "AIS-300", "GPS-70", "VDR-900"]
 
 
@@ -44,10 +52,18 @@ def lines(n: int, end: datetime, span: timedelta, seed: int) -> Iterator[bytes]:
         for k, (line, station) in enumerate(STATIONS):
             for _attempt in range(3):
                 ok = rng.random() > 0.04
-                rec = {"schema": "linemon.result/1", "id": f"b{seed}-{i}", "ts": (t + timedelta(minutes=k * 7)).isoformat(),
-                       "line": line, "station": station, "serial": f"{product}-{unit:08d}", "product": product,
-                       "work_order": f"WO-{unit // 40:05d}", "result": "PASS" if ok else "FAIL",
-                       "defects": [] if ok else [{"code": "bridge", "refdes": f"U{rng.randint(1, 60)}"}]}
+                rec = {
+                    "schema": "linemon.result/1",
+                    "id": f"b{seed}-{i}",
+                    "ts": (t + timedelta(minutes=k * 7)).isoformat(),
+                    "line": line,
+                    "station": station,
+                    "serial": f"{product}-{unit:08d}",
+                    "product": product,
+                    "work_order": f"WO-{unit // 40:05d}",
+                    "result": "PASS" if ok else "FAIL",
+                    "defects": [] if ok else [{"code": "bridge", "refdes": f"U{rng.randint(1, 60)}"}],
+                }
                 yield orjson.dumps(rec)
                 i += 1
                 if ok or i >= n:
@@ -61,7 +77,9 @@ def raw_sqlite_rate(rows: list[tuple], path: Path) -> float:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE t (rid INTEGER PRIMARY KEY, id, ts, line, station, equipment, serial, product, wo, result, pass, d, f, detail)")
+    conn.execute(
+        "CREATE TABLE t (rid INTEGER PRIMARY KEY, id, ts, line, station, equipment, serial, product, wo, result, pass, d, f, detail)"
+    )
     t0 = time.perf_counter()
     for i in range(0, len(rows), 20_000):
         conn.execute("BEGIN")
@@ -83,11 +101,16 @@ def bench_import(n: int, work: Path) -> None:
     res = import_file(src, store, plant)
     dt = time.perf_counter() - t0
     store.close()
-    sample = [_result_row(parse_record(raw)) for raw in list(lines(min(n, 200_000), datetime(2026, 1, 1, tzinfo=UTC), timedelta(days=9), 2))]  # type: ignore[arg-type]
+    sample = [
+        _result_row(parse_record(raw))
+        for raw in list(lines(min(n, 200_000), datetime(2026, 1, 1, tzinfo=UTC), timedelta(days=9), 2))
+    ]  # type: ignore[arg-type]
     raw = raw_sqlite_rate(sample, work / "raw.db")
     rate = res.counts.stored / dt
-    print(f"import: {res.counts.stored:,} records in {dt:.1f} s = {rate:,.0f} records/s (target >= 50,000); "
-          f"raw SQLite insert limit {raw:,.0f} rows/s -> ratio {rate / raw:.2f}")
+    print(
+        f"import: {res.counts.stored:,} records in {dt:.1f} s = {rate:,.0f} records/s (target >= 50,000); "
+        f"raw SQLite insert limit {raw:,.0f} rows/s -> ratio {rate / raw:.2f}"
+    )
 
 
 def bench_report(m: int, work: Path) -> None:
@@ -104,7 +127,9 @@ def bench_report(m: int, work: Path) -> None:
                 store.write(batch)
                 batch = []
         store.write(batch)
-        print(f"report: built a store of {store.result_count():,} records in {time.perf_counter() - t0:.0f} s")
+        print(
+            f"report: built a store of {store.result_count():,} records in {time.perf_counter() - t0:.0f} s"
+        )
     times = []
     for _ in range(5):
         t0 = time.perf_counter()
@@ -116,9 +141,11 @@ def bench_report(m: int, work: Path) -> None:
     conn.execute("SELECT count(*), sum(pass) FROM results").fetchone()
     scan = time.perf_counter() - t0
     best = min(times)
-    print(f"report: 30-day yield report over {store.result_count():,} stored records ({units:,} units in window): "
-          f"best {best * 1000:.1f} ms, median {sorted(times)[2] * 1000:.1f} ms (target <= 500 ms); "
-          f"one full scan of results {scan * 1000:.0f} ms -> report takes {best / scan:.3f} of a scan")
+    print(
+        f"report: 30-day yield report over {store.result_count():,} stored records ({units:,} units in window): "
+        f"best {best * 1000:.1f} ms, median {sorted(times)[2] * 1000:.1f} ms (target <= 500 ms); "
+        f"one full scan of results {scan * 1000:.0f} ms -> report takes {best / scan:.3f} of a scan"
+    )
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 
 class TimeArgError(ValueError):
-    pass
+    """A --from/--to value that is not a date or time, or an empty window."""
 
 
 def parse_time(text: str, tz: ZoneInfo, flag: str) -> datetime:

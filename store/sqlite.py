@@ -159,12 +159,8 @@ class SqliteStore:
             "sum(defects), sum(false_calls) FROM unit_station WHERE first_ts >= :a AND first_ts < :b"
             f"{pf} GROUP BY product, station"
         )
-        queries = [(sql_edge, {"a": x, "b": y, "p": product}) for x, y in edges if x < y]
-        if h0 < h1:
-            queries.append((sql_hours, {"h0": h0, "h1": h1, "p": product}))
-        for sql, args in queries:
-            for p, s, *n in conn.execute(sql, args):
-                stations[(p, s)] = stations.get((p, s), StationTally()) + StationTally(*n)
+        for p, s, *n in _window_rows(conn, sql_hours, sql_edge, (h0, h1), edges, product):
+            stations[(p, s)] = stations.get((p, s), StationTally()) + StationTally(*n)
         products: dict[str, ProductTally] = {}
         sql_ph = (
             "SELECT product, sum(units), sum(final_good), sum(defects) FROM product_hourly "
@@ -174,12 +170,8 @@ class SqliteStore:
             "SELECT product, count(*), sum(failing = 0), sum(defects) FROM units "
             f"WHERE first_ts >= :a AND first_ts < :b{pf} GROUP BY product"
         )
-        queries = [(sql_pe, {"a": x, "b": y, "p": product}) for x, y in edges if x < y]
-        if h0 < h1:
-            queries.append((sql_ph, {"h0": h0, "h1": h1, "p": product}))
-        for sql, args in queries:
-            for p, *n in conn.execute(sql, args):
-                products[p] = products.get(p, ProductTally()) + ProductTally(*n)
+        for p, *n in _window_rows(conn, sql_ph, sql_pe, (h0, h1), edges, product):
+            products[p] = products.get(p, ProductTally()) + ProductTally(*n)
         return _drop_empty(stations), {k: v for k, v in products.items() if v.units}
 
     def defect_counts(
@@ -221,6 +213,22 @@ class SqliteStore:
             "SELECT max(last_ts) FROM unit_station WHERE first_ts >= ?", (lo[1] * HOUR_MS,)
         ).fetchone()[0]
         return from_ms(first), from_ms(max(last, first))
+
+
+def _window_rows(
+    conn: sqlite3.Connection,
+    sql_hours: str,
+    sql_edge: str,
+    hours: tuple[int, int],
+    edges: list[tuple[int, int]],
+    product: str | None,
+) -> Iterator[Any]:
+    """Rows of the whole hours from a roll-up plus the partial hours at the edges, by index."""
+    for a, b in edges:
+        if a < b:
+            yield from conn.execute(sql_edge, {"a": a, "b": b, "p": product})
+    if hours[0] < hours[1]:
+        yield from conn.execute(sql_hours, {"h0": hours[0], "h1": hours[1], "p": product})
 
 
 def _drop_empty(d: dict[tuple[str, str], StationTally]) -> dict[tuple[str, str], StationTally]:

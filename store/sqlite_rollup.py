@@ -12,6 +12,21 @@ from __future__ import annotations
 import sqlite3
 
 _STATION_COLS = "units, first_pass, final_pass, attempts, defects, false_calls"
+
+
+def _station_delta(sign: str) -> str:
+    """Add (sign "") or remove (sign "-") the touched keys' summaries to/from their hourly bucket."""
+    return f"""INSERT INTO station_hourly (hour, product, station, {_STATION_COLS})
+        SELECT us.first_ts / 3600000, us.product, us.station, {sign}count(*), {sign}sum(us.first_pass),
+               {sign}sum(us.last_pass), {sign}sum(us.attempts), {sign}sum(us.defects), {sign}sum(us.false_calls)
+        FROM unit_station us JOIN k USING (serial, station)
+        GROUP BY 1, 2, 3
+        ON CONFLICT (hour, product, station) DO UPDATE SET
+          units = units + excluded.units, first_pass = first_pass + excluded.first_pass,
+          final_pass = final_pass + excluded.final_pass, attempts = attempts + excluded.attempts,
+          defects = defects + excluded.defects, false_calls = false_calls + excluded.false_calls"""
+
+
 _STEPS = [
     "DROP TABLE IF EXISTS temp.k",
     "DROP TABLE IF EXISTS temp.u",
@@ -21,16 +36,7 @@ _STEPS = [
     "json_extract(j.value, '$.refdes'), json_extract(j.value, '$.confirmed') "
     "FROM results r, json_each(r.detail, '$.defects') j WHERE r.rid > :since AND r.detail IS NOT NULL",
     # remove the old contributions of those keys
-    f"""INSERT INTO station_hourly (hour, product, station, {_STATION_COLS})
-        SELECT us.first_ts / 3600000, us.product, us.station, -count(*), -sum(us.first_pass),
-               -sum(us.last_pass), -sum(us.attempts), -sum(us.defects), -sum(us.false_calls)
-        FROM unit_station us JOIN k USING (serial, station)
-        GROUP BY 1, 2, 3
-        ON CONFLICT (hour, product, station) DO UPDATE SET
-          units = units + excluded.units, first_pass = first_pass + excluded.first_pass,
-          final_pass = final_pass + excluded.final_pass, attempts = attempts + excluded.attempts,
-          defects = defects + excluded.defects, false_calls = false_calls + excluded.false_calls""",
-    # recompute the summaries from every attempt of those keys
+    _station_delta("-"),
     # SQLite's bare-column rule: with a single min()/max() aggregate, the other columns come from
     # the row holding that min/max, i.e. the first and the last attempt of each (serial, station).
     """INSERT OR REPLACE INTO unit_station
@@ -43,15 +49,7 @@ _STEPS = [
         JOIN (SELECT r.serial, r.station, max(r.ts) AS last_ts, r.pass AS last_pass
               FROM k JOIN results r ON r.serial = k.serial AND r.station = k.station
               GROUP BY r.serial, r.station) l ON l.serial = f.serial AND l.station = f.station""",
-    f"""INSERT INTO station_hourly (hour, product, station, {_STATION_COLS})
-        SELECT us.first_ts / 3600000, us.product, us.station, count(*), sum(us.first_pass),
-               sum(us.last_pass), sum(us.attempts), sum(us.defects), sum(us.false_calls)
-        FROM unit_station us JOIN k USING (serial, station)
-        GROUP BY 1, 2, 3
-        ON CONFLICT (hour, product, station) DO UPDATE SET
-          units = units + excluded.units, first_pass = first_pass + excluded.first_pass,
-          final_pass = final_pass + excluded.final_pass, attempts = attempts + excluded.attempts,
-          defects = defects + excluded.defects, false_calls = false_calls + excluded.false_calls""",
+    _station_delta(""),
     # the same for whole units
     "CREATE TEMP TABLE u AS SELECT DISTINCT serial FROM k",
     """INSERT INTO product_hourly (hour, product, units, final_good, defects)
