@@ -7,6 +7,7 @@ without an `id` gets one derived from its content, so replaying the same record 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -124,24 +125,21 @@ def content_id(record: Record) -> str:
 
 def parse_record(raw: bytes | str) -> Record:
     """Validate one JSON record; raise RecordError naming the key and what was expected."""
-    try:
-        rec = _ADAPTER.validate_json(raw)
-    except ValidationError as exc:
-        raise RecordError("; ".join(describe_validation(exc, limit=3, hide=_TAGS))) from None
-    if rec.id is None:
-        rec = rec.model_copy(update={"id": content_id(rec)})
-    return rec
+    return _validated(lambda: _ADAPTER.validate_json(raw))
 
 
 def record_from_dict(data: dict[str, object]) -> Record:
     """Validate a record given as a Python dict (drivers build these)."""
+    return _validated(lambda: _ADAPTER.validate_python(data))
+
+
+def _validated(validate: Callable[[], Record]) -> Record:
+    """Run a validation, turn its errors into one RecordError, and give an id-less record its content id."""
     try:
-        rec = _ADAPTER.validate_python(data)
+        rec = validate()
     except ValidationError as exc:
         raise RecordError("; ".join(describe_validation(exc, limit=3, hide=_TAGS))) from None
-    if rec.id is None:
-        rec = rec.model_copy(update={"id": content_id(rec)})
-    return rec
+    return rec if rec.id is not None else rec.model_copy(update={"id": content_id(rec)})
 
 
 def record_to_json(record: Record) -> bytes:
