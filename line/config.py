@@ -166,6 +166,13 @@ def _station_problems(sid: str, st: StationDef, sp: PlantFile) -> Iterator[str]:
         yield f"{key}: mtbf_h and mttr_min go together (give both or neither)"
     if st.fpy is not None and not spec.inspects:
         yield f"{key}.fpy: a {st.kind!r} station does not judge units, so it has no yield"
+    for pair in st.setup_pair_min:
+        a, sep, b = pair.partition(">")
+        if not sep or a not in sp.products or b not in sp.products:
+            yield (
+                f"{key}.setup_pair_min.{pair}: expected 'FROM>TO' with two products of the plant "
+                f"({_names(sp.products)})"
+            )
 
 
 def _product_problems(code: str, prod: ProductDef, sp: PlantFile, order: list[str]) -> Iterator[str]:

@@ -73,6 +73,9 @@ class StationDef(BaseModel):
     machines: Annotated[int, Field(ge=1, le=100)] = 1
     operators: Annotated[int, Field(ge=0, le=100)] = 0
     setup_min: Annotated[float, Field(ge=0)] = 0.0
+    setup_pair_min: dict[str, Annotated[float, Field(ge=0)]] = {}  # "FROM>TO" product pair: minutes
+    buffer: Annotated[int, Field(ge=1)] | None = None  # places in the input buffer; none: unlimited
+    time_cv: Annotated[float, Field(ge=0, le=3)] | None = None  # variability of the work time
     mtbf_h: Positive | None = None
     mttr_min: Positive | None = None
     fpy: Fraction | None = None

@@ -51,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(y)
     y.set_defaults(func=cmd_report_yield)
 
+    from linemon.simulate import add_parser as add_simulate
+
+    add_simulate(sub, _common)
+    sub.choices["simulate"].set_defaults(func=cmd_simulate)
+
     for name, helptext in (
         ("run", "the demo: fill an empty store with sample data and serve the dashboard"),
         ("dashboard", "serve the dashboard on an existing store"),
@@ -140,6 +145,15 @@ def cmd_report_yield(args: argparse.Namespace) -> int:
                 end.astimezone(plant.tz),
             )
         )
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from linemon.simulate import as_text
+    from linemon.simulate import cmd_simulate as run
+
+    out = run(args, _plant(args))
+    print(json.dumps(out, indent=2) if args.json else as_text(out))
     return 0
 
 

@@ -1,0 +1,146 @@
+"""`linemon simulate`: run plans or scenarios on the simulated plant and compare them."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from typing import Any
+
+from line.config import Plant
+from line.errors import ConfigError, LinemonError
+from sim.plan import PlanFile, apply_overrides, load_plan, parse_assignment, plan_problems
+from sim.plant import build_network, plan_start
+from sim.replicate import (
+    Scenario,
+    replication_seeds,
+    run_once,
+    run_replications,
+    scenario_report,
+    versus_baseline,
+)
+
+UNTIL_DONE_H = 24 * 365.0  # a plan release stops when its last unit leaves; this is only a cap
+
+
+def add_parser(sub: Any, common: Any) -> None:
+    p = sub.add_parser("simulate", help="simulate plans on the line model and compare them")
+    p.add_argument(
+        "plans", nargs="+", metavar="PLAN", help="plan or scenario files; the first is the baseline"
+    )
+    p.add_argument(
+        "--hours", type=float, help="horizon in hours (default: the plan's, else until the plan is done)"
+    )
+    p.add_argument("--warmup", type=float, help="hours removed from the statistics (default: the plan's)")
+    p.add_argument("--replications", type=int, default=5, help="independent runs per scenario (default 5)")
+    p.add_argument("--seed", type=int, default=2611, help="seed the replications' seeds derive from")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="what-if override of the plant file"
+    )
+    p.add_argument("--jobs", type=int, default=1, help="replications in parallel processes")
+    p.add_argument("--dask", metavar="ADDRESS", help="run the replications on this Dask scheduler")
+    p.add_argument("--json", action="store_true", help="print JSON (format in docs/simulation.md)")
+    p.add_argument(
+        "--write-store", action="store_true", help="write the baseline's first replication into --store"
+    )
+    common(p)
+
+
+def scenarios_from_args(args: argparse.Namespace, plant: Plant) -> list[tuple[Scenario, PlanFile, Plant]]:
+    extra = dict(parse_assignment(a) for a in args.set)
+    out = []
+    for path in args.plans:
+        plan = load_plan(path)
+        what_if = apply_overrides(plant, {**plan.set, **extra}, f"the [set] of {path} and --set")
+        problems = plan_problems(plan, what_if)
+        if problems:
+            raise ConfigError(path, problems)
+        hours = args.hours or plan.plan.hours or UNTIL_DONE_H
+        warmup = args.warmup if args.warmup is not None else plan.plan.warmup_h
+        if warmup >= hours:
+            raise LinemonError(
+                f"{path}: the warm-up ({warmup} h) must be shorter than the horizon ({hours} h)"
+            )
+        out.append(
+            (Scenario(plan.plan.name, build_network(what_if, plan, hours), hours, warmup), plan, what_if)
+        )
+    return out
+
+
+def cmd_simulate(args: argparse.Namespace, plant: Plant) -> dict[str, Any]:
+    if args.replications < 1 or args.jobs < 1:
+        raise LinemonError("--replications and --jobs must be at least 1")
+    built = scenarios_from_args(args, plant)
+    scenarios = [s for s, _, _ in built]
+    seeds = replication_seeds(args.seed, args.replications)
+    reps = run_replications(
+        scenarios, seeds, args.jobs, args.dask, _progress_bar(len(scenarios) * len(seeds), args.json)
+    )
+    reports = [scenario_report(s, seeds, r) for s, r in zip(scenarios, reps, strict=True)]
+    for rep, runs in zip(reports[1:], reps[1:], strict=True):
+        rep["versus_baseline"] = versus_baseline(reps[0], runs)
+    if args.write_store:
+        reports[0]["written_records"] = _write_store(args, built[0], seeds[0])
+    return reports[0] if len(reports) == 1 else {"baseline": reports[0]["name"], "scenarios": reports}
+
+
+def _write_store(args: argparse.Namespace, built: tuple[Scenario, PlanFile, Plant], seed: int) -> int:
+    from sim.records_out import RecordSink
+    from store.base import open_store, store_url
+
+    sc, plan, plant = built
+    store = open_store(store_url(args.store))
+    try:
+        sink = RecordSink(plan_start(plan, plant), store.write, random.Random(seed + 1))
+        run_once(sc.network, seed, sc.hours, sc.warmup_h, sink=sink)
+        sink.close()
+    finally:
+        store.close()
+    return sink.written
+
+
+def _progress_bar(total: int, quiet: bool) -> Any:
+    """A tqdm bar on standard error when it is a terminal and the run has several parts."""
+    if total < 2 or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="run", desc="replications", file=sys.stderr, leave=not quiet)
+    return bar.update
+
+
+def as_text(out: dict[str, Any]) -> str:
+    reports = out.get("scenarios", [out])
+    lines = []
+    for rep in reports:
+        lines.append(f"== {rep['name']}  ({rep['replications']} replications, seeds {rep['seeds'][:3]}...)")
+        lines.append(f"   throughput/h  {_fmt(rep.get('throughput_per_hour'))}")
+        lines.append(f"   makespan h    {_fmt(rep.get('makespan_h'))}")
+        lines.append(f"   WIP           {_fmt(rep.get('wip'))}")
+        lines.append(f"   lead time h   {_fmt(rep.get('lead_time_h', {}).get('mean'))}")
+        b = rep["bottleneck"]
+        if b["station"]:
+            lines.append(
+                f"   bottleneck    {b['station']} (sole {b['sole_share'][b['station']]['mean']:.0%}, "
+                f"shifting {b['shifting_share'][b['station']]['mean']:.0%})"
+            )
+        lines.append("   station   util    busy setup  down block starve  off")
+        for sid, s in rep["stations"].items():
+            ts = s["time_split"]
+            cells = " ".join(
+                f"{ts[k]['mean']:5.0%}" for k in ("busy", "setup", "down", "blocked", "starved", "off_shift")
+            )
+            lines.append(f"   {sid:8s} {s['utilization']['mean']:5.0%}  {cells}")
+        for code, p in rep["products"].items():
+            done = p.get("completed", {}).get("mean", 0)
+            lt = (p.get("lead_time_h") or {}).get("mean") or {"mean": 0.0}
+            lines.append(f"   {code:10s} completed {done:7.1f}  lead time h {lt['mean']:7.1f}")
+        for key, d in rep.get("versus_baseline", {}).items():
+            lines.append(f"   vs baseline {key}: {d['mean']:+.2f} [{d['ci95'][0]:+.2f}, {d['ci95'][1]:+.2f}]")
+    return "\n".join(lines)
+
+
+def _fmt(v: dict[str, Any] | None) -> str:
+    if not v:
+        return "-"
+    return f"{v['mean']:.2f}  [{v['ci95'][0]:.2f}, {v['ci95'][1]:.2f}]"

@@ -1,0 +1,365 @@
+"""The SimPy line model: servers pull units from buffers, work, judge, and push them on.
+
+Each server is one SimPy process looping get → (setup) → work → judge → put. A full next buffer
+keeps the unit on the server (blocking after service). Work only runs on scheduled time (the work
+clock) and stops for breakdowns counted in busy time, so a job that straddles a shift end or a
+failure resumes where it stopped. Every server keeps a time split (busy, setup, down, blocked,
+starved, off shift) by state changes; a station with no idle server is *active* for the bottleneck
+analysis, which is fed a day at a time. The environment, the random generator and an optional
+record sink are passed in: same seed, same result.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Generator
+from typing import Any, Protocol
+
+import simpy
+
+from sim.bottleneck import BottleneckTally, Period
+from sim.network import Network, StationSpec
+from sim.stats import Streaming
+
+BUSY, SETUP, DOWN, BLOCKED, STARVED, OFF = range(6)  # < BLOCKED: active
+STATE_NAMES = ("busy", "setup", "down", "blocked", "starved", "off_shift")
+DAY_S = 86400.0
+INF = float("inf")
+
+
+class Sink(Protocol):
+    """Receives what real equipment would report (for writing a simulated week into a store)."""
+
+    def result(
+        self, t: float, st: StationSpec, server: int, unit: Unit, passed: bool, defects: list[str]
+    ) -> None: ...
+
+    def state(self, t: float, st: StationSpec, server: int, state: int) -> None: ...
+
+
+class Unit:
+    __slots__ = ("fails", "product", "released", "route", "serial", "step", "work_order")
+
+    def __init__(self, serial: str, product: str, work_order: str, route: tuple[_Station, ...]) -> None:
+        self.serial, self.product, self.work_order, self.route = serial, product, work_order, route
+        self.step = 0
+        self.released = 0.0
+        self.fails = 0  # failures at the current station
+
+
+class _Station:
+    __slots__ = (
+        "closed_at",
+        "first",
+        "first_pass",
+        "inbox",
+        "n_active",
+        "open_start",
+        "servers",
+        "spec",
+        "split",
+    )
+
+    def __init__(self, env: simpy.Environment, spec: StationSpec) -> None:
+        self.spec = spec
+        self.inbox = simpy.Store(env, capacity=spec.buffer if spec.buffer is not None else INF)
+        self.servers: list[_Server] = []
+        self.split = [0.0] * 6
+        self.n_active = 0
+        self.open_start: float | None = None  # current active period
+        self.closed_at: float | None = None  # went idle here; reopened at the same instant = same period
+        self.first: dict[str, int] = defaultdict(int)  # first attempts per product
+        self.first_pass: dict[str, int] = defaultdict(int)
+
+
+class _Server:
+    __slots__ = ("index", "last_product", "sim", "since", "st", "state", "ttf")
+
+    def __init__(self, sim: Simulation, st: _Station, index: int) -> None:
+        self.sim, self.st, self.index = sim, st, index
+        self.state = STARVED
+        self.since = 0.0
+        self.last_product: str | None = None
+        self.ttf = sim.rng.expovariate(1 / st.spec.mtbf_s) if st.spec.mtbf_s else INF
+
+    def set(self, new: int, now: float) -> None:
+        old = self.state
+        dt = now - self.since
+        st = self.st
+        if dt > 0:
+            clock = self.sim.clock
+            if old >= BLOCKED and old != OFF and clock is not None and st.spec.follows_clock:
+                on = clock.on_seconds(self.since, now)
+                st.split[old] += on
+                st.split[OFF] += dt - on
+            else:
+                st.split[old] += dt
+        self.state, self.since = new, now
+        if (old < BLOCKED) != (new < BLOCKED):
+            st.n_active += 1 if new < BLOCKED else -1
+            self.sim.activity(st, now)
+        if self.sim.sink is not None and old != new:
+            self.sim.sink.state(now, st.spec, self.index, new)
+
+
+class Simulation:
+    """One run of a network. `run(until)` advances it; `results()` reads the figures."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        net: Network,
+        rng: random.Random,
+        sink: Sink | None = None,
+        warmup_s: float = 0.0,
+    ) -> None:
+        self.env, self.net, self.rng, self.sink, self.clock = env, net, rng, sink, net.clock
+        self.stations = {sid: _Station(env, spec) for sid, spec in net.stations.items()}
+        self.routes = {p: tuple(self.stations[s] for s in r) for p, r in net.routings.items()}
+        self.released = self.completed = self.scrapped = 0
+        self.left = 0  # every unit that left, warm-up included (conservation checks)
+        self.done: dict[str, int] = defaultdict(int)
+        self.scrap: dict[str, int] = defaultdict(int)
+        self.lead = Streaming()
+        self.lead_by: dict[str, Streaming] = defaultdict(Streaming)
+        self.wip = 0
+        self.wip_area = 0.0
+        self.wip_since = 0.0
+        self.measure_from = warmup_s  # statistics count from here
+        self.last_exit = 0.0
+        self.to_release = 0  # plan units not yet finished (completed or scrapped)
+        self.all_done = env.event()
+        self.periods: list[Period] = []
+        self.tally = BottleneckTally()
+        self.tokens = (
+            simpy.Container(env, init=net.release.wip_cap, capacity=net.release.wip_cap)
+            if net.release.wip_cap
+            else None
+        )
+        self.serial_no = 0
+        for st in self.stations.values():
+            for i in range(st.spec.servers):
+                srv = _Server(self, st, i)
+                st.servers.append(srv)
+                env.process(self._serve(srv))
+        env.process(self._release())
+        env.process(self._daily_bottleneck())
+        if warmup_s > 0:
+            env.process(self._end_warmup(warmup_s))
+
+    # ------------------------------------------------------------------ units moving
+    def _serve(self, srv: _Server) -> Generator[simpy.Event, Any, None]:
+        env, st, spec = self.env, srv.st, srv.st.spec
+        plain = self.clock is None or not spec.follows_clock
+        plain = plain and spec.mtbf_s is None
+        while True:
+            srv.set(STARVED, env.now)
+            unit: Unit = yield st.inbox.get()
+            setup = spec.setup_for(srv.last_product, unit.product)
+            srv.last_product = unit.product
+            if setup is not None:
+                yield from self._work(srv, setup.sample(self.rng), SETUP)
+            work = spec.time_for(unit.product).sample(self.rng)
+            if plain:
+                srv.set(BUSY, env.now)
+                yield env.timeout(work)
+            else:
+                yield from self._work(srv, work, BUSY)
+            if spec.transit_s > 0:
+                env.process(self._transit(unit, spec.transit_s))
+                continue
+            nxt = self._judge(st, srv, unit)
+            if nxt is not None:
+                srv.set(BLOCKED, env.now)
+                yield nxt.inbox.put(unit)
+
+    def _work(self, srv: _Server, seconds: float, state: int) -> Generator[simpy.Event, Any, None]:
+        """Spend `seconds` of work, only on scheduled time, stopping for breakdowns."""
+        env, spec, clock = self.env, srv.st.spec, self.clock
+        remaining = seconds
+        while remaining > 1e-9:
+            if clock is not None and spec.follows_clock:
+                on = clock.next_on(env.now)
+                if on > env.now:
+                    srv.set(OFF, env.now)
+                    if on == INF:
+                        yield env.event()  # the horizon's last shift is over: wait for the end of the run
+                    yield env.timeout(on - env.now)
+                chunk = min(remaining, clock.on_until(env.now) - env.now, srv.ttf)
+            else:
+                chunk = min(remaining, srv.ttf)
+            srv.set(state, env.now)
+            yield env.timeout(chunk)
+            remaining -= chunk
+            if spec.mtbf_s is not None and state == BUSY:
+                srv.ttf -= chunk
+                if srv.ttf <= 1e-9:
+                    srv.set(DOWN, env.now)
+                    yield env.timeout(spec.mttr.sample(self.rng) if spec.mttr else 0.0)
+                    srv.ttf = self.rng.expovariate(1 / spec.mtbf_s)
+
+    def _transit(self, unit: Unit, seconds: float) -> Generator[simpy.Event, Any, None]:
+        st = unit.route[unit.step]
+        yield self.env.timeout(seconds)
+        nxt = self._judge(st, None, unit)
+        if nxt is not None:
+            yield nxt.inbox.put(unit)
+
+    def _judge(self, st: _Station, srv: _Server | None, unit: Unit) -> _Station | None:
+        """Pass the unit on (returning the next station), or finish, repair or scrap it (None)."""
+        spec = st.spec
+        if spec.inspects:
+            first = unit.fails == 0
+            p = spec.fpy.get(unit.product, 1.0) if first else self.net.retest_pass
+            passed = p >= 1.0 or self.rng.random() < p
+            if first:
+                st.first[unit.product] += 1
+                st.first_pass[unit.product] += passed
+            if self.sink is not None:
+                self.sink.result(
+                    self.env.now, spec, srv.index if srv else 0, unit, passed, self._defects(spec, passed)
+                )
+            if not passed:
+                unit.fails += 1
+                if unit.fails >= self.net.max_attempts:
+                    self._leave(unit, scrapped=True)
+                else:
+                    self.env.process(self._repair(st, unit))
+                return None
+        unit.fails = 0
+        unit.step += 1
+        if unit.step < len(unit.route):
+            return unit.route[unit.step]
+        self._leave(unit, scrapped=False)
+        return None
+
+    def _defects(self, spec: StationSpec, passed: bool) -> list[str]:
+        codes = [c for c, _ in spec.defects] or ["other"]
+        weights = [w for _, w in spec.defects] or [1.0]
+        out = [] if passed else self.rng.choices(codes, weights, k=1 if self.rng.random() < 0.8 else 2)
+        return out
+
+    def _repair(self, st: _Station, unit: Unit) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(self.net.repair.sample(self.rng))
+        yield st.inbox.put(unit)
+
+    # ------------------------------------------------------------------ releases and exits
+    def _release(self) -> Generator[simpy.Event, Any, None]:
+        rel = self.net.release
+        if rel.mode == "plan":
+            self.to_release = sum(lot.quantity for lot in rel.lots)
+            for lot in rel.lots:
+                if lot.release_s is not None and lot.release_s > self.env.now:
+                    yield self.env.timeout(lot.release_s - self.env.now)
+                for _ in range(lot.quantity):
+                    yield from self._enter(lot.product, lot.work_order)
+            return
+        products, weights = list(rel.mix), list(rel.mix.values())
+        while True:
+            if rel.mode == "arrivals" and rel.arrival is not None:
+                yield self.env.timeout(rel.arrival.sample(self.rng))
+            code = products[0] if len(products) == 1 else self.rng.choices(products, weights)[0]
+            if rel.mode == "arrivals":
+                self.env.process(self._enter(code, "ARR"))
+            else:
+                yield from self._enter(code, "CONWIP")
+
+    def _enter(self, product: str, work_order: str) -> Generator[simpy.Event, Any, None]:
+        if self.tokens is not None:
+            yield self.tokens.get(1)
+        self.serial_no += 1
+        unit = Unit(f"{product}-{self.serial_no:07d}", product, work_order, self.routes[product])
+        yield unit.route[0].inbox.put(unit)
+        unit.released = self.env.now
+        self.released += 1
+        self._wip(+1)
+
+    def _leave(self, unit: Unit, scrapped: bool) -> None:
+        now = self.env.now
+        self._wip(-1)
+        if self.tokens is not None:
+            self.tokens.put(1)
+        if now >= self.measure_from:
+            if scrapped:
+                self.scrapped += 1
+                self.scrap[unit.product] += 1
+            else:
+                self.completed += 1
+                self.done[unit.product] += 1
+                h = (now - unit.released) / 3600
+                self.lead.add(h)
+                self.lead_by[unit.product].add(h)
+        self.last_exit = now
+        self.left += 1
+        if self.net.release.mode == "plan":
+            self.to_release -= 1
+            if self.to_release == 0:
+                self.all_done.succeed()
+
+    def _wip(self, delta: int) -> None:
+        now = self.env.now
+        self.wip_area += self.wip * (now - self.wip_since)
+        self.wip_since = now
+        self.wip += delta
+
+    # ------------------------------------------------------------------ bottleneck bookkeeping
+    def activity(self, st: _Station, now: float) -> None:
+        """Track the station's active periods (no idle server); a gap of zero joins two periods."""
+        if st.n_active == len(st.servers):
+            if st.open_start is None:
+                st.open_start = now
+            elif st.closed_at is not None and st.closed_at < now:
+                self.periods.append((st.spec.id, st.open_start, st.closed_at))
+                st.open_start = now
+            st.closed_at = None
+        elif st.open_start is not None and st.closed_at is None:
+            st.closed_at = now
+
+    def _flush_periods(self, now: float, keep: bool = True) -> None:
+        for st in self.stations.values():
+            if st.open_start is None:
+                continue
+            end = st.closed_at if st.closed_at is not None else now
+            if end > st.open_start:
+                self.periods.append((st.spec.id, st.open_start, end))
+            st.open_start = now if (st.closed_at is None and keep) else None
+            st.closed_at = None
+        if now >= self.measure_from:
+            self.tally.add(self.periods)
+        self.periods = []
+
+    def _daily_bottleneck(self) -> Generator[simpy.Event, Any, None]:
+        while True:
+            yield self.env.timeout(DAY_S)
+            self._flush_periods(self.env.now)
+
+    def _end_warmup(self, at: float) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(at)
+        self._flush_periods(at)
+        self.tally = BottleneckTally()
+        self._wip(0)
+        self.measure_from = at
+        self.wip_area = 0.0
+        for st in self.stations.values():
+            for srv in st.servers:
+                srv.set(srv.state, at)
+            st.split = [0.0] * 6
+            st.first.clear()
+            st.first_pass.clear()
+
+    # ------------------------------------------------------------------ running and reading
+    def run(self, until: float, stop_when_done: bool = True) -> float:
+        """Run to `until` seconds, or until a plan's last unit has left; returns the end time."""
+        stop = self.env.timeout(until - self.env.now)
+        if self.net.release.mode == "plan" and stop_when_done:
+            self.env.run(until=self.env.any_of([stop, self.all_done]))
+        else:
+            self.env.run(until=stop)
+        now = self.env.now
+        for st in self.stations.values():
+            for srv in st.servers:
+                srv.set(srv.state, now)
+        self._wip(0)
+        self._flush_periods(now, keep=False)
+        return now

@@ -1,0 +1,85 @@
+"""What the engine simulates, as plain data: stations, routings, the work clock and the releases.
+
+The plant builder (`sim.plant`) fills these from the plant file and a plan; the validation tests
+fill them by hand to state textbook systems (M/M/1, M/M/c, Jackson tandems, CONWIP lines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sim.clock import WorkClock
+from sim.dists import Dist, constant
+
+
+@dataclass(frozen=True)
+class StationSpec:
+    """A station: `servers` identical servers pulling from one input buffer of `buffer` places
+    (None: unlimited); a unit holds its server until the next buffer accepts it (blocking after
+    service). With `transit_s` > 0 it is a conveyor: the server time is the loading pitch and the
+    unit then rides `transit_s` without holding it."""
+
+    id: str
+    time: Mapping[str, Dist]  # per product; "*" is the default for products not listed
+    servers: int = 1
+    line: str = ""
+    buffer: int | None = None
+    setup: Dist | None = None  # when a server changes product
+    setup_pairs: Mapping[tuple[str, str], Dist] = field(default_factory=dict)
+    transit_s: float = 0.0
+    mtbf_s: float | None = None  # operation-dependent failures: busy seconds between breakdowns
+    mttr: Dist | None = None
+    fpy: Mapping[str, float] = field(default_factory=dict)  # per product; a station that inspects
+    inspects: bool = False
+    defects: tuple[tuple[str, float], ...] = ()
+    false_calls_per_unit: float = 0.0
+    follows_clock: bool = True  # False: runs around the clock (aging racks)
+
+    def time_for(self, product: str) -> Dist:
+        d = self.time.get(product) or self.time.get("*")
+        if d is None:
+            raise KeyError(f"station {self.id} has no time for product {product}")
+        return d
+
+    def setup_for(self, last: str | None, product: str) -> Dist | None:
+        if last is None or last == product:
+            return None
+        return self.setup_pairs.get((last, product), self.setup)
+
+
+@dataclass(frozen=True)
+class Lot:
+    product: str
+    work_order: str
+    quantity: int
+    release_s: float | None = None  # None: released in sequence, as soon as the line accepts
+
+
+@dataclass(frozen=True)
+class Release:
+    """How units enter: a plan of lots, CONWIP (a new unit whenever one leaves, `wip_cap` in the
+    line) or an arrival process (`arrival` between units, e.g. exponential for Poisson)."""
+
+    mode: Literal["plan", "conwip", "arrivals"]
+    lots: tuple[Lot, ...] = ()
+    wip_cap: int | None = None  # also caps a plan's release when given
+    arrival: Dist | None = None
+    mix: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Network:
+    stations: Mapping[str, StationSpec]  # in flow order
+    routings: Mapping[str, tuple[str, ...]]
+    release: Release
+    clock: WorkClock | None = None  # None: always scheduled
+    retest_pass: float = 0.85
+    max_attempts: int = 3  # failures at one station before the unit is scrapped
+    repair: Dist = field(default_factory=lambda: constant(900.0))
+
+
+def single_product(stations: list[StationSpec], release: Release, product: str = "P") -> Network:
+    """A one-product serial line through `stations` in order (textbook cases)."""
+    return Network({s.id: s for s in stations}, {product: tuple(s.id for s in stations)}, release)

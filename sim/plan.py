@@ -1,0 +1,132 @@
+"""Plan and scenario files: what to release into the simulated line, and what-if changes.
+
+A plan is TOML (format in docs/simulation.md): `[plan]` says how units are released (a list of
+work orders, CONWIP with a WIP cap, or random arrivals with a product mix), `[settings]` the
+repair loop and time variability, `[[work_orders]]` the orders, and `[set]` what-if overrides of
+the plant file (the same `KEY = VALUE` as `--set`). Overrides are applied to the plant file's
+data and validated by the same loader, so a what-if with a typo fails like a bad plant file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from line.config import Plant, plant_from_dict
+from line.errors import ConfigError, describe_validation
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+Positive = Annotated[float, Field(gt=0)]
+
+
+class PlanHeader(BaseModel):
+    model_config = _STRICT
+    name: str
+    start: datetime  # when the simulation starts (local plant time if no offset is given)
+    release: Literal["plan", "conwip", "arrivals"] = "plan"
+    hours: Positive | None = None  # horizon; plan releases run until done when not given
+    warmup_h: Annotated[float, Field(ge=0)] = 0.0
+    wip_cap: Annotated[int, Field(ge=1)] | None = None
+    arrival_mean_min: Positive | None = None  # arrivals: mean minutes between units (exponential)
+    mix: dict[str, Positive] = {}  # conwip/arrivals: relative share of each product
+
+
+class Settings(BaseModel):
+    model_config = _STRICT
+    retest_pass: Annotated[float, Field(gt=0, le=1)] = 0.85
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    repair_min: Positive = 15.0
+    repair_cv: Annotated[float, Field(ge=0)] = 0.5
+    machine_cv: Annotated[float, Field(ge=0)] = 0.1  # work-time variability where a station gives none
+    manual_cv: Annotated[float, Field(ge=0)] = 0.3
+    mttr_cv: Annotated[float, Field(ge=0)] = 1.0
+
+
+class WorkOrder(BaseModel):
+    model_config = _STRICT
+    id: str
+    product: str
+    quantity: Annotated[int, Field(ge=1)]
+    lot_size: Annotated[int, Field(ge=1)] | None = None
+    release_h: Annotated[float, Field(ge=0)] | None = None  # hours after start; none: in sequence
+
+
+class PlanFile(BaseModel):
+    model_config = _STRICT
+    plan: PlanHeader
+    settings: Settings = Settings()
+    work_orders: list[WorkOrder] = []
+    set: dict[str, Any] = {}
+
+
+def load_plan(path: str | Path) -> PlanFile:
+    p = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(p, ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(p, [f"cannot read the file: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(p, [f"not valid TOML: {exc}"]) from None
+    try:
+        plan = PlanFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(p, describe_validation(exc)) from None
+    return plan
+
+
+def plan_problems(plan: PlanFile, plant: Plant) -> list[str]:
+    """References the plan makes to the plant that do not exist, and missing release settings."""
+    products = plant.spec.products
+    out = [
+        f"work_orders[{i}].product: unknown product {wo.product!r} (expected one of {', '.join(products)})"
+        for i, wo in enumerate(plan.work_orders)
+        if wo.product not in products
+    ]
+    out += [f"plan.mix.{code}: unknown product" for code in plan.plan.mix if code not in products]
+    mode = plan.plan.release
+    if mode == "plan" and not plan.work_orders:
+        out.append("work_orders: a 'plan' release needs at least one [[work_orders]] entry")
+    if mode != "plan" and not plan.plan.mix:
+        out.append(f"plan.mix: a {mode!r} release needs a product mix")
+    if mode == "conwip" and plan.plan.wip_cap is None:
+        out.append("plan.wip_cap: a 'conwip' release needs a WIP cap")
+    if mode == "arrivals" and plan.plan.arrival_mean_min is None:
+        out.append("plan.arrival_mean_min: an 'arrivals' release needs the mean time between units")
+    if mode != "plan" and plan.plan.hours is None:
+        out.append(f"plan.hours: a {mode!r} release runs until a horizon; give one")
+    return out
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """`KEY=VALUE` from the command line; VALUE is read as TOML (2, 1.5, true, "x"), else a string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--set {text!r}: expected KEY=VALUE, e.g. stations.MOUNT.machines=2")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.strip(), value
+
+
+def apply_overrides(plant: Plant, overrides: dict[str, Any], source: str) -> Plant:
+    """The plant with dotted-key overrides applied, validated again as a whole."""
+    if not overrides:
+        return plant
+    data = plant.spec.model_dump(mode="json", exclude_unset=True)
+    for key, value in overrides.items():
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            child = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(child, dict):
+                raise ConfigError(source, [f"set.{key}: {part!r} is not a table of the plant file"])
+            node = child
+        node[parts[-1]] = value
+    return plant_from_dict(data, f"{plant.path} with {source}")

@@ -1,0 +1,189 @@
+"""The simulator event by event on small deterministic cases, and its properties on the plant."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import simpy
+
+from sim.bottleneck import BottleneckTally, momentary_bottlenecks
+from sim.clock import WorkClock
+from sim.dists import constant, dist_from_spec, empirical, lognormal, triangular
+from sim.engine import Simulation
+from sim.network import Lot, Network, Release, StationSpec, single_product
+from sim.results import figures
+from sim.stats import Streaming, mean_ci, summarise
+
+
+def _run(net: Network, until: float = 1e6, seed: int = 1) -> tuple[Simulation, dict]:
+    sim = Simulation(simpy.Environment(), net, random.Random(seed))
+    end = sim.run(until)
+    return sim, figures(sim, end)
+
+
+def _lot(n: int, product: str = "P") -> Release:
+    return Release("plan", lots=(Lot(product, "WO1", n),))
+
+
+class Exits:
+    """Records when units leave, by wrapping the simulation's exit."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.times: list[float] = []
+        original = sim._leave
+
+        def leave(unit, scrapped):  # type: ignore[no-untyped-def]
+            self.times.append(sim.env.now)
+            original(unit, scrapped)
+
+        sim._leave = leave  # type: ignore[method-assign]
+
+
+def test_blocking_after_service_event_by_event() -> None:
+    # A (1 s) feeds B (3 s) through a buffer of one place; 4 units at t=0.
+    # A: u1 0-1, u2 1-2 (into buffer), u3 2-3 then blocked 3-4, u4 4-5 then blocked 5-7.
+    # B: u1 1-4, u2 4-7, u3 7-10, u4 10-13.
+    net = single_product(
+        [StationSpec("A", {"*": constant(1)}), StationSpec("B", {"*": constant(3)}, buffer=1)], _lot(4)
+    )
+    sim = Simulation(simpy.Environment(), net, random.Random(0))
+    exits = Exits(sim)
+    end = sim.run(100)
+    fig = figures(sim, end)
+    assert exits.times == [4, 7, 10, 13]
+    assert end == 13 and fig["makespan_h"] == pytest.approx(13 / 3600)
+    a = fig["stations"]["A"]["time_split"]
+    assert a["busy"] == pytest.approx(4 / 13) and a["blocked"] == pytest.approx(3 / 13)
+    assert a["starved"] == pytest.approx(6 / 13)
+    assert fig["stations"]["B"]["time_split"]["starved"] == pytest.approx(1 / 13)
+    # Little's law holds exactly when every unit has left: WIP area = sum of lead times
+    assert fig["wip"] * 13 == pytest.approx(sum(exits.times))
+    assert fig["lead_time_h"]["mean"] == pytest.approx(34 / 4 / 3600)
+
+
+def test_setup_on_product_change_and_pairs() -> None:
+    st = StationSpec("A", {"*": constant(1)}, setup=constant(5), setup_pairs={("Q", "R"): constant(2)})
+    lots = (Lot("P", "W1", 2), Lot("Q", "W2", 1), Lot("R", "W3", 1))
+    net = Network({"A": st}, {p: ("A",) for p in "PQR"}, Release("plan", lots=lots))
+    sim = Simulation(simpy.Environment(), net, random.Random(0))
+    exits = Exits(sim)
+    sim.run(100)
+    # P 0-1, P 1-2, setup 2-7, Q 7-8, pair setup 8-10, R 10-11
+    assert exits.times == [1, 2, 8, 11]
+    assert figures(sim, 11)["stations"]["A"]["time_split"]["setup"] == pytest.approx(7 / 11)
+
+
+def test_work_stops_off_shift_and_resumes() -> None:
+    clock = WorkClock(((0, 10), (20, 30)))
+    net = Network({"A": StationSpec("A", {"*": constant(15)})}, {"P": ("A",)}, _lot(1), clock=clock)
+    sim = Simulation(simpy.Environment(), net, random.Random(0))
+    exits = Exits(sim)
+    end = sim.run(40)
+    assert exits.times == [25]
+    split = figures(sim, end)["stations"]["A"]["time_split"]
+    assert split["busy"] == pytest.approx(15 / 25) and split["off_shift"] == pytest.approx(10 / 25)
+
+
+def test_pipeline_pitch_and_transit() -> None:
+    oven = StationSpec("OVEN", {"*": constant(2)}, transit_s=10)
+    net = single_product([oven], _lot(3))
+    sim = Simulation(simpy.Environment(), net, random.Random(0))
+    exits = Exits(sim)
+    sim.run(100)
+    assert exits.times == [12, 14, 16]  # loaded every 2 s, 10 s inside, several boards at once
+
+
+def test_failed_units_are_repaired_retested_or_scrapped() -> None:
+    insp = StationSpec("T", {"*": constant(1)}, inspects=True, fpy={"P": 0.5}, defects=(("open", 1.0),))
+    net = Network({"T": insp}, {"P": ("T",)}, _lot(400), retest_pass=0.5, max_attempts=2, repair=constant(10))
+    sim, fig = _run(net)
+    # a unit is scrapped after failing twice: P = 0.5 * 0.5
+    assert fig["completed"] + fig["scrapped"] == 400 and sim.wip == 0
+    assert fig["scrapped"] / 400 == pytest.approx(0.25, abs=0.07)
+    assert fig["products"]["P"]["fpy"]["T"] == pytest.approx(0.5, abs=0.08)
+
+
+def test_same_seed_same_result_and_seeds_differ(plant) -> None:  # type: ignore[no-untyped-def]
+    from sim.plan import PlanFile
+    from sim.plant import build_network
+
+    plan = PlanFile.model_validate(
+        {
+            "plan": {"name": "t", "start": "2026-11-23T08:30:00+09:00", "release": "conwip", "wip_cap": 30,
+                     "mix": {"FF-50": 1, "GPS-70": 1, "MR-1200": 0.5}, "hours": 72},
+        }
+    )  # fmt: skip
+    net = build_network(plant, plan, 72)
+    _, a = _run(net, 72 * 3600, seed=5)
+    _, b = _run(net, 72 * 3600, seed=5)
+    _, c = _run(net, 72 * 3600, seed=6)
+    assert a == b and a != c
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_conservation_and_fpy_bounds_on_the_plant(plant, seed: int) -> None:  # type: ignore[no-untyped-def]
+    from sim.plan import PlanFile
+    from sim.plant import build_network
+
+    plan = PlanFile.model_validate(
+        {
+            "plan": {"name": "t", "start": "2026-11-23T08:30:00+09:00", "release": "arrivals",
+                     "arrival_mean_min": 3.0, "mix": {c: 1 for c in plant.spec.products}, "hours": 60},
+        }
+    )  # fmt: skip
+    sim, fig = _run(build_network(plant, plan, 60), 60 * 3600, seed)
+    assert sim.released == sim.left + sim.wip  # released = completed + scrapped + WIP
+    assert sim.left == fig["completed"] + fig["scrapped"]
+    for p in fig["products"].values():
+        assert all(0 <= v <= 1 for v in p["fpy"].values())
+    for s in fig["stations"].values():
+        assert sum(s["time_split"].values()) == pytest.approx(1)
+        assert 0 <= s["utilization"] <= 1
+
+
+def test_momentary_bottleneck_sole_and_shifting() -> None:
+    # A active 0-10, B active 8-20 (longer): B is the bottleneck from 8; the overlap 8-10 shifts.
+    periods = [("A", 0.0, 10.0), ("B", 8.0, 20.0), ("A", 20.0, 22.0)]
+    reigns = momentary_bottlenecks(periods)
+    assert [(periods[k][0], s, e) for k, s, e in reigns] == [("A", 0, 8), ("B", 8, 20), ("A", 20, 22)]
+    t = BottleneckTally()
+    t.add(periods)
+    assert t.observed_s == 22
+    assert t.shifting["A"] == pytest.approx(2) and t.shifting["B"] == pytest.approx(2)
+    assert t.sole["A"] == pytest.approx(8 + 2) and t.sole["B"] == pytest.approx(10)
+
+
+def test_work_clock_queries() -> None:
+    c = WorkClock(((0, 10), (20, 30)))
+    assert c.next_on(5) == 5 and c.next_on(10) == 20 and c.next_on(30) == float("inf")
+    assert c.on_until(5) == 10 and c.on_until(15) == 15
+    assert c.on_seconds(5, 25) == 10 and c.on_seconds(0, 100) == 20
+    with pytest.raises(ValueError):
+        WorkClock(((0, 10), (5, 12)))
+
+
+def test_distributions_have_their_means() -> None:
+    rng = random.Random(3)
+    for d in (lognormal(10, 0.5), triangular(2, 5, 11), empirical([1, 2, 3, 10])):
+        xs = [d.sample(rng) for _ in range(40000)]
+        assert sum(xs) / len(xs) == pytest.approx(d.mean, rel=0.02)
+    assert dist_from_spec(4, "x") == constant(4)
+    with pytest.raises(ValueError, match=r"plan\.t: a lognormal distribution needs 'cv'"):
+        dist_from_spec({"dist": "lognormal", "mean": 3}, "plan.t")
+    with pytest.raises(ValueError, match="unknown distribution 'weibul'"):
+        dist_from_spec({"dist": "weibul"}, "plan.t")
+
+
+def test_streaming_percentiles_and_summaries() -> None:
+    s = Streaming()
+    for x in range(1, 1001):
+        s.add(float(x))
+    assert s.mean == pytest.approx(500.5)
+    assert s.percentile(50) == pytest.approx(500, rel=0.05) and s.percentile(90) == pytest.approx(
+        900, rel=0.05
+    )
+    ci = mean_ci([1.0, 2.0, 3.0])
+    assert ci["mean"] == 2 and ci["ci95"][0] == pytest.approx(2 - 4.303 / 3**0.5, rel=1e-3)
+    out = summarise([{"a": 1, "b": {"c": None}}, {"a": 3, "b": {"c": 0.5}}])
+    assert out["a"]["mean"] == 2 and out["b"]["c"] == {"mean": 0.5, "ci95": [0.5, 0.5]}

@@ -1,0 +1,123 @@
+"""`linemon simulate` as a user runs it: plans, what-ifs, JSON, errors, parallel runs, a Dask
+cluster, and a simulated week written into a real SQLite store."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import simpy
+
+from sim.engine import Simulation
+from sim.plan import load_plan
+from sim.plant import build_network, plan_start
+from sim.records_out import RecordSink
+from store.sqlite import SqliteStore
+from tests.conftest import PLANT_FILE
+from tests.test_cli import linemon
+
+PLANS = Path(__file__).parent.parent / "config" / "plans"
+WEEK = str(PLANS / "jincheon-week.toml")
+
+
+def _sim_json(*args: str) -> dict:  # type: ignore[type-arg]
+    out = linemon("simulate", *args, "--config", str(PLANT_FILE), "--json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def _pair(v: dict) -> bool:  # type: ignore[type-arg]
+    return set(v) == {"mean", "ci95"} and v["ci95"][0] <= v["mean"] <= v["ci95"][1]
+
+
+def test_every_example_plan_runs_and_json_has_the_documented_shape() -> None:
+    for plan in sorted(PLANS.glob("*.toml")):
+        rep = _sim_json(str(plan), "--replications", "3", "--jobs", "2")
+        assert rep["replications"] == 3 and len(rep["seeds"]) == 3
+        assert _pair(rep["throughput_per_hour"]) and _pair(rep["wip"]) and _pair(rep["makespan_h"])
+        plant_products = json.loads(linemon("check-config", str(PLANT_FILE), "--json").stdout)["products"]
+        assert set(rep["products"]) == set(plant_products)
+        for p in rep["products"].values():
+            assert _pair(p["completed"])
+            assert all(_pair(v) and 0 <= v["mean"] <= 1 for v in p["fpy"].values())
+        st = rep["stations"]["MOUNT"]
+        assert _pair(st["utilization"])
+        assert set(st["time_split"]) == {"busy", "setup", "blocked", "starved", "down", "off_shift"}
+        b = rep["bottleneck"]
+        assert b["station"] in rep["stations"] and _pair(b["sole_share"][b["station"]])
+
+
+def test_what_if_and_scenarios_against_baseline(tmp_path: Path) -> None:
+    out = _sim_json(WEEK, WEEK, "--replications", "4", "--set", "stations.FT.machines=4")
+    base, more = out["scenarios"]
+    assert out["baseline"] == base["name"]
+    assert base["seeds"] == more["seeds"]  # common random numbers: a paired comparison
+    # the --set applies to every scenario: both have 4 final-test machines, identical seeds -> equal
+    assert more["versus_baseline"]["makespan_h"]["mean"] == pytest.approx(0.0, abs=1e-9)
+    what_if = tmp_path / "ft4.toml"
+    what_if.write_text(Path(WEEK).read_text() + '\n[set]\n"stations.FT.machines" = 1\n')
+    out = _sim_json(WEEK, str(what_if), "--replications", "4")
+    one_tester = out["scenarios"][1]
+    assert one_tester["bottleneck"]["station"] == "FT"  # one tester instead of two starves the line
+    diff = one_tester["versus_baseline"]
+    assert diff["throughput_per_hour"]["ci95"][1] < 0 and diff["lead_time_h_mean"]["ci95"][0] > 0
+
+
+def test_bad_plans_and_overrides_give_clear_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[plan]\nname = "x"\nstart = 2026-11-23T08:30:00+09:00\nrelease = "plan"\n'
+        '[[work_orders]]\nid = "W"\nproduct = "XX-1"\nquantity = 0\n'
+    )
+    out = linemon("simulate", str(bad), "--config", str(PLANT_FILE))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"{bad}: work_orders[0].quantity: Input should be greater than or equal to 1" in out.stderr
+    bad.write_text(
+        '[plan]\nname = "x"\nstart = 2026-11-23T08:30:00+09:00\n[[work_orders]]\nid = "W"\nproduct = "XX-1"\nquantity = 5\n'
+    )
+    out = linemon("simulate", str(bad), "--config", str(PLANT_FILE))
+    assert out.returncode == 2 and "work_orders[0].product: unknown product 'XX-1'" in out.stderr
+    out = linemon("simulate", WEEK, "--config", str(PLANT_FILE), "--set", "stations.MOUNT.machinez=2")
+    assert out.returncode == 2 and "stations.MOUNT.machinez" in out.stderr and "Traceback" not in out.stderr
+    out = linemon("simulate", WEEK, "--config", str(PLANT_FILE), "--set", "stations.MOUNT.machines=0")
+    assert out.returncode == 2 and "stations.MOUNT.machines" in out.stderr
+    out = linemon("simulate", str(tmp_path / "none.toml"), "--config", str(PLANT_FILE))
+    assert out.returncode == 2 and "none.toml: file not found" in out.stderr
+
+
+def test_replications_on_a_local_dask_cluster() -> None:
+    distributed = pytest.importorskip("distributed")  # a dev dependency: installed by `make test`
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        on_dask = _sim_json(WEEK, "--replications", "4", "--dask", cluster.scheduler_address)
+    local = _sim_json(WEEK, "--replications", "4")
+    assert on_dask["seeds"] == local["seeds"]
+    assert on_dask["throughput_per_hour"] == local["throughput_per_hour"]  # same seeds, same figures
+
+
+def test_a_simulated_week_in_the_store_matches_the_simulators_counts(tmp_path: Path, plant) -> None:  # type: ignore[no-untyped-def]
+    plan = load_plan(WEEK)
+    start = plan_start(plan, plant)
+    store = SqliteStore(tmp_path / "sim.db")
+    sink = RecordSink(start, store.write, random.Random(1))
+    sim = Simulation(simpy.Environment(), build_network(plant, plan, 24 * 14), random.Random(7), sink=sink)
+    end = sim.run(24 * 14 * 3600)
+    sink.close()
+    stations, _ = store.yield_tallies(start, start + timedelta(seconds=end + 1))
+    for sid, st in sim.stations.items():
+        for code, n in st.first.items():
+            tally = stations[(code, sid)]
+            assert (tally.units, tally.first_pass) == (n, st.first_pass[code]), (code, sid)
+    assert sum(t.units for (c, s), t in stations.items() if s == "FT") == sum(
+        sim.stations["FT"].first.values()
+    )
+    assert store.result_count() == sink.written - _state_count(store)
+
+
+def _state_count(store: SqliteStore) -> int:
+    with store._conn() as conn:  # the store's own connection: counting rows is not part of its interface
+        return int(conn.execute("SELECT count(*) FROM states").fetchone()[0])
