@@ -5,7 +5,9 @@
 - report: `linemon report yield` for a 30-day window over a store holding M records (spread over
   a year), next to the time of one full scan of the results table (what it would cost without
   roll-ups).
-Usage: python -m benchmarks [--import-records N] [--report-records M] [--workdir DIR]
+- simulation: see benchmarks/simulation.py (raw SimPy rate, tandem line, a simulated plant year).
+Usage: python -m benchmarks [--only import|report|simulation] [--import-records N] [--report-records M]
+       [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import orjson
 
+from benchmarks.simulation import bench_simulation
 from line.config import load_plant
 from line.records import parse_record
 from linemon.importer import import_file
@@ -152,13 +155,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks")
     ap.add_argument("--import-records", type=int, default=1_000_000)
     ap.add_argument("--report-records", type=int, default=10_000_000)
+    ap.add_argument("--only", choices=("import", "report", "simulation"), help="run one benchmark")
     ap.add_argument("--workdir", help="keep the generated stores here (default: a temporary directory)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.workdir or tmp)
         work.mkdir(parents=True, exist_ok=True)
-        bench_import(args.import_records, work)
-        bench_report(args.report_records, work)
+        if args.only in (None, "simulation"):
+            bench_simulation()
+        if args.only in (None, "import"):
+            bench_import(args.import_records, work)
+        if args.only in (None, "report"):
+            bench_report(args.report_records, work)
 
 
 if __name__ == "__main__":

@@ -256,10 +256,14 @@ class Simulation:
                     yield from self._enter(lot.product, lot.work_order)
             return
         products, weights = list(rel.mix), list(rel.mix.values())
+        n = 0
+        code = products[0]
         while True:
             if rel.mode == "arrivals" and rel.arrival is not None:
                 yield self.env.timeout(rel.arrival.sample(self.rng))
-            code = products[0] if len(products) == 1 else self.rng.choices(products, weights)[0]
+            if len(products) > 1 and n % rel.lot_size == 0:
+                code = self.rng.choices(products, weights)[0]
+            n += 1
             if rel.mode == "arrivals":
                 self.env.process(self._enter(code, "ARR"))
             else:

@@ -67,6 +67,7 @@ class Release:
     wip_cap: int | None = None  # also caps a plan's release when given
     arrival: Dist | None = None
     mix: Mapping[str, float] = field(default_factory=dict)
+    lot_size: int = 1  # conwip/arrivals: the product is drawn once per this many units
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ class PlanHeader(BaseModel):
     wip_cap: Annotated[int, Field(ge=1)] | None = None
     arrival_mean_min: Positive | None = None  # arrivals: mean minutes between units (exponential)
     mix: dict[str, Positive] = {}  # conwip/arrivals: relative share of each product
+    lot_size: Annotated[int, Field(ge=1)] = 1  # conwip/arrivals: units of one product in a row
 
 
 class Settings(BaseModel):

@@ -102,4 +102,6 @@ def _release(plan: PlanFile) -> Release:
                 lots.append(Lot(wo.product, wo.id, min(size, wo.quantity - first), release_s))
         return Release("plan", lots=tuple(lots), wip_cap=head.wip_cap)
     arrival = exponential(head.arrival_mean_min * 60) if head.arrival_mean_min else None
-    return Release(head.release, wip_cap=head.wip_cap, arrival=arrival, mix=dict(head.mix))
+    return Release(
+        head.release, wip_cap=head.wip_cap, arrival=arrival, mix=dict(head.mix), lot_size=head.lot_size
+    )
