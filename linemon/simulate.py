@@ -20,7 +20,7 @@ from sim.replicate import (
     versus_baseline,
 )
 
-UNTIL_DONE_H = 24 * 365.0  # a plan release stops when its last unit leaves; this is only a cap
+UNTIL_DONE_H = 24 * 90.0  # a plan release stops when its last unit leaves; this is only a cap
 
 
 def add_parser(sub: Any, common: Any) -> None:
@@ -62,7 +62,11 @@ def scenarios_from_args(args: argparse.Namespace, plant: Plant) -> list[tuple[Sc
                 f"{path}: the warm-up ({warmup} h) must be shorter than the horizon ({hours} h)"
             )
         out.append(
-            (Scenario(plan.plan.name, build_network(what_if, plan, hours), hours, warmup), plan, what_if)
+            (
+                Scenario(plan.plan.name, build_network(what_if, plan, hours, path), hours, warmup),
+                plan,
+                what_if,
+            )
         )
     return out
 

@@ -113,6 +113,7 @@ class Simulation:
         rng: random.Random,
         sink: Sink | None = None,
         warmup_s: float = 0.0,
+        wip_interval_s: float = 3600.0,
     ) -> None:
         self.env, self.net, self.rng, self.sink, self.clock = env, net, rng, sink, net.clock
         self.stations = {sid: _Station(env, spec) for sid, spec in net.stations.items()}
@@ -125,6 +126,7 @@ class Simulation:
         self.lead_by: dict[str, Streaming] = defaultdict(Streaming)
         self.wip = 0
         self.wip_area = 0.0
+        self.area_all = 0.0  # never reset at the warm-up: the WIP trace differences it
         self.wip_since = 0.0
         self.measure_from = warmup_s  # statistics count from here
         self.last_exit = 0.0
@@ -138,6 +140,10 @@ class Simulation:
             else None
         )
         self.serial_no = 0
+        self.crews = {name: simpy.Resource(env, size) for name, size in net.crews.items()}
+        self.wip_trace: dict[str, float] = {}  # time-average WIP per interval, keyed by its start hour
+        self.trace_s = wip_interval_s
+        self.trace_from = self.trace_area = 0.0
         for st in self.stations.values():
             for i in range(st.spec.servers):
                 srv = _Server(self, st, i)
@@ -145,6 +151,7 @@ class Simulation:
                 env.process(self._serve(srv))
         env.process(self._release())
         env.process(self._daily_bottleneck())
+        env.process(self._trace_wip())
         if warmup_s > 0:
             env.process(self._end_warmup(warmup_s))
 
@@ -156,6 +163,9 @@ class Simulation:
         while True:
             srv.set(STARVED, env.now)
             unit: Unit = yield st.inbox.get()
+            crew = self.crews[spec.crew].request() if spec.crew else None
+            if crew is not None:
+                yield crew  # waiting for an operator of the shared crew counts as starved
             setup = spec.setup_for(srv.last_product, unit.product)
             srv.last_product = unit.product
             if setup is not None:
@@ -166,6 +176,8 @@ class Simulation:
                 yield env.timeout(work)
             else:
                 yield from self._work(srv, work, BUSY)
+            if crew is not None:
+                self.crews[spec.crew].release(crew)  # type: ignore[index]
             if spec.transit_s > 0:
                 env.process(self._transit(unit, spec.transit_s))
                 continue
@@ -304,6 +316,7 @@ class Simulation:
     def _wip(self, delta: int) -> None:
         now = self.env.now
         self.wip_area += self.wip * (now - self.wip_since)
+        self.area_all += self.wip * (now - self.wip_since)
         self.wip_since = now
         self.wip += delta
 
@@ -332,6 +345,24 @@ class Simulation:
         if now >= self.measure_from:
             self.tally.add(self.periods)
         self.periods = []
+
+    def _trace_wip(self) -> Generator[simpy.Event, Any, None]:
+        """WIP over time as the time average of each interval (bounded: the caller sizes the
+        interval to the horizon); the run's last, partial interval is closed by `run`."""
+        while True:
+            self.trace_from, self.trace_area = self.env.now, self._area_now()
+            yield self.env.timeout(self.trace_s)
+            self._close_trace()
+
+    def _close_trace(self) -> None:
+        now = self.env.now
+        if now > self.trace_from and self.trace_from >= self.measure_from:
+            key = f"{self.trace_from / 3600:g}"
+            self.wip_trace[key] = (self._area_now() - self.trace_area) / (now - self.trace_from)
+        self.trace_from = now
+
+    def _area_now(self) -> float:
+        return self.area_all + self.wip * (self.env.now - self.wip_since)
 
     def _daily_bottleneck(self) -> Generator[simpy.Event, Any, None]:
         while True:
@@ -365,5 +396,6 @@ class Simulation:
             for srv in st.servers:
                 srv.set(srv.state, now)
         self._wip(0)
+        self._close_trace()
         self._flush_periods(now, keep=False)
         return now

@@ -36,6 +36,7 @@ class StationSpec:
     defects: tuple[tuple[str, float], ...] = ()
     false_calls_per_unit: float = 0.0
     follows_clock: bool = True  # False: runs around the clock (aging racks)
+    crew: str | None = None  # a shared operator pool each server needs while it works
 
     def time_for(self, product: str) -> Dist:
         d = self.time.get(product) or self.time.get("*")
@@ -79,6 +80,7 @@ class Network:
     retest_pass: float = 0.85
     max_attempts: int = 3  # failures at one station before the unit is scrapped
     repair: Dist = field(default_factory=lambda: constant(900.0))
+    crews: Mapping[str, int] = field(default_factory=dict)  # shared operator pools: name -> size
 
 
 def single_product(stations: list[StationSpec], release: Release, product: str = "P") -> Network:

@@ -32,6 +32,7 @@ class PlanHeader(BaseModel):
     warmup_h: Annotated[float, Field(ge=0)] = 0.0
     wip_cap: Annotated[int, Field(ge=1)] | None = None
     arrival_mean_min: Positive | None = None  # arrivals: mean minutes between units (exponential)
+    arrival: dict[str, Any] | None = None  # arrivals: any distribution of minutes between units
     mix: dict[str, Positive] = {}  # conwip/arrivals: relative share of each product
     lot_size: Annotated[int, Field(ge=1)] = 1  # conwip/arrivals: units of one product in a row
 
@@ -56,12 +57,22 @@ class WorkOrder(BaseModel):
     release_h: Annotated[float, Field(ge=0)] | None = None  # hours after start; none: in sequence
 
 
+class Crew(BaseModel):
+    """Operators shared by several stations: a station's server works only while it holds one."""
+
+    model_config = _STRICT
+    size: Annotated[int, Field(ge=1)]
+    stations: list[str] = Field(min_length=1)
+
+
 class PlanFile(BaseModel):
     model_config = _STRICT
     plan: PlanHeader
     settings: Settings = Settings()
     work_orders: list[WorkOrder] = []
     set: dict[str, Any] = {}
+    times: dict[str, dict[str, Any]] = {}  # [times.STATION] PRODUCT or "*" = distribution, minutes
+    crews: dict[str, Crew] = {}
 
 
 def load_plan(path: str | Path) -> PlanFile:
@@ -97,8 +108,21 @@ def plan_problems(plan: PlanFile, plant: Plant) -> list[str]:
         out.append(f"plan.mix: a {mode!r} release needs a product mix")
     if mode == "conwip" and plan.plan.wip_cap is None:
         out.append("plan.wip_cap: a 'conwip' release needs a WIP cap")
-    if mode == "arrivals" and plan.plan.arrival_mean_min is None:
-        out.append("plan.arrival_mean_min: an 'arrivals' release needs the mean time between units")
+    if mode == "arrivals" and plan.plan.arrival_mean_min is None and plan.plan.arrival is None:
+        out.append("plan.arrival_mean_min: an 'arrivals' release needs the time between units")
+    stations = plant.spec.stations
+    for sid, by_product in plan.times.items():
+        if sid not in stations:
+            out.append(f"times.{sid}: unknown station (expected one of {', '.join(stations)})")
+        out += [f"times.{sid}.{p}: unknown product" for p in by_product if p != "*" and p not in products]
+    seen: dict[str, str] = {}
+    for name, crew in plan.crews.items():
+        for sid in crew.stations:
+            if sid not in stations:
+                out.append(f"crews.{name}.stations: unknown station {sid!r}")
+            elif sid in seen:
+                out.append(f"crews.{name}.stations: {sid} is already in crew {seen[sid]!r}")
+            seen[sid] = name
     if mode != "plan" and plan.plan.hours is None:
         out.append(f"plan.hours: a {mode!r} release runs until a horizon; give one")
     return out

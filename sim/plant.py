@@ -8,13 +8,16 @@ work clock every other station follows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from line.calendar import merge, scheduled_intervals
 from line.config import Plant
 from line.config_model import ProductDef
+from line.errors import ConfigError
 from sim.clock import WorkClock
-from sim.dists import Dist, constant, exponential, lognormal
+from sim.dists import Dist, constant, dist_from_spec, exponential, lognormal
 from sim.network import Lot, Network, Release, StationSpec
 from sim.plan import PlanFile, Settings
 from stations.models import BoundStation, bind_plant
@@ -27,21 +30,42 @@ def plan_start(plan: PlanFile, plant: Plant) -> datetime:
     return start if start.tzinfo is not None else start.replace(tzinfo=plant.tz)
 
 
-def build_network(plant: Plant, plan: PlanFile, horizon_h: float) -> Network:
+def build_network(plant: Plant, plan: PlanFile, horizon_h: float, source: str = "<plan>") -> Network:
+    """The network of a plant and a (checked) plan; a bad distribution raises ConfigError."""
     start = plan_start(plan, plant)
     cfg = plan.settings
     bound = bind_plant(plant)
     products = plant.spec.products
-    stations = {sid: _station(bs, products, cfg) for sid, bs in bound.items()}
+    crew_of = {sid: name for name, crew in plan.crews.items() for sid in crew.stations}
+    stations = {}
+    for sid, bs in bound.items():
+        st = _station(bs, products, cfg)
+        stations[sid] = replace(st, crew=crew_of.get(sid), time=_times(st.time, plan, sid, source))
     return Network(
         stations=stations,
         routings={code: tuple(p.routing) for code, p in products.items()},
-        release=_release(plan),
+        release=_release(plan, source),
         clock=work_clock(plant, start, horizon_h),
         retest_pass=cfg.retest_pass,
         max_attempts=cfg.max_attempts,
         repair=lognormal(cfg.repair_min * 60, cfg.repair_cv),
+        crews={name: crew.size for name, crew in plan.crews.items()},
     )
+
+
+def _times(model: Mapping[str, Dist], plan: PlanFile, sid: str, source: str) -> Mapping[str, Dist]:
+    """The station model's times per product, with the plan's [times.STATION] (minutes) over them;
+    a "*" entry replaces the time of every product the plan does not name."""
+    given = plan.times.get(sid)
+    if not given:
+        return model
+    try:
+        dists = {key: dist_from_spec(spec, f"times.{sid}.{key}").scaled(60) for key, spec in given.items()}
+    except ValueError as exc:
+        raise ConfigError(source, [str(exc)]) from None
+    if "*" in dists:
+        return {code: dists.get(code, dists["*"]) for code in model} | {"*": dists["*"]}
+    return {**model, **dists}
 
 
 def work_clock(plant: Plant, start: datetime, horizon_h: float) -> WorkClock:
@@ -91,7 +115,7 @@ def _station(bs: BoundStation, products: dict[str, ProductDef], cfg: Settings) -
     )
 
 
-def _release(plan: PlanFile) -> Release:
+def _release(plan: PlanFile, source: str) -> Release:
     head = plan.plan
     if head.release == "plan":
         lots: list[Lot] = []
@@ -101,7 +125,13 @@ def _release(plan: PlanFile) -> Release:
             for first in range(0, wo.quantity, size):
                 lots.append(Lot(wo.product, wo.id, min(size, wo.quantity - first), release_s))
         return Release("plan", lots=tuple(lots), wip_cap=head.wip_cap)
-    arrival = exponential(head.arrival_mean_min * 60) if head.arrival_mean_min else None
+    if head.arrival is not None:
+        try:
+            arrival: Dist | None = dist_from_spec(head.arrival, "plan.arrival").scaled(60)
+        except ValueError as exc:
+            raise ConfigError(source, [str(exc)]) from None
+    else:
+        arrival = exponential(head.arrival_mean_min * 60) if head.arrival_mean_min else None
     return Release(
         head.release, wip_cap=head.wip_cap, arrival=arrival, mix=dict(head.mix), lot_size=head.lot_size
     )

@@ -19,6 +19,7 @@ def figures(sim: Simulation, end: float) -> dict[str, Any]:
         if sim.net.release.mode == "plan" and sim.to_release == 0
         else None,
         "wip": sim.wip_area / (hours * 3600),
+        "wip_over_time": dict(sim.wip_trace),
         "released": sim.released,
         "completed": sim.completed,
         "scrapped": sim.scrapped,

@@ -47,11 +47,13 @@ def test_blocking_after_service_event_by_event() -> None:
     net = single_product(
         [StationSpec("A", {"*": constant(1)}), StationSpec("B", {"*": constant(3)}, buffer=1)], _lot(4)
     )
-    sim = Simulation(simpy.Environment(), net, random.Random(0))
+    sim = Simulation(simpy.Environment(), net, random.Random(0), wip_interval_s=4)
     exits = Exits(sim)
     end = sim.run(100)
     fig = figures(sim, end)
     assert exits.times == [4, 7, 10, 13]
+    # WIP over time: 4 units in [0,4); 3 until 7 then 2 in [4,8); 2 until 10 then 1 in [8,12); 1 in [12,13)
+    assert fig["wip_over_time"] == {"0": 4.0, "0.00111111": 2.75, "0.00222222": 1.5, "0.00333333": 1.0}
     assert end == 13 and fig["makespan_h"] == pytest.approx(13 / 3600)
     a = fig["stations"]["A"]["time_split"]
     assert a["busy"] == pytest.approx(4 / 13) and a["blocked"] == pytest.approx(3 / 13)
@@ -72,6 +74,18 @@ def test_setup_on_product_change_and_pairs() -> None:
     # P 0-1, P 1-2, setup 2-7, Q 7-8, pair setup 8-10, R 10-11
     assert exits.times == [1, 2, 8, 11]
     assert figures(sim, 11)["stations"]["A"]["time_split"]["setup"] == pytest.approx(7 / 11)
+
+
+def test_a_shared_crew_serialises_the_stations_it_staffs() -> None:
+    a = StationSpec("A", {"*": constant(2)}, crew="team")
+    b = StationSpec("B", {"*": constant(2)}, crew="team")
+    lots = (Lot("P", "W1", 1), Lot("Q", "W2", 1))
+    for crews, expected in (({"team": 1}, [2, 4]), ({"team": 2}, [2, 2])):
+        net = Network({"A": a, "B": b}, {"P": ("A",), "Q": ("B",)}, Release("plan", lots=lots), crews=crews)
+        sim = Simulation(simpy.Environment(), net, random.Random(0))
+        exits = Exits(sim)
+        sim.run(100)
+        assert exits.times == expected
 
 
 def test_work_stops_off_shift_and_resumes() -> None:

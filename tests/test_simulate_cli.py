@@ -121,3 +121,29 @@ def test_a_simulated_week_in_the_store_matches_the_simulators_counts(tmp_path: P
 def _state_count(store: SqliteStore) -> int:
     with store._conn() as conn:  # the store's own connection: counting rows is not part of its interface
         return int(conn.execute("SELECT count(*) FROM states").fetchone()[0])
+
+
+def test_plan_time_distributions_crews_and_arrivals(tmp_path: Path, plant) -> None:  # type: ignore[no-untyped-def]
+    from sim.dists import constant, empirical, triangular
+    from sim.plan import plan_problems
+
+    f = tmp_path / "what-if.toml"
+    f.write_text(
+        '[plan]\nname = "t"\nstart = 2026-11-23T08:30:00\nrelease = "arrivals"\nhours = 48\n'
+        'arrival = { dist = "triangular", low = 2, mode = 4, high = 9 }\nmix = { FF-50 = 1, MR-1200 = 1 }\n'
+        '[times.FCT]\n"*" = { dist = "empirical", values = [1, 2, 3] }\n"MR-1200" = 10\n'
+        '[crews.assembly]\nsize = 5\nstations = ["ASSY", "PACK"]\n'
+    )
+    plan = load_plan(f)
+    assert plan_problems(plan, plant) == []
+    net = build_network(plant, plan, 48)
+    assert net.stations["FCT"].time_for("FF-50") == empirical([60, 120, 180])
+    assert net.stations["FCT"].time_for("MR-1200") == constant(600)
+    assert net.release.arrival == triangular(120, 240, 540)
+    assert net.crews == {"assembly": 5} and net.stations["PACK"].crew == "assembly"
+    assert plan_start(plan, plant).utcoffset() == timedelta(hours=9)  # no offset: plant-local
+    rep = _sim_json(str(f), "--replications", "2")
+    assert rep["completed"]["mean"] > 0 and len(rep["wip_over_time"]) == 48
+    f.write_text(f.read_text().replace('"MR-1200" = 10', '"MR-1200" = { dist = "lognormal", mean = 3 }'))
+    out = linemon("simulate", str(f), "--config", str(PLANT_FILE))
+    assert out.returncode == 2 and f"{f}: times.FCT.MR-1200: a lognormal distribution needs 'cv'" in out.stderr
