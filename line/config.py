@@ -46,6 +46,13 @@ class Plant:
     def inspects(self, sid: str) -> bool:
         return KINDS[self.spec.stations[sid].kind].inspects
 
+    def product_of_serial(self, serial: str) -> str | None:
+        """The product whose serial_prefix starts this serial, if any."""
+        for code, p in self.spec.products.items():
+            if p.serial_prefix and serial.startswith(p.serial_prefix):
+                return code
+        return None
+
     def inspection_route(self, code: str) -> tuple[str, ...]:
         """The stations on a product's routing that judge units: the factors of its RTY."""
         return tuple(s for s in self.spec.products[code].routing if self.inspects(s))
@@ -99,6 +106,16 @@ def _cross_reference_problems(sp: PlantFile) -> Iterator[str]:
     for code, prod in sp.products.items():
         yield from _product_problems(code, prod, sp, order)
     yield from _binding_problems(sp)
+    yield from _prefix_problems(sp)
+
+
+def _prefix_problems(sp: PlantFile) -> Iterator[str]:
+    """Serial prefixes must tell products apart: none may start another."""
+    prefixes = [(code, p.serial_prefix) for code, p in sp.products.items() if p.serial_prefix]
+    for code, pre in prefixes:
+        for other, opre in prefixes:
+            if code != other and opre.startswith(pre):
+                yield f"products.{code}.serial_prefix: {pre!r} also starts {other}'s prefix {opre!r}"
 
 
 def _site_problems(sp: PlantFile) -> Iterator[str]:

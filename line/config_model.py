@@ -112,6 +112,7 @@ class ProductDef(BaseModel):
     aging_h: Positive | None = None
     final_test_min: Positive | None = None
     fpy: dict[Ident, Fraction] = {}
+    serial_prefix: str | None = None  # serial numbers of this product start so (sources naming no product)
     assumed: bool = False
 
     @property
@@ -142,6 +143,8 @@ class FormatDef(BaseModel):
     fields: dict[str, int | str] = {}
     pass_tokens: list[str] = ["PASS", "OK", "P", "1"]
     fail_tokens: list[str] = ["FAIL", "NG", "F", "0"]
+    running_tokens: list[str] = ["RUN", "AGING", "BUSY"]  # poll: the unit is still in the slot, ageing
+    empty_tokens: list[str] = ["EMPTY", "NONE", "-"]  # poll: the slot holds no unit
     checksum: Literal["none", "xor", "sum"] = "none"
     request: str | None = None
     poll_s: Positive | None = None

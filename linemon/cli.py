@@ -56,6 +56,25 @@ def build_parser() -> argparse.ArgumentParser:
     add_simulate(sub, _common)
     sub.choices["simulate"].set_defaults(func=cmd_simulate)
 
+    p = sub.add_parser("ingest", help="read every equipment binding of the plant file into the store")
+    p.add_argument(
+        "--port", action="append", default=[], metavar="BINDING=URL", help="serial port for a binding"
+    )
+    p.add_argument("--mqtt", metavar="HOST:PORT", help="broker (default: the plant file's [mqtt])")
+    p.add_argument("--only", action="append", default=[], metavar="BINDING", help="run only these bindings")
+    _common(p)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("emulate", help="emulate a binding's equipment on a new pty or the MQTT broker")
+    p.add_argument("binding", help="binding id from the plant file")
+    p.add_argument("--link", help="serial: also make this path a symlink to the pty (a stable name)")
+    p.add_argument("--mqtt", metavar="HOST:PORT", help="broker (default: the plant file's [mqtt])")
+    p.add_argument("--rate", type=float, default=2.0, help="units per second (default 2)")
+    p.add_argument("--count", type=int, help="stop after this many units (default: until Ctrl-C)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--config", default=os.environ.get("LINEMON_CONFIG", DEFAULT_CONFIG), help="plant file")
+    p.set_defaults(func=cmd_emulate)
+
     for name, helptext in (
         ("run", "the demo: fill an empty store with sample data and serve the dashboard"),
         ("dashboard", "serve the dashboard on an existing store"),
@@ -154,6 +173,77 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     out = run(args, _plant(args))
     print(json.dumps(out, indent=2) if args.json else as_text(out))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    from drivers.service import IngestOptions, run_ingest
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
+    ports = {}
+    for text in args.port:
+        binding, sep, url = text.partition("=")
+        if not sep or not url:
+            raise LinemonError(f"--port {text!r}: expected BINDING=URL, e.g. fct-jig-1=/dev/ttyUSB3")
+        ports[binding] = url
+    plant = _plant(args)
+    host, port = _host_port(args.mqtt, plant)
+    store = _store(args)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        writer = run_ingest(plant, store, IngestOptions(ports, host, port, args.only), stop)
+    finally:
+        store.close()
+    print(
+        f"ingest stopped: stored {writer.stored}, duplicate {writer.duplicates}, rejected {writer.rejected}"
+    )
+    return 0
+
+
+def _host_port(text: str | None, plant: Plant) -> tuple[str, int]:
+    if not text:
+        return plant.spec.mqtt.host, plant.spec.mqtt.port
+    host, _, p = text.rpartition(":")
+    if not host or not p.isdigit():
+        raise LinemonError(f"--mqtt {text!r}: expected HOST:PORT, e.g. 127.0.0.1:1883")
+    return host, int(p)
+
+
+def cmd_emulate(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from drivers.emulate_io import PtyPort, emulate_mqtt, emulate_serial
+
+    plant = _plant(args)
+    b = next((x for x in plant.spec.bindings if x.id == args.binding), None)
+    if b is None:
+        ids = ", ".join(x.id for x in plant.spec.bindings)
+        raise LinemonError(f"unknown binding {args.binding!r} (the plant file has {ids})")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    if b.transport == "mqtt":
+        host, port = _host_port(args.mqtt, plant)
+        print(f"emulating {b.id} ({b.format}) on mqtt://{host}:{port}", flush=True)
+        n = emulate_mqtt(plant, b, host, port, stop, args.rate, args.count, args.seed)
+    else:
+        pty = PtyPort(args.link)
+        print(
+            f"emulating {b.id} ({b.format}) on {pty.path}" + (f" (link {args.link})" if args.link else ""),
+            flush=True,
+        )
+        try:
+            n = emulate_serial(plant, b, pty, stop, args.rate, args.count, args.seed)
+        finally:
+            pty.close()
+    print(f"sent {n} units", flush=True)
     return 0
 
 

@@ -285,7 +285,9 @@ class Simulation:
         if self.tokens is not None:
             yield self.tokens.get(1)
         self.serial_no += 1
-        unit = Unit(f"{product}-{self.serial_no:07d}", product, work_order, self.routes[product])
+        unit = Unit(
+            f"{product.replace('-', '')}-{self.serial_no:07d}", product, work_order, self.routes[product]
+        )
         yield unit.route[0].inbox.put(unit)
         unit.released = self.env.now
         self.released += 1

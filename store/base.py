@@ -39,6 +39,33 @@ class DeadLetter:
     raw: bytes
 
 
+@dataclass(frozen=True)
+class UnitSeen:
+    """A unit seen at a station (scan, CFX WorkStarted, aging load): the registry that tells the
+    product of sources that report only a serial."""
+
+    serial: str
+    station: str
+    ts: datetime
+    product: str | None = None
+    work_order: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """One equipment source as the ingest service last saw it (for the dashboard's alarms)."""
+
+    source: str
+    status: str  # connected | reconnecting | disconnected | stopped
+    last_message: datetime | None
+    received: int
+    stored: int
+    rejected: int
+    errors: int
+    detail: str | None
+    updated: datetime
+
+
 class Store(Protocol):
     """What the report command, the ingest service and the dashboard need from a store."""
 
@@ -75,6 +102,18 @@ class Store(Protocol):
     def time_range(self) -> tuple[datetime, datetime] | None:
         """First and last result time stored, or None for an empty store."""
         ...
+
+    def register_units(self, seen: Iterable[UnitSeen]) -> None:
+        """Remember units' product and work order; a later sighting without them keeps the known ones."""
+        ...
+
+    def unit_products(self, serials: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        """Product and work order of the given serials that are known (registry, then results)."""
+        ...
+
+    def put_health(self, health: Iterable[SourceHealth]) -> None: ...
+
+    def source_health(self) -> list[SourceHealth]: ...
 
     def close(self) -> None: ...
 

@@ -23,7 +23,7 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 
 from line.kpi import ProductTally, StationTally
 from line.records import Record, ResultRecord, StateRecord, ts_ms
-from store.base import DeadLetter, StoreError, Tallies, WriteCounts
+from store.base import DeadLetter, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
 
 LOOKBACK = timedelta(days=90)  # how far before a window first attempts are looked for
 
@@ -145,6 +145,7 @@ class InfluxStore:
         self.bucket, self.org = bucket, org
         self._client = InfluxDBClient(url=base_url, token=token, org=org, timeout=30_000)
         self._write = self._client.write_api(write_options=SYNCHRONOUS)
+        self._registry: dict[str, tuple[str | None, str | None]] = {}
 
     def write(self, records: Iterable[Record]) -> WriteCounts:
         points = [result_point(r) if isinstance(r, ResultRecord) else state_point(r) for r in records]
@@ -220,6 +221,31 @@ class InfluxStore:
 
     def time_range(self) -> tuple[datetime, datetime] | None:
         return None
+
+    def register_units(self, seen: Iterable[UnitSeen]) -> None:
+        """Kept in this process only (lost when the ingest restarts): a registry on InfluxDB is
+        not built yet; sources that name the product do not need it."""
+        for u in seen:
+            old = self._registry.get(u.serial, (None, None))
+            self._registry[u.serial] = (u.product or old[0], u.work_order or old[1])
+
+    def unit_products(self, serials: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        return {s: self._registry[s] for s in serials if s in self._registry}
+
+    def put_health(self, health: Iterable[SourceHealth]) -> None:
+        points = [
+            Point("source_health").tag("source", h.source).field("status", h.status)
+            .field("received", h.received).field("stored", h.stored).field("rejected", h.rejected)
+            .field("errors", h.errors).field("detail", h.detail or "")
+            .field("last_message_ms", ts_ms(h.last_message) if h.last_message else 0)
+            .time(h.updated, WritePrecision.MS)
+            for h in health
+        ]  # fmt: skip
+        if points:
+            self._write.write(bucket=self.bucket, org=self.org, record=points)
+
+    def source_health(self) -> list[SourceHealth]:
+        raise StoreError(f"{self.url}: source health is not yet readable from the InfluxDB store")
 
     def close(self) -> None:
         self._write.close()

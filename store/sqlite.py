@@ -18,7 +18,7 @@ import orjson
 
 from line.kpi import ProductTally, StationTally
 from line.records import ResultRecord, StateRecord, from_ms, ts_ms
-from store.base import DeadLetter, StoreError, Tallies, WriteCounts
+from store.base import DeadLetter, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
 from store.sqlite_rollup import refresh_rollups
 from store.sqlite_schema import SCHEMA, SCHEMA_VERSION
 
@@ -140,6 +140,67 @@ class SqliteStore:
             .fetchall()
         )
         return [DeadLetter(from_ms(r[0]), r[1], r[2], r[3], bytes(r[4])) for r in rows]
+
+    def register_units(self, seen: Iterable[UnitSeen]) -> None:
+        rows = [(u.serial, u.product, u.work_order, u.station, ts_ms(u.ts)) for u in seen]
+        if not rows:
+            return
+        conn = self._conn()
+        with _transaction(conn):
+            conn.executemany(
+                "INSERT INTO unit_registry VALUES (?,?,?,?,?) ON CONFLICT(serial) DO UPDATE SET "
+                "product = coalesce(excluded.product, product), "
+                "work_order = coalesce(excluded.work_order, work_order), "
+                "station = excluded.station, ts = max(ts, excluded.ts)",
+                rows,
+            )
+
+    def unit_products(self, serials: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        conn = self._conn()
+        out: dict[str, tuple[str | None, str | None]] = {}
+        for chunk in iter_chunks(set(serials), 500):
+            marks = ",".join("?" * len(chunk))
+            for serial, product, wo in conn.execute(
+                f"SELECT serial, product, work_order FROM unit_registry WHERE serial IN ({marks})", chunk
+            ):
+                out[serial] = (product, wo)
+            missing = [s for s in chunk if out.get(s, (None, None))[0] is None]
+            if missing:
+                marks = ",".join("?" * len(missing))
+                for serial, product, wo in conn.execute(
+                    f"SELECT serial, product, max(work_order) FROM results WHERE serial IN ({marks}) "
+                    "GROUP BY serial",
+                    missing,
+                ):
+                    out[serial] = (product, out.get(serial, (None, None))[1] or wo)
+        return out
+
+    def put_health(self, health: Iterable[SourceHealth]) -> None:
+        rows = [
+            (h.source, h.status, ts_ms(h.last_message) if h.last_message else None, h.received, h.stored,
+             h.rejected, h.errors, h.detail, ts_ms(h.updated))
+            for h in health
+        ]  # fmt: skip
+        conn = self._conn()
+        with _transaction(conn):
+            conn.executemany("INSERT OR REPLACE INTO source_health VALUES (?,?,?,?,?,?,?,?,?)", rows)
+
+    def source_health(self) -> list[SourceHealth]:
+        rows = self._conn().execute("SELECT * FROM source_health ORDER BY source").fetchall()
+        return [
+            SourceHealth(
+                source=r[0],
+                status=r[1],
+                last_message=from_ms(r[2]) if r[2] is not None else None,
+                received=r[3],
+                stored=r[4],
+                rejected=r[5],
+                errors=r[6],
+                detail=r[7],
+                updated=from_ms(r[8]),
+            )
+            for r in rows
+        ]
 
     # ------------------------------------------------------------------ reading
     def yield_tallies(self, start: datetime, end: datetime, product: str | None = None) -> Tallies:

@@ -70,6 +70,16 @@ CREATE TABLE IF NOT EXISTS product_hourly (
   PRIMARY KEY (hour, product)
 ) WITHOUT ROWID;
 
+CREATE TABLE IF NOT EXISTS unit_registry (
+  serial TEXT PRIMARY KEY, product TEXT, work_order TEXT, station TEXT NOT NULL, ts INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS source_health (
+  source TEXT PRIMARY KEY, status TEXT NOT NULL, last_message INTEGER,
+  received INTEGER NOT NULL, stored INTEGER NOT NULL, rejected INTEGER NOT NULL, errors INTEGER NOT NULL,
+  detail TEXT, updated INTEGER NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY, received INTEGER NOT NULL, source TEXT NOT NULL,
   location TEXT, reason TEXT NOT NULL, raw BLOB NOT NULL

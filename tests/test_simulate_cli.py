@@ -146,4 +146,6 @@ def test_plan_time_distributions_crews_and_arrivals(tmp_path: Path, plant) -> No
     assert rep["completed"]["mean"] > 0 and len(rep["wip_over_time"]) == 48
     f.write_text(f.read_text().replace('"MR-1200" = 10', '"MR-1200" = { dist = "lognormal", mean = 3 }'))
     out = linemon("simulate", str(f), "--config", str(PLANT_FILE))
-    assert out.returncode == 2 and f"{f}: times.FCT.MR-1200: a lognormal distribution needs 'cv'" in out.stderr
+    assert (
+        out.returncode == 2 and f"{f}: times.FCT.MR-1200: a lognormal distribution needs 'cv'" in out.stderr
+    )

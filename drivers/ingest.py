@@ -1,0 +1,199 @@
+"""The ingest service's core: one writer turning parsed items from every source into stored
+records, dead letters and unit registrations, in batches.
+
+Sources (serial threads, the MQTT client) parse in their own threads and put `Batch`es on one
+queue; they never touch the store. The writer commits a batch and only then runs the batch's
+acknowledgements (MQTT PUBACKs), so a message the broker considers delivered is always stored: a
+killed ingest gets it again after restart, and the record id makes the replay a duplicate. The
+writer flushes when the queue runs dry, when a batch is full, or after `max_wait_s`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import orjson
+
+from drivers.items import Draft, Registration, Reject
+from line.config import Plant
+from line.errors import RecordError
+from line.records import Record, plant_problem, record_from_dict
+from store.base import SourceHealth, Store, UnitSeen
+
+log = logging.getLogger("linemon.ingest")
+Item = Draft | Registration | Reject
+
+
+@dataclass
+class Batch:
+    """Items from one message or frame, where they came from, and what to do once stored."""
+
+    source: str
+    location: str  # port or topic, for dead letters
+    items: list[Item]
+    ack: Callable[[], None] | None = None
+
+
+class Health:
+    """Counters and status of one source; written to the store every few seconds."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.status = "starting"
+        self.detail: str | None = None
+        self.last_message: datetime | None = None
+        self.received = self.stored = self.rejected = self.errors = 0
+        self._lock = threading.Lock()
+
+    def set(self, status: str, detail: str | None = None) -> None:
+        with self._lock:
+            if status != self.status:
+                log.info("%s: %s%s", self.source, status, f" ({detail})" if detail else "")
+            self.status, self.detail = status, detail
+
+    def message(self) -> None:
+        with self._lock:
+            self.received += 1
+            self.last_message = datetime.now(UTC)
+
+    def error(self, detail: str) -> None:
+        with self._lock:
+            self.errors += 1
+            self.detail = detail
+
+    def counted(self, stored: int, rejected: int) -> None:
+        with self._lock:
+            self.stored += stored
+            self.rejected += rejected
+
+    def snapshot(self) -> SourceHealth:
+        with self._lock:
+            return SourceHealth(
+                self.source, self.status, self.last_message, self.received, self.stored, self.rejected,
+                self.errors, self.detail, datetime.now(UTC),
+            )  # fmt: skip
+
+
+@dataclass
+class Writer:
+    store: Store
+    plant: Plant
+    health: dict[str, Health]
+    batch_size: int = 2000
+    max_wait_s: float = 0.1
+    inbox: queue.Queue[Batch | None] = field(default_factory=queue.Queue)
+
+    def __post_init__(self) -> None:
+        self.stations = {sid: st.line for sid, st in self.plant.spec.stations.items()}
+        self.products = set(self.plant.spec.products)
+        self.stored = self.duplicates = self.rejected = 0
+
+    def run(self, stop: threading.Event, health_every_s: float = 2.0) -> None:
+        """Write until `stop` is set and the queue is drained (sources are stopped first)."""
+        next_health = time.monotonic()
+        while True:
+            batches = self._collect()
+            if batches:
+                self.commit(batches)
+            if time.monotonic() >= next_health:
+                self.store.put_health(h.snapshot() for h in self.health.values())
+                next_health = time.monotonic() + health_every_s
+            if stop.is_set() and self.inbox.empty():
+                break
+
+    def _collect(self) -> list[Batch]:
+        out: list[Batch] = []
+        n = 0
+        deadline = time.monotonic() + self.max_wait_s
+        while n < self.batch_size:
+            try:
+                b = self.inbox.get(timeout=max(0.0, deadline - time.monotonic()) if not out else 0)
+            except queue.Empty:
+                if out or time.monotonic() >= deadline:
+                    break
+                continue
+            if b is None:
+                break
+            out.append(b)
+            n += len(b.items)
+        return out
+
+    def commit(self, batches: list[Batch]) -> None:
+        """Register, resolve, validate, store, dead-letter; then acknowledge."""
+        seen = [
+            UnitSeen(i.serial, i.station, i.ts, i.product, i.work_order)
+            for b in batches
+            for i in b.items
+            if isinstance(i, Registration)
+        ]
+        if seen:
+            self.store.register_units(seen)
+        known = self._registry([i for b in batches for i in b.items if isinstance(i, Draft)])
+        records: list[Record] = []
+        dead: list[tuple[bytes, str, str, str | None]] = []
+        per_source: dict[str, list[int]] = {}
+        for b in batches:
+            tally = per_source.setdefault(b.source, [0, 0])
+            for item in b.items:
+                rec = self._record(item, known) if isinstance(item, Draft) else item
+                if isinstance(rec, Reject):
+                    dead.append((rec.raw, b.source, rec.reason, b.location))
+                    tally[1] += 1
+                elif not isinstance(rec, Registration):
+                    records.append(rec)
+                    tally[0] += 1
+        counts = self.store.write(records)
+        if dead:
+            self.store.dead_letter_many(dead)
+        self.stored += counts.stored
+        self.duplicates += counts.duplicate
+        self.rejected += len(dead)
+        for source, (ok, bad) in per_source.items():
+            if source in self.health:
+                self.health[source].counted(ok, bad)
+        for b in batches:
+            if b.ack is not None:
+                b.ack()
+
+    def _registry(self, drafts: list[Draft]) -> dict[str, tuple[str | None, str | None]]:
+        serials = {
+            d.data.get("serial")
+            for d in drafts
+            if d.data.get("schema") == "linemon.result/1"
+            and (not d.data.get("product") or not d.data.get("work_order"))
+        }
+        serials.discard(None)
+        return self.store.unit_products(s for s in serials if isinstance(s, str)) if serials else {}
+
+    def _record(self, draft: Draft, known: dict[str, tuple[str | None, str | None]]) -> Record | Reject:
+        data = draft.data
+        raw = _raw(draft)
+        if data.get("schema") == "linemon.result/1":
+            serial = str(data.get("serial") or "")
+            product, wo = known.get(serial, (None, None))
+            if not data.get("work_order") and wo:
+                data["work_order"] = wo
+            if not data.get("product"):
+                data["product"] = product or self.plant.product_of_serial(serial)
+                if not data["product"]:
+                    return Reject(
+                        f"product of serial {serial!r} unknown: the source names none, the unit was not "
+                        "registered (scan, WorkStarted) and no product's serial_prefix matches",
+                        raw,
+                    )
+        try:
+            rec = record_from_dict({k: v for k, v in data.items() if v is not None})
+        except RecordError as exc:
+            return Reject(str(exc), raw)
+        problem = plant_problem(rec, self.stations, self.products)
+        return Reject(problem, raw) if problem else rec
+
+
+def _raw(draft: Draft) -> bytes:
+    return draft.raw or orjson.dumps(draft.data, default=str)

@@ -1,0 +1,137 @@
+"""The MQTT I/O shell (paho-mqtt 2): one client for every MQTT binding of the plant.
+
+QoS 1, a stable client id and a persistent session (clean_session false), so the broker keeps
+messages while the ingest is away; topics are subscribed again on every connect. Messages are
+acknowledged manually, after the writer has committed them: a message the broker considers
+delivered is stored. Callbacks never raise (an exception inside one kills paho's thread
+silently): parsing errors become dead letters, anything unexpected is logged and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from drivers.cfx import parse_cfx
+from drivers.ingest import Batch, Health
+from drivers.items import Parsed, Reject
+from drivers.lineformat import Context
+from drivers.native import parse_native
+from line.config import Plant
+from line.config_model import BindingDef
+
+log = logging.getLogger("linemon.mqtt")
+
+
+class MqttSource:
+    def __init__(
+        self,
+        bindings: list[BindingDef],
+        plant: Plant,
+        put: Callable[[Batch], None],
+        health: dict[str, Health],
+        host: str | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.bindings, self.plant, self.put, self.health = bindings, plant, put, health
+        cfg = plant.spec.mqtt
+        self.host, self.port = host or cfg.host, port or cfg.port
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id, clean_session=False, manual_ack=True
+        )
+        if cfg.username:
+            self.client.username_pw_set(cfg.username, os.environ.get(cfg.password_env))
+        if cfg.tls:
+            self.client.tls_set(ca_certs=cfg.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        self.client.reconnect_delay_set(1, 30)
+        self.client.max_inflight_messages_set(1000)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    def start(self) -> None:
+        self._status("connecting", f"{self.host}:{self.port}")
+        self.client.connect_async(self.host, self.port, keepalive=30)
+        self.client.loop_start()
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+        self._status("stopped")
+
+    def _status(self, status: str, detail: str | None = None) -> None:
+        for b in self.bindings:
+            self.health[b.id].set(status, detail)
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+        try:
+            if reason.is_failure:
+                self._status("reconnecting", f"{self.host}:{self.port} refused: {reason}")
+                return
+            for b in self.bindings:
+                client.subscribe(b.topic or "", qos=b.qos)
+            self._status("connected", f"{self.host}:{self.port} (session present: {flags.session_present})")
+        except Exception as exc:  # never let an exception escape into paho's thread
+            log.exception("on_connect")
+            self._status("reconnecting", f"subscribe failed: {exc}")
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        try:
+            self._status("reconnecting", f"{self.host}:{self.port} lost: {reason}")
+        except Exception:
+            log.exception("on_disconnect")
+
+    def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        binding = self._binding(msg.topic)
+        ack = _acker(client, msg.mid, msg.qos)
+        try:
+            if binding is None:
+                self.put(
+                    Batch(
+                        "mqtt",
+                        msg.topic,
+                        [Reject(f"topic {msg.topic} matches no binding", bytes(msg.payload))],
+                        ack,
+                    )
+                )
+                return
+            self.health[binding.id].message()
+            self.put(Batch(binding.id, msg.topic, self._parse(binding, msg).items, ack))
+        except Exception as exc:
+            log.exception("on_message %s", msg.topic)
+            self.put(
+                Batch(
+                    binding.id if binding else "mqtt",
+                    msg.topic,
+                    [Reject(f"parser failed: {exc!r}", bytes(msg.payload))],
+                    ack,
+                )
+            )
+
+    def _binding(self, topic: str) -> BindingDef | None:
+        for b in self.bindings:
+            if mqtt.topic_matches_sub(b.topic or "", topic):
+                return b
+        return None
+
+    def _parse(self, b: BindingDef, msg: mqtt.MQTTMessage) -> Parsed:
+        if b.format == "cfx":
+            ctx = Context(b, self.plant.station(b.station).line, self.plant.tz, datetime.now(UTC))
+            return parse_cfx(bytes(msg.payload), ctx)
+        return parse_native(msg.topic, bytes(msg.payload))
+
+
+def _acker(client: mqtt.Client, mid: int, qos: int) -> Callable[[], None] | None:
+    if qos == 0:
+        return None
+
+    def ack() -> None:
+        client.ack(mid, qos)
+
+    return ack
