@@ -65,7 +65,7 @@ def line_payload(fmt: FormatDef, values: dict[str, str]) -> bytes:
     return f"{fmt.strip_prefix or ''}{text}{fmt.strip_suffix or ''}".encode("ascii")
 
 
-def tester_frame(fmt: FormatDef, b: BindingDef, u: EmuUnit, rng: random.Random) -> bytes:
+def unit_frame(fmt: FormatDef, b: BindingDef, u: EmuUnit, rng: random.Random) -> bytes:
     values = {
         "equipment": b.equipment or f"{b.station}-01",
         "serial": u.serial,

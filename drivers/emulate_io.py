@@ -19,7 +19,7 @@ from drivers.emulate import (
     native_message,
     random_units,
     scanner_frame,
-    tester_frame,
+    unit_frame,
 )
 from line.config import Plant
 from line.config_model import BindingDef
@@ -81,7 +81,7 @@ def emulate_serial(
     sent = 0
     while not stop.is_set() and (count is None or sent < count):
         u = next(units)
-        port.write(scanner_frame(fmt, b, u) if "result" not in fmt.fields else tester_frame(fmt, b, u, rng))
+        port.write(scanner_frame(fmt, b, u) if "result" not in fmt.fields else unit_frame(fmt, b, u, rng))
         sent += 1
         stop.wait(1.0 / rate if rate > 0 else 0)
     return sent

@@ -106,6 +106,7 @@ def _cross_reference_problems(sp: PlantFile) -> Iterator[str]:
     for code, prod in sp.products.items():
         yield from _product_problems(code, prod, sp, order)
     yield from _binding_problems(sp)
+    yield from _format_problems(sp)
     yield from _prefix_problems(sp)
 
 
@@ -226,15 +227,31 @@ def _binding_problems(sp: PlantFile) -> Iterator[str]:
         if b.transport == "serial":
             if not b.port:
                 yield f"{key}.port: required for a serial binding (e.g. '/dev/ttyUSB0', 'socket://host:4001')"
-            if b.format not in sp.formats:
+            fmt = sp.formats.get(b.format)
+            if fmt is None:
                 yield (
                     f"{key}.format: unknown serial format {b.format!r} (expected one of {_names(sp.formats)})"
+                )
+            elif (fmt.type == "framed") != (b.terminator == "ETX"):
+                yield f"{key}.terminator: a {fmt.type} format goes with " + (
+                    "terminator 'ETX'" if fmt.type == "framed" else "CR, LF or CRLF, not ETX"
                 )
         else:
             if not b.topic:
                 yield f"{key}.topic: required for an mqtt binding"
             if b.format not in BUILTIN_FORMATS:
                 yield f"{key}.format: an mqtt binding takes 'native' or 'cfx', not {b.format!r}"
+
+
+def _format_problems(sp: PlantFile) -> Iterator[str]:
+    for name, fmt in sp.formats.items():
+        key = f"formats.{name}"
+        if "serial" not in fmt.fields and fmt.type != "poll":
+            yield f"{key}.fields: must map 'serial' (the unit's serial number)"
+        if fmt.type == "poll" and ("slot" not in fmt.fields or not fmt.request):
+            yield f"{key}: a poll format needs 'request' and a 'slot' field"
+        if not fmt.regex and not fmt.separator and len(fmt.fields) > 1:
+            yield f"{key}: several fields need a 'separator' or a 'regex'"
 
 
 def _names(d: dict[str, Any]) -> str:

@@ -1,0 +1,276 @@
+"""The pure parsers on recorded-style fixtures: framing, line/framed/poll formats, IPC-CFX,
+native payloads, and the writer's resolution of products and its dead letters."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from drivers.aging import RackPoller
+from drivers.cfx import parse_cfx, resource_state
+from drivers.framing import Framer, checksum, frame
+from drivers.ingest import Batch, Health, Writer
+from drivers.items import Draft, Registration, Reject
+from drivers.lineformat import Context, parse_frame
+from drivers.native import parse_native
+from line.config_model import FormatDef
+from line.records import ResultRecord, StateRecord, record_from_dict
+from store.sqlite import SqliteStore
+
+FIX = Path(__file__).parent / "fixtures" / "cfx"
+NOW = datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
+
+
+def _ctx(plant, binding_id: str) -> Context:  # type: ignore[no-untyped-def]
+    b = next(x for x in plant.spec.bindings if x.id == binding_id)
+    return Context(b, plant.station(b.station).line, plant.tz, NOW)
+
+
+def _records(items) -> list:  # type: ignore[no-untyped-def]
+    return [
+        record_from_dict({k: v for k, v in i.data.items() if v is not None})
+        for i in items
+        if isinstance(i, Draft)
+    ]
+
+
+# ------------------------------------------------------------------ framing
+def test_framer_joins_partial_chunks_and_reports_noise() -> None:
+    f = Framer("CRLF", max_len=20)
+    assert f.feed(b"A;1") == ([], [])
+    assert f.feed(b"\r\nB;2\r\nC") == ([b"A;1", b"B;2"], [])
+    frames, bad = f.feed(b"x" * 30)
+    assert frames == [] and bad == [(b"C" + b"x" * 19, "no terminator within 20 bytes")]
+    frames, bad = f.feed(b"y" * 25 + b"\r\n")
+    assert frames == [] and bad[0][1] == "frame longer than 20 bytes"
+
+
+@pytest.mark.parametrize("kind", ["xor", "sum"])
+def test_framed_stx_etx_with_checksums(kind: str) -> None:
+    good = frame(b"FCT-01;X1;FF-50;PASS", "ETX", kind)  # type: ignore[arg-type]
+    bad = b"\x02FCT-01;X2;FF-50;PASS\x03" + (
+        b"00" if checksum(b"FCT-01;X2;FF-50;PASS", kind) != b"00" else b"01"
+    )  # type: ignore[arg-type]
+    f = Framer("ETX", kind)  # type: ignore[arg-type]
+    frames, problems = f.feed(b"noise" + good[:7])
+    assert frames == [] and problems == [(b"noise", "bytes outside an STX...ETX frame")]
+    frames, problems = f.feed(good[7:] + bad + b"\x02torn" + good)
+    assert frames == [b"FCT-01;X1;FF-50;PASS", b"FCT-01;X1;FF-50;PASS"]
+    reasons = [r for _, r in problems]
+    assert (
+        reasons[0].startswith("checksum mismatch: frame says") and "frame cut short by a new STX" in reasons
+    )
+
+
+# ------------------------------------------------------------------ line formats
+def test_fct_line_becomes_the_right_record(plant) -> None:  # type: ignore[no-untyped-def]
+    fmt = plant.spec.formats["fct_line"]
+    out = parse_frame(
+        b"FCT-02;FF50-2611-000123;FF-50;FAIL;V_TX=11.2V|I_RX=95mA", fmt, _ctx(plant, "fct-jig-1")
+    )
+    (rec,) = _records(out.items)
+    assert isinstance(rec, ResultRecord)
+    assert (rec.line, rec.station, rec.equipment, rec.serial, rec.product, rec.result) == (
+        "SMT1", "FCT", "FCT-02", "FF50-2611-000123", "FF-50", "FAIL",
+    )  # fmt: skip
+    assert [(m.name, m.value, m.unit) for m in rec.measurements] == [
+        ("V_TX", 11.2, "V"),
+        ("I_RX", 95.0, "mA"),
+    ]
+    assert rec.ts == NOW
+
+
+@pytest.mark.parametrize(
+    ("frame_bytes", "reason"),
+    [
+        (b"FCT-02;FF50-1;FF-50;MAYBE;", "field 'result': unknown verdict 'MAYBE'"),
+        (b"FCT-02;FF50-1", "field 'product' (column 2) missing: the frame has 2 columns"),
+        (b"FCT-02;FF50-1;FF-50;OK;V_TX=high", "field 'measurements': 'V_TX=high' is not NAME=VALUE[unit]"),
+        (b"FCT-02;FF50-\xff1;FF-50;OK;", "not valid ascii: byte 12 is 0xff"),
+        (b"FCT-02;;FF-50;OK;", "no serial number in the frame"),
+        (b"FCT-02;FF50-1\x07;FF-50;OK;", "control characters inside the frame"),
+    ],
+)
+def test_bad_lines_are_rejected_with_the_reason(plant, frame_bytes: bytes, reason: str) -> None:  # type: ignore[no-untyped-def]
+    (item,) = parse_frame(frame_bytes, plant.spec.formats["fct_line"], _ctx(plant, "fct-jig-1")).items
+    assert isinstance(item, Reject) and item.reason.startswith(reason) and item.raw == frame_bytes
+
+
+def test_scanner_strips_symbology_id_and_registers(plant) -> None:  # type: ignore[no-untyped-def]
+    (item,) = parse_frame(
+        b"]C0GPS70-2611-000042", plant.spec.formats["scanner"], _ctx(plant, "scanner-smt1")
+    ).items
+    assert item == Registration("GPS70-2611-000042", "PRINT", NOW)
+
+
+def test_regex_format_with_named_groups(plant) -> None:  # type: ignore[no-untyped-def]
+    fmt = FormatDef(
+        type="line",
+        regex=r"SN:(?P<sn>\S+) P:(?P<p>\S+) RES:(?P<res>\w+)(?: T=(?P<t>[\d.]+))?",
+        fields={"serial": "sn", "product": "p", "result": "res", "temp": "t"},
+    )
+    (rec,) = _records(parse_frame(b"SN:FF50-1 P:FF-50 RES:NG T=41.5", fmt, _ctx(plant, "fct-jig-1")).items)
+    assert (rec.serial, rec.product, rec.result) == ("FF50-1", "FF-50", "FAIL")
+    assert [(m.name, m.value) for m in rec.measurements] == [("temp", 41.5)]
+    (item,) = parse_frame(b"garbage", fmt, _ctx(plant, "fct-jig-1")).items
+    assert isinstance(item, Reject) and "does not match the format's regex" in item.reason
+
+
+# ------------------------------------------------------------------ aging rack
+def test_aging_rack_load_readings_and_one_disposition(plant) -> None:  # type: ignore[no-untyped-def]
+    poller = RackPoller(plant.spec.formats["aging_poll"], slots=60)
+    ctx = _ctx(plant, "aging-racks")
+    assert poller.request(7) == b"?S07"
+    seq = [b"R01S07,FF50-2611-000123,44.0,RUN", b"R01S07,,46.5,RUN", b"R01S07,,45.0,OK", b"R01S07,,45.0,OK"]
+    items = [i for frame_ in seq for i in poller.on_response(frame_, ctx).items]
+    assert items[0] == Registration("FF50-2611-000123", "AGING", NOW)
+    drafts = [i for i in items if isinstance(i, Draft)]
+    assert len(drafts) == 1  # the repeated OK is not a second disposition
+    d = drafts[0].data
+    assert d["serial"] == "FF50-2611-000123" and d["result"] == "PASS"
+    assert {m["name"]: m["value"] for m in d["measurements"]} == {
+        "temperature_min": 44.0, "temperature_max": 46.5, "temperature_last": 45.0,
+    }  # fmt: skip
+    restarted = RackPoller(plant.spec.formats["aging_poll"], slots=60)  # an ingest restart
+    again = [
+        i
+        for i in restarted.on_response(b"R01S07,FF50-2611-000123,45.0,OK", ctx).items
+        if isinstance(i, Draft)
+    ]
+    assert again[0].data["id"] == d["id"]  # the same disposition id: stored once
+    assert poller.on_response(b"R01S07,,0.0,EMPTY", ctx).items == []
+    (bad,) = poller.on_response(b"R01S99,X,45,RUN", ctx).items
+    assert isinstance(bad, Reject) and "is not a slot 1..60" in bad.reason
+    (bad,) = poller.on_response(b"R01S08,,45,RUN", ctx).items
+    assert isinstance(bad, Reject) and "no unit known to be loaded" in bad.reason
+
+
+# ------------------------------------------------------------------ IPC-CFX
+def test_cfx_units_inspected_with_type_and_net_timestamps(plant) -> None:  # type: ignore[no-untyped-def]
+    out = parse_cfx((FIX / "units_inspected_aoi.json").read_bytes(), _ctx(plant, "vi1-aoi-cfx"))
+    drafts = [i for i in out.items if isinstance(i, Draft)]
+    assert len(drafts) == 2
+    for d in drafts:
+        d.data["product"] = "FF-50"
+    failed, passed = _records(drafts)
+    assert failed.serial == "FF50-2611-000123" and failed.result == "FAIL" and passed.result == "PASS"
+    assert failed.ts == datetime(2026, 11, 21, 0, 15, 2, 376953, tzinfo=UTC)
+    assert [(d.code, d.refdes, d.raw, d.confirmed) for d in failed.defects] == [
+        ("bridge", "U12.3", "JMP01", True), ("missing", "C34", "MIS02", False),
+    ]  # fmt: skip
+    assert failed.confirmed_defects == 1 and failed.false_calls == 1
+    assert (failed.measurements[0].name, failed.measurements[0].lo) == ("U12 offset", -0.1)
+    assert failed.equipment == "AOIVendor.Model_7.SN0042"  # the binding names none: the CFX Source
+    again = parse_cfx((FIX / "units_inspected_aoi.json").read_bytes(), _ctx(plant, "vi1-aoi-cfx"))
+    assert [i.data["id"] for i in again.items] == [d.data["id"] for d in drafts]  # UniqueID decides the id
+
+
+def test_cfx_units_tested_without_type_gzip_and_capital_d(plant) -> None:  # type: ignore[no-untyped-def]
+    raw = gzip.compress((FIX / "units_tested_fct_nodollar.json").read_bytes())
+    (d,) = parse_cfx(raw, _ctx(plant, "vi1-aoi-cfx")).items
+    assert isinstance(d, Draft)
+    d.data["product"] = "MR-1200"
+    (rec,) = _records([d])
+    assert (
+        rec.result == "FAIL" and rec.defects[0].code == "function_fail" and rec.defects[0].raw == "TXPWR_LOW"
+    )
+    assert (rec.measurements[0].name, rec.measurements[0].unit, rec.measurements[0].lo) == ("P_TX", "kW", 3.8)
+
+
+def test_cfx_states_faults_work_and_unknown_messages(plant) -> None:  # type: ignore[no-untyped-def]
+    items = parse_cfx((FIX / "batch_states.json").read_bytes(), _ctx(plant, "vi1-aoi-cfx")).items
+    states = [r for r in _records(items) if isinstance(r, StateRecord)]
+    assert [(s.state, s.reason) for s in states] == [
+        ("PRD", "1000"), ("SBY", "SBY_NoProductBlocked"), ("SBY", "SBY_NoProductStarved"),
+        ("SDT", "SDT_Setup"), ("UDT", "fault E1203 MechanicalFailure"), ("SBY", "fault_cleared"),
+    ]  # fmt: skip
+    regs = [i for i in items if isinstance(i, Registration)]
+    assert regs == [
+        Registration(
+            "AIS300-2611-000001", "VI1", datetime(2026, 11, 21, 0, 30, tzinfo=UTC), None, "WO-2611-017"
+        )
+    ]
+    rejects = [i.reason for i in items if isinstance(i, Reject)]
+    assert rejects[0].startswith("envelope 6: FaultOccurred of severity Warning")
+    assert rejects[1].startswith("envelope 8: unknown CFX message 'CFX.Materials.Storage.MaterialsLoaded'")
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [(1100, ("PRD", "1100")), ("5300", ("UDT", "5300")), ("22B0", ("SBY", "SBY_NoProductStarved")),
+     ("USD_Repair", ("UDT", "USD_Repair")), ("ReadyProcessingActive", ("PRD", "PRD_RegularWork")),
+     ("9999", ("NST", "9999")), ("banana", None), (True, None)],
+)  # fmt: skip
+def test_resource_state_wire_forms(wire: object, expected: tuple[str, str] | None) -> None:
+    assert resource_state(wire) == expected
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [(b"{nope", "not JSON"), (b'{"MessageName": "X"}', "not a CFX envelope"),
+     (b'{"MessageName": "CFX.Production.TestAndInspection.UnitsInspected", "TimeStamp": "yesterday", "MessageBody": {}}',
+      "UnitsInspected: TimeStamp 'yesterday' is not an ISO-8601 time"),
+     (b"\x1f\x8bbroken", "gzip payload cannot be decompressed")],
+)  # fmt: skip
+def test_cfx_bad_input_is_rejected(plant, payload: bytes, reason: str) -> None:  # type: ignore[no-untyped-def]
+    (item,) = parse_cfx(payload, _ctx(plant, "vi1-aoi-cfx")).items
+    assert isinstance(item, Reject) and item.reason.startswith(reason)
+
+
+# ------------------------------------------------------------------ native
+def test_native_topic_must_agree_with_the_payload() -> None:
+    rec = {"schema": "linemon.result/1", "ts": "2026-11-21T09:00:00+09:00", "line": "SMT1", "station": "SPI",
+           "serial": "FF50-1", "product": "FF-50", "result": "PASS"}  # fmt: skip
+    ok = parse_native("linemon/jincheon/SMT1/SPI/SPI-01/result", orjson.dumps([rec, rec]))
+    assert all(isinstance(i, Draft) for i in ok.items) and len(ok.items) == 2
+    (bad,) = parse_native("linemon/jincheon/SMT1/VI1/AOI-01/result", orjson.dumps(rec)).items
+    assert isinstance(bad, Reject) and bad.reason == "station: the topic says 'VI1', the payload 'SPI'"
+    (bad,) = parse_native("linemon/jincheon/SMT1/SPI/SPI-01/state", orjson.dumps(rec)).items
+    assert isinstance(bad, Reject) and "schema is 'linemon.result/1'" in bad.reason
+
+
+# ------------------------------------------------------------------ the writer
+def test_writer_resolves_products_and_dead_letters_the_rest(plant, store: SqliteStore) -> None:  # type: ignore[no-untyped-def]
+    health = {"vi1-aoi-cfx": Health("vi1-aoi-cfx")}
+    w = Writer(store, plant, health)
+    ctx = _ctx(plant, "vi1-aoi-cfx")
+
+    def draft(serial: str) -> Draft:
+        return Draft({"schema": "linemon.result/1", "ts": NOW, "line": "SMT1", "station": "VI1", "serial": serial,
+                      "product": None, "result": "PASS"})  # fmt: skip
+
+    w.commit([
+        Batch("vi1-aoi-cfx", "cfx/t", [Registration("X-REGISTERED-1", "PRINT", NOW, "VDR-900", "WO-9")]),
+        Batch("vi1-aoi-cfx", "cfx/t", [draft("X-REGISTERED-1"), draft("GPS70-2611-1"), draft("NOBODY-1")]),
+        Batch("vi1-aoi-cfx", "cfx/u", parse_cfx(b"{bad", ctx).items),
+    ])  # fmt: skip
+    hist = {s: store.unit_history(s) for s in ("X-REGISTERED-1", "GPS70-2611-1", "NOBODY-1")}
+    assert (hist["X-REGISTERED-1"][0].product, hist["X-REGISTERED-1"][0].work_order) == ("VDR-900", "WO-9")
+    assert hist["GPS70-2611-1"][0].product == "GPS-70" and hist["NOBODY-1"] == []
+    dead = sorted(store.dead_letters(), key=lambda d: d.location or "")
+    assert [d.location for d in dead] == ["cfx/t", "cfx/u"]
+    assert dead[0].reason.startswith("product of serial 'NOBODY-1' unknown") and dead[1].raw == b"{bad"
+    snap = health["vi1-aoi-cfx"].snapshot()
+    assert (snap.stored, snap.rejected) == (2, 2)
+
+
+def test_writer_acknowledges_only_after_commit(plant, store: SqliteStore) -> None:  # type: ignore[no-untyped-def]
+    w = Writer(store, plant, {})
+    seen_at_ack: list[int] = []
+
+    def states_stored() -> int:
+        with store._conn() as conn:  # counting rows is not part of the store's interface
+            return int(conn.execute("SELECT count(*) FROM states").fetchone()[0])
+
+    rec = {"schema": "linemon.state/1", "ts": NOW, "line": "SMT1", "station": "MOUNT", "state": "PRD"}
+    w.inbox.put(Batch("x", "t", [Draft(rec)], ack=lambda: seen_at_ack.append(states_stored())))
+    w.inbox.put(None)
+    stop = threading.Event()
+    stop.set()
+    w.run(stop)
+    assert seen_at_ack == [1] and w.stored == 1
