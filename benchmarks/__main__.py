@@ -6,7 +6,8 @@
   a year), next to the time of one full scan of the results table (what it would cost without
   roll-ups).
 - simulation: see benchmarks/simulation.py (raw SimPy rate, tandem line, a simulated plant year).
-Usage: python -m benchmarks [--only import|report|simulation] [--import-records N] [--report-records M]
+- ingest: see benchmarks/ingest.py (MQTT QoS 1 end to end vs a raw paho subscriber; memory soak).
+Usage: python -m benchmarks [--only import|report|simulation|ingest] [--soak-minutes M] [--import-records N] [--report-records M]
        [--workdir DIR]
 """
 
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import orjson
 
+from benchmarks.ingest import bench_ingest
 from benchmarks.simulation import bench_simulation
 from line.config import load_plant
 from line.records import parse_record
@@ -155,7 +157,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks")
     ap.add_argument("--import-records", type=int, default=1_000_000)
     ap.add_argument("--report-records", type=int, default=10_000_000)
-    ap.add_argument("--only", choices=("import", "report", "simulation"), help="run one benchmark")
+    ap.add_argument("--only", choices=("import", "report", "simulation", "ingest"), help="run one benchmark")
+    ap.add_argument("--ingest-messages", type=int, default=30_000)
+    ap.add_argument("--soak-minutes", type=float, default=10.0, help="ingest memory soak (0: skip)")
     ap.add_argument("--workdir", help="keep the generated stores here (default: a temporary directory)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,6 +167,8 @@ def main() -> None:
         work.mkdir(parents=True, exist_ok=True)
         if args.only in (None, "simulation"):
             bench_simulation()
+        if args.only in (None, "ingest"):
+            bench_ingest(args.ingest_messages, args.soak_minutes)
         if args.only in (None, "import"):
             bench_import(args.import_records, work)
         if args.only in (None, "report"):

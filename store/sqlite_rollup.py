@@ -19,7 +19,7 @@ def _station_delta(sign: str) -> str:
     return f"""INSERT INTO station_hourly (hour, product, station, {_STATION_COLS})
         SELECT us.first_ts / 3600000, us.product, us.station, {sign}count(*), {sign}sum(us.first_pass),
                {sign}sum(us.last_pass), {sign}sum(us.attempts), {sign}sum(us.defects), {sign}sum(us.false_calls)
-        FROM unit_station us JOIN k USING (serial, station)
+        FROM k CROSS JOIN unit_station us USING (serial, station)
         GROUP BY 1, 2, 3
         ON CONFLICT (hour, product, station) DO UPDATE SET
           units = units + excluded.units, first_pass = first_pass + excluded.first_pass,
@@ -44,25 +44,25 @@ _STEPS = [
                f.attempts, f.defects, f.false_calls
         FROM (SELECT r.serial, r.station, r.product, r.line, min(r.ts) AS first_ts, r.pass AS first_pass,
                      count(*) AS attempts, sum(r.defects) AS defects, sum(r.false_calls) AS false_calls
-              FROM k JOIN results r ON r.serial = k.serial AND r.station = k.station
+              FROM k CROSS JOIN results r ON r.serial = k.serial AND r.station = k.station
               GROUP BY r.serial, r.station) f
         JOIN (SELECT r.serial, r.station, max(r.ts) AS last_ts, r.pass AS last_pass
-              FROM k JOIN results r ON r.serial = k.serial AND r.station = k.station
+              FROM k CROSS JOIN results r ON r.serial = k.serial AND r.station = k.station
               GROUP BY r.serial, r.station) l ON l.serial = f.serial AND l.station = f.station""",
     _station_delta(""),
     # the same for whole units
     "CREATE TEMP TABLE u AS SELECT DISTINCT serial FROM k",
     """INSERT INTO product_hourly (hour, product, units, final_good, defects)
         SELECT un.first_ts / 3600000, un.product, -count(*), -sum(un.failing = 0), -sum(un.defects)
-        FROM units un JOIN u USING (serial) GROUP BY 1, 2
+        FROM u CROSS JOIN units un USING (serial) GROUP BY 1, 2
         ON CONFLICT (hour, product) DO UPDATE SET units = units + excluded.units,
           final_good = final_good + excluded.final_good, defects = defects + excluded.defects""",
     """INSERT OR REPLACE INTO units
         SELECT us.serial, min(us.product), min(us.first_ts), sum(1 - us.last_pass), sum(us.defects)
-        FROM u JOIN unit_station us USING (serial) GROUP BY us.serial""",
+        FROM u CROSS JOIN unit_station us USING (serial) GROUP BY us.serial""",
     """INSERT INTO product_hourly (hour, product, units, final_good, defects)
         SELECT un.first_ts / 3600000, un.product, count(*), sum(un.failing = 0), sum(un.defects)
-        FROM units un JOIN u USING (serial) GROUP BY 1, 2
+        FROM u CROSS JOIN units un USING (serial) GROUP BY 1, 2
         ON CONFLICT (hour, product) DO UPDATE SET units = units + excluded.units,
           final_good = final_good + excluded.final_good, defects = defects + excluded.defects""",
 ]

@@ -76,11 +76,18 @@ def test_native_and_cfx_messages_become_records(tmp_path: Path, broker: Broker, 
         wait_for(lambda: _connected(log), 15, "ingest did not connect")
         for i in range(20):
             pub.publish(SPI, _spi(i, passed=i % 5 != 0), qos=1).wait_for_publish(5)
-        units = [EmuUnit(f"AIS300-2611-{i:06d}", "AIS-300", "WO-1", i % 3 != 0, () if i % 3 else (("bridge", "U4"),)) for i in range(9)]
+        units = [
+            EmuUnit(
+                f"AIS300-2611-{i:06d}", "AIS-300", "WO-1", i % 3 != 0, () if i % 3 else (("bridge", "U4"),)
+            )
+            for i in range(9)
+        ]
         for u in units:
             pub.publish(*cfx_inspected(vi1, u, T, "AOIVendor.Model_7.SN0042"), qos=1).wait_for_publish(5)
         pub.publish(*cfx_state(vi1, "AOIVendor.Model_7.SN0042", T, "5300"), qos=1).wait_for_publish(5)
-        pub.publish("cfx/SMT1/VI1/AOI/batch", gzip.compress((FIX / "batch_states.json").read_bytes()), qos=1).wait_for_publish(5)
+        pub.publish(
+            "cfx/SMT1/VI1/AOI/batch", gzip.compress((FIX / "batch_states.json").read_bytes()), qos=1
+        ).wait_for_publish(5)
         bad = [(SPI, b"{not json"), (SPI, _spi(900, product="NOPE-1")),
                (SPI, _spi(901).replace(b'"station":"SPI"', b'"station":"VI1"'))]  # fmt: skip
         for topic, payload in bad:
@@ -98,7 +105,9 @@ def test_native_and_cfx_messages_become_records(tmp_path: Path, broker: Broker, 
     for u in units:
         (rec,) = aoi[u.serial]
         assert (rec.product, rec.station, rec.result) == ("AIS-300", "VI1", "PASS" if u.passed else "FAIL")
-        assert [d.code for d in rec.defects] == [c for c, _ in u.defects] and rec.equipment == "AOIVendor.Model_7.SN0042"
+        assert [d.code for d in rec.defects] == [
+            c for c, _ in u.defects
+        ] and rec.equipment == "AOIVendor.Model_7.SN0042"
     with sqlite3.connect(db) as c:
         states = c.execute("SELECT state, reason FROM states ORDER BY ts, rid").fetchall()
         regs = c.execute("SELECT serial, work_order FROM unit_registry").fetchall()

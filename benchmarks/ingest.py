@@ -1,0 +1,151 @@
+"""End-to-end MQTT (QoS 1) -> store, next to the raw rate one paho subscriber receives from the
+same private broker in the same run (the physical limit here). The publisher is its own process
+and sends as fast as the broker takes; the ingest is `linemon ingest` as in production, and the
+figure is records committed per second. Memory: the ingest's RSS sampled over a long run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+from linemon.broker import Broker, wait_for
+
+TOPIC = "linemon/jincheon/SMT1/SPI/SPI-01/result"
+PUBLISHER = r"""
+import sys, time, orjson, paho.mqtt.client as mqtt
+port, n, tag, rate = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{tag}")
+c.max_inflight_messages_set(200); c.max_queued_messages_set(0)
+c.connect("127.0.0.1", port); c.loop_start()
+acked = [0]
+c.on_publish = lambda *a: acked.__setitem__(0, acked[0] + 1)
+t0 = time.monotonic()
+for i in range(n):
+    rec = {"schema": "linemon.result/1", "id": f"{tag}-{i}", "ts": "2026-11-21T09:00:00+09:00", "line": "SMT1",
+           "station": "SPI", "equipment": "SPI-01", "serial": f"FF50-2611-{i:07d}", "product": "FF-50",
+           "result": "PASS" if i % 50 else "FAIL", "defects": [] if i % 50 else [{"code": "bridge", "refdes": "U1"}]}
+    c.publish(sys.argv[5], orjson.dumps(rec), qos=1)
+    if rate > 0:
+        time.sleep(max(0.0, t0 + (i + 1) / rate - time.monotonic()))
+while acked[0] < n:
+    time.sleep(0.01)
+c.disconnect()
+"""
+
+
+def _publish(port: int, n: int, tag: str, rate: float = 0.0) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", PUBLISHER, str(port), str(n), tag, str(rate), TOPIC])
+
+
+def raw_rate(broker: Broker, n: int) -> float:
+    """Messages per second one QoS 1 paho subscriber receives (no parsing, no store)."""
+    got = [0]
+    done = threading.Event()
+    t0 = [0.0]
+
+    def on_message(_c: mqtt.Client, _u: object, _m: mqtt.MQTTMessage) -> None:
+        if got[0] == 0:
+            t0[0] = time.perf_counter()
+        got[0] += 1
+        if got[0] == n:
+            done.set()
+
+    sub = broker.client("bench-raw")
+    sub.on_message = on_message
+    sub.subscribe(TOPIC, qos=1)
+    time.sleep(0.3)
+    pub = _publish(broker.port, n, "raw")
+    done.wait(300)
+    rate = (n - 1) / (time.perf_counter() - t0[0])
+    pub.wait(60)
+    sub.disconnect()
+    return rate
+
+
+def _stored(db: Path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(db, timeout=5) as c:
+            return int(c.execute("SELECT count(*) FROM results").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def e2e_rate(broker: Broker, n: int, work: Path) -> tuple[float, subprocess.Popen[bytes], Path]:
+    db = work / "bench-ingest.db"
+    log = open(work / "ingest.log", "ab")  # noqa: SIM115 - the process outlives this function
+    plant = Path(__file__).resolve().parent.parent / "config" / "jincheon.toml"
+    ing = subprocess.Popen(
+        [sys.executable, "-m", "linemon", "ingest", "--config", str(plant), "--store", f"sqlite:///{db}",
+         "--only=spi-mqtt", f"--mqtt=127.0.0.1:{broker.port}"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    wait_for(lambda: "spi-mqtt: connected" in (work / "ingest.log").read_text(), 20, "ingest did not connect")
+    pub = _publish(broker.port, n, "e2e")
+    wait_for(lambda: _stored(db) > 0, 60, "nothing stored")
+    t0 = time.perf_counter()
+    first = _stored(db)
+    wait_for(lambda: _stored(db) >= n, 600, "not all stored", every=0.05)
+    rate = (n - first) / (time.perf_counter() - t0)
+    pub.wait(60)
+    return rate, ing, db
+
+
+def soak(
+    broker: Broker, ing: subprocess.Popen[bytes], db: Path, minutes: float, rate: float
+) -> list[tuple[float, float]]:
+    """Feed the ingest at `rate` msg/s for `minutes`; sample its RSS every 10 % of the run."""
+    n = int(minutes * 60 * rate)
+    before = _stored(db)
+    pub = _publish(broker.port, n, "soak", rate)
+    samples = []
+    t0 = time.monotonic()
+    for k in range(11):
+        time.sleep(max(0.0, t0 + k * minutes * 6 - time.monotonic()))
+        samples.append((time.monotonic() - t0, _rss_mb(ing.pid)))
+    pub.wait(120)
+    wait_for(lambda: _stored(db) >= before + n, 120, "soak messages not all stored")
+    return samples
+
+
+def bench_ingest(n: int = 30_000, soak_minutes: float = 1.0, soak_rate: float = 1000.0) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for inflight, label in ((None, "mosquitto default inflight (20)"), (0, "max_inflight_messages 0")):
+            (work / label.replace(" ", "_")).mkdir()
+            broker = Broker(work / label.replace(" ", "_"), max_inflight=inflight, crash_safe=False)
+            try:
+                raw = raw_rate(broker, n)
+                e2e, ing, db = e2e_rate(broker, n, work / label.replace(" ", "_"))
+                print(
+                    f"mqtt [{label}]: raw paho subscriber {raw:9,.0f} msg/s (QoS 1, {n:,} messages; the limit)"
+                )
+                print(
+                    f"mqtt [{label}]: linemon ingest      {e2e:9,.0f} rec/s into SQLite = {e2e / raw:.0%} of raw (target >= 80 %)"
+                )
+                if inflight == 0 and soak_minutes > 0:
+                    samples = soak(broker, ing, db, soak_minutes, soak_rate)
+                    rss = ", ".join(f"{m:.0f}" for _, m in samples)
+                    print(
+                        f"ingest RSS over {soak_minutes:g} min at {soak_rate:,.0f} msg/s (MB, every 10 %): {rss}"
+                    )
+                ing.terminate()
+                ing.wait(30)
+            finally:
+                broker.stop()
