@@ -81,10 +81,15 @@ def _stored(db: Path) -> int:
 
 
 def _rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the ingest and its writer process)."""
+    total = 0.0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+            total += int(line.split()[1]) / 1024
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += _rss_mb(int(child))
+    return total
 
 
 def e2e_rate(broker: Broker, n: int, work: Path) -> tuple[float, subprocess.Popen[bytes], Path]:

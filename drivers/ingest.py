@@ -20,14 +20,41 @@ from datetime import UTC, datetime
 
 import orjson
 
+from drivers.cfx import parse_cfx
 from drivers.items import Draft, Registration, Reject
+from drivers.lineformat import Context
+from drivers.native import parse_native
 from line.config import Plant
+from line.config_model import BindingDef
 from line.errors import RecordError
 from line.records import Record, plant_problem, record_from_dict
 from store.base import SourceHealth, Store, UnitSeen
 
 log = logging.getLogger("linemon.ingest")
 Item = Draft | Registration | Reject
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """An MQTT message as received, parsed later by the writer (off the network thread)."""
+
+    binding: str
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+
+
+def mqtt_items(b: BindingDef, plant: Plant, topic: str, payload: bytes) -> list[Item]:
+    """Parse one MQTT message of a binding (native or CFX); never raises."""
+    try:
+        if b.format == "cfx":
+            ctx = Context(b, plant.station(b.station).line, plant.tz, datetime.now(UTC))
+            return parse_cfx(payload, ctx).items
+        return parse_native(topic, payload).items
+    except Exception as exc:  # a parser bug must not stop the ingest: keep the input, say why
+        log.exception("parsing %s", topic)
+        return [Reject(f"parser failed: {exc!r}", payload)]
 
 
 @dataclass
@@ -87,7 +114,7 @@ class Writer:
     health: dict[str, Health]
     batch_size: int = 2000
     max_wait_s: float = 0.1
-    inbox: queue.Queue[Batch | None] = field(default_factory=queue.Queue)
+    inbox: queue.Queue[Batch | RawMessage | None] = field(default_factory=queue.Queue)
 
     def __post_init__(self) -> None:
         self.stations = {sid: st.line for sid, st in self.plant.spec.stations.items()}
@@ -98,34 +125,18 @@ class Writer:
         """Write until `stop` is set and the queue is drained (sources are stopped first)."""
         next_health = time.monotonic()
         while True:
-            batches = self._collect()
+            batches = collect(self.inbox, self.batch_size, self.max_wait_s)
             if batches:
-                self.commit(batches)
+                self.commit([b for b in batches if isinstance(b, Batch)])
             if time.monotonic() >= next_health:
                 self.store.put_health(h.snapshot() for h in self.health.values())
                 next_health = time.monotonic() + health_every_s
             if stop.is_set() and self.inbox.empty():
                 break
 
-    def _collect(self) -> list[Batch]:
-        out: list[Batch] = []
-        n = 0
-        deadline = time.monotonic() + self.max_wait_s
-        while n < self.batch_size:
-            try:
-                b = self.inbox.get(timeout=max(0.0, deadline - time.monotonic()) if not out else 0)
-            except queue.Empty:
-                if out or time.monotonic() >= deadline:
-                    break
-                continue
-            if b is None:
-                break
-            out.append(b)
-            n += len(b.items)
-        return out
-
-    def commit(self, batches: list[Batch]) -> None:
-        """Register, resolve, validate, store, dead-letter; then acknowledge."""
+    def commit(self, batches: list[Batch]) -> dict[str, list[int]]:
+        """Register, resolve, validate, store, dead-letter; then acknowledge. Returns the stored
+        and rejected counts per source."""
         seen = [
             UnitSeen(i.serial, i.station, i.ts, i.product, i.work_order)
             for b in batches
@@ -160,6 +171,7 @@ class Writer:
         for b in batches:
             if b.ack is not None:
                 b.ack()
+        return per_source
 
     def _registry(self, drafts: list[Draft]) -> dict[str, tuple[str | None, str | None]]:
         serials = {
@@ -193,6 +205,28 @@ class Writer:
             return Reject(str(exc), raw)
         problem = plant_problem(rec, self.stations, self.products)
         return Reject(problem, raw) if problem else rec
+
+
+def collect(
+    inbox: queue.Queue[Batch | RawMessage | None], limit: int, max_wait_s: float
+) -> list[Batch | RawMessage]:
+    """What arrived: everything already queued (up to `limit` items), waiting at most
+    `max_wait_s` for the first; a None in the queue ends the collection early."""
+    out: list[Batch | RawMessage] = []
+    n = 0
+    deadline = time.monotonic() + max_wait_s
+    while n < limit:
+        try:
+            b = inbox.get(timeout=max(0.0, deadline - time.monotonic()) if not out else 0)
+        except queue.Empty:
+            if out or time.monotonic() >= deadline:
+                break
+            continue
+        if b is None:
+            break
+        out.append(b)
+        n += len(b.items) if isinstance(b, Batch) else 1
+    return out
 
 
 def _raw(draft: Draft) -> bytes:

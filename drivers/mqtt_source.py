@@ -3,8 +3,8 @@
 QoS 1, a stable client id and a persistent session (clean_session false), so the broker keeps
 messages while the ingest is away; topics are subscribed again on every connect. Messages are
 acknowledged manually, after the writer has committed them: a message the broker considers
-delivered is stored. Callbacks never raise (an exception inside one kills paho's thread
-silently): parsing errors become dead letters, anything unexpected is logged and counted.
+delivered is stored. The network thread only hands messages over (the writer parses them);
+callbacks never raise (an exception inside one kills paho's thread silently).
 """
 
 from __future__ import annotations
@@ -13,16 +13,12 @@ import logging
 import os
 import ssl
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from drivers.cfx import parse_cfx
-from drivers.ingest import Batch, Health
-from drivers.items import Parsed, Reject
-from drivers.lineformat import Context
-from drivers.native import parse_native
+from drivers.ingest import Batch, Health, RawMessage
+from drivers.items import Reject
 from line.config import Plant
 from line.config_model import BindingDef
 
@@ -34,7 +30,7 @@ class MqttSource:
         self,
         bindings: list[BindingDef],
         plant: Plant,
-        put: Callable[[Batch], None],
+        put: Callable[[Batch | RawMessage], None],
         health: dict[str, Health],
         host: str | None = None,
         port: int | None = None,
@@ -87,44 +83,28 @@ class MqttSource:
         except Exception:
             log.exception("on_disconnect")
 
-    def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        binding = self._binding(msg.topic)
-        ack = _acker(client, msg.mid, msg.qos)
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        """Hand the message over untouched: parsing happens in the writer, off this thread."""
         try:
+            binding = self._binding(msg.topic)
+            source = binding.id if binding else "mqtt"
+            self.health[source].message()
             if binding is None:
-                self.put(
-                    Batch(
-                        "mqtt",
-                        msg.topic,
-                        [Reject(f"topic {msg.topic} matches no binding", bytes(msg.payload))],
-                        ack,
-                    )
-                )
-                return
-            self.health[binding.id].message()
-            self.put(Batch(binding.id, msg.topic, self._parse(binding, msg).items, ack))
-        except Exception as exc:
+                reject = Reject(f"topic {msg.topic} matches no binding", bytes(msg.payload))
+                self.put(Batch(source, msg.topic, [reject], _acker(self.client, msg.mid, msg.qos)))
+            else:
+                self.put(RawMessage(source, msg.topic, bytes(msg.payload), msg.mid, msg.qos))
+        except Exception:  # never let an exception escape into paho's thread
             log.exception("on_message %s", msg.topic)
-            self.put(
-                Batch(
-                    binding.id if binding else "mqtt",
-                    msg.topic,
-                    [Reject(f"parser failed: {exc!r}", bytes(msg.payload))],
-                    ack,
-                )
-            )
+
+    def ack(self, mid: int, qos: int) -> None:
+        self.client.ack(mid, qos)
 
     def _binding(self, topic: str) -> BindingDef | None:
         for b in self.bindings:
             if mqtt.topic_matches_sub(b.topic or "", topic):
                 return b
         return None
-
-    def _parse(self, b: BindingDef, msg: mqtt.MQTTMessage) -> Parsed:
-        if b.format == "cfx":
-            ctx = Context(b, self.plant.station(b.station).line, self.plant.tz, datetime.now(UTC))
-            return parse_cfx(bytes(msg.payload), ctx)
-        return parse_native(msg.topic, bytes(msg.payload))
 
 
 def _acker(client: mqtt.Client, mid: int, qos: int) -> Callable[[], None] | None:

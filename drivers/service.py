@@ -12,9 +12,10 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from drivers.ingest import Health, Writer
+from drivers.ingest import Health
 from drivers.mqtt_source import MqttSource
 from drivers.serial_source import SerialSource
+from drivers.writer_proc import WriterLink
 from line.config import Plant
 from line.config_model import BindingDef
 from line.errors import LinemonError
@@ -40,25 +41,29 @@ def selected(plant: Plant, only: Iterable[str]) -> list[BindingDef]:
     return [b for b in plant.spec.bindings if not wanted or b.id in wanted]
 
 
-def run_ingest(plant: Plant, store: Store, opts: IngestOptions, stop: threading.Event) -> Writer:
+def run_ingest(plant: Plant, store: Store, opts: IngestOptions, stop: threading.Event) -> WriterLink:
+    """Run until `stop`; `store` is this process's handle (health rows), the writer process
+    opens its own from the same URL."""
     bindings = selected(plant, opts.only)
     unknown_ports = set(opts.ports) - {b.id for b in bindings if b.transport == "serial"}
     if unknown_ports:
         raise LinemonError(f"--port: no serial binding {', '.join(sorted(unknown_ports))} in the plant file")
     health = {b.id: Health(b.id) for b in bindings}
     health["mqtt"] = Health("mqtt")  # messages on no binding's topic
-    writer = Writer(store, plant, health)
+    link = WriterLink(plant.path, store.url, health)
     serials = [
-        SerialSource(b, plant, writer.inbox.put, health[b.id], opts.ports.get(b.id))
+        SerialSource(b, plant, link.put, health[b.id], opts.ports.get(b.id))
         for b in bindings
         if b.transport == "serial"
     ]
     mqtt_bindings = [b for b in bindings if b.transport == "mqtt"]
     broker = (
-        MqttSource(mqtt_bindings, plant, writer.inbox.put, health, opts.mqtt_host, opts.mqtt_port)
+        MqttSource(mqtt_bindings, plant, link.put, health, opts.mqtt_host, opts.mqtt_port)
         if mqtt_bindings
         else None
     )
+    if broker:
+        link.ack = broker.ack
     for s in serials:
         s.start()
     if broker:
@@ -73,8 +78,13 @@ def run_ingest(plant: Plant, store: Store, opts: IngestOptions, stop: threading.
             broker.close()
         done.set()
 
+    def health_writer() -> None:
+        while not done.wait(2.0):
+            store.put_health(h.snapshot() for h in health.values())
+
     threading.Thread(target=stopper, name="ingest-stopper", daemon=True).start()
-    writer.run(done)
+    threading.Thread(target=health_writer, name="ingest-health", daemon=True).start()
+    link.run(done)
     health["mqtt"].set("stopped")
     store.put_health(h.snapshot() for h in health.values())
-    return writer
+    return link

@@ -1,0 +1,115 @@
+"""The writer in a process of its own, so parsing, validation and SQLite do not share the
+network thread's interpreter lock (on a busy MQTT stream that doubles the rate).
+
+The ingest process keeps the sources (paho, serial threads) and forwards what they receive:
+raw MQTT messages (parsed here, off the network thread) and parsed serial batches. The writer
+process commits each chunk and answers with the MQTT acknowledgements to send and the counts
+per source. If the ingest process dies, the pipe closes: the writer commits what it has and
+exits; those messages were never acknowledged, so the broker delivers them again and their ids
+make them duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import queue
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from drivers.ingest import Batch, Health, RawMessage, Writer, collect, mqtt_items
+from line.config import load_plant
+from store.base import open_store
+
+log = logging.getLogger("linemon.writer")
+Chunk = list[Batch | RawMessage]
+
+
+def _child(conn: Connection, plant_path: str, store_url: str) -> None:
+    plant = load_plant(plant_path)
+    store = open_store(store_url)
+    writer = Writer(store, plant, health={})
+    bindings = {b.id: b for b in plant.spec.bindings}
+    try:
+        while True:
+            try:
+                chunk: Chunk | None = conn.recv()
+            except EOFError:  # the ingest process is gone
+                break
+            if chunk is None:
+                break
+            acks: list[tuple[int, int]] = []
+            batches = [_batch(m, bindings, plant, acks) for m in chunk]
+            counts = writer.commit(batches)
+            try:
+                conn.send(("done", acks, counts))
+            except (BrokenPipeError, OSError):
+                break
+        conn.send(("final", writer.stored, writer.duplicates, writer.rejected))
+    except (BrokenPipeError, OSError):
+        pass
+    finally:
+        store.close()
+
+
+def _batch(m: Batch | RawMessage, bindings: dict[str, Any], plant: Any, acks: list[tuple[int, int]]) -> Batch:
+    if isinstance(m, Batch):
+        return m
+    ack = (lambda t=(m.mid, m.qos): acks.append(t)) if m.qos > 0 else None
+    return Batch(m.binding, m.topic, mqtt_items(bindings[m.binding], plant, m.topic, m.payload), ack)
+
+
+class WriterLink:
+    """The ingest process's end: a bounded inbox the sources put into, a forwarder thread and a
+    reply reader that sends MQTT acknowledgements and counts per source."""
+
+    def __init__(self, plant_path: str, store_url: str, health: dict[str, Health], chunk: int = 1000) -> None:
+        self.health, self.chunk = health, chunk
+        self.inbox: queue.Queue[Batch | RawMessage | None] = queue.Queue(maxsize=50_000)
+        self.ack: Callable[[int, int], None] = lambda mid, qos: None
+        self.stored = self.duplicates = self.rejected = 0
+        ctx = mp.get_context("spawn")
+        self._conn, child_end = ctx.Pipe()
+        self.proc = ctx.Process(
+            target=_child, args=(child_end, plant_path, store_url), name="linemon-writer", daemon=True
+        )
+        self.proc.start()
+        child_end.close()
+        self._replies = threading.Thread(target=self._read_replies, name="writer-replies", daemon=True)
+        self._replies.start()
+
+    def put(self, item: Batch | RawMessage) -> None:
+        self.inbox.put(item)
+
+    def run(self, done: threading.Event) -> None:
+        """Forward until `done` is set and the inbox is empty, then let the writer finish."""
+        while True:
+            chunk = collect(self.inbox, self.chunk, 0.05)
+            if chunk:
+                self._conn.send(chunk)
+            elif done.is_set() and self.inbox.empty():
+                break
+        self._conn.send(None)
+        self._replies.join(60)
+        self.proc.join(30)
+
+    def _read_replies(self) -> None:
+        while True:
+            try:
+                reply = self._conn.recv()
+            except (EOFError, OSError):
+                return
+            if reply[0] == "final":
+                self.stored, self.duplicates, self.rejected = reply[1:]
+                return
+            _, acks, counts = reply
+            for mid, qos in acks:
+                try:
+                    self.ack(mid, qos)
+                except Exception:  # a lost connection: the broker redelivers, the id dedupes
+                    log.warning("could not acknowledge message %s", mid)
+            for source, (ok, bad) in counts.items():
+                if source in self.health:
+                    self.health[source].counted(ok, bad)
