@@ -7,6 +7,7 @@ import contextlib
 import os
 import random
 import select
+import termios
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,16 @@ class PtyPort:
 
     def write(self, data: bytes) -> None:
         os.write(self.master, data)
+
+    def wait_for_reader(self, stop: threading.Event) -> bool:
+        """Wait until a program opens the port: pyserial sets the line settings when it opens,
+        and bytes written before that would be flushed away (so none are sent before)."""
+        initial = termios.tcgetattr(self.slave)
+        while not stop.is_set():
+            if termios.tcgetattr(self.slave) != initial:
+                return True
+            stop.wait(0.05)
+        return False
 
     def read(self, timeout: float) -> bytes:
         ready, _, _ = select.select([self.master], [], [], timeout)

@@ -1,7 +1,7 @@
 """A private mosquitto broker for the demo, the benchmarks and the tests (never for the plant,
 which runs its own). Persistence on (optionally saved on every change, see `crash_safe`), no
 queue limit (mosquitto's default of 1000 silently drops), `user root` so it can write its files
-when started by root."""
+when started by root. `listener_conf` adds listener settings (TLS files, password_file)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ def wait_for(cond: Callable[[], bool], timeout: float, message: str, every: floa
 
 
 class Broker:
-    def __init__(self, workdir: Path, max_inflight: int | None = None, crash_safe: bool = True) -> None:
+    def __init__(
+        self, workdir: Path, max_inflight: int | None = None, crash_safe: bool = True, listener_conf: str = ""
+    ) -> None:
         """`crash_safe` saves the broker's state on every change, so a SIGKILL loses no session;
         it costs most of the broker's throughput (a write per message), so the benchmark turns it
         off and saves once a second like a production broker."""
@@ -49,8 +51,10 @@ class Broker:
         self.exe, self.dir, self.port = exe, workdir, free_port()
         self.conf = workdir / "mosquitto.conf"
         inflight = f"max_inflight_messages {max_inflight}\n" if max_inflight is not None else ""
+        anonymous = "false" if "password_file" in listener_conf else "true"
         self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"per_listener_settings true\nlistener {self.port} 127.0.0.1\n{listener_conf}"
+            f"allow_anonymous {anonymous}\npersistence true\n"
             f"persistence_location {workdir}/\npersistence_file mosquitto.db\nautosave_interval 1\n"
             f"autosave_on_changes {'true' if crash_safe else 'false'}\nmax_queued_messages 0\n{inflight}"
             f"log_dest file {workdir}/mosquitto.log\nuser root\n"

@@ -235,12 +235,14 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         n = emulate_mqtt(plant, b, host, port, stop, args.rate, args.count, args.seed)
     else:
         pty = PtyPort(args.link)
-        print(
-            f"emulating {b.id} ({b.format}) on {pty.path}" + (f" (link {args.link})" if args.link else ""),
-            flush=True,
-        )
+        where = pty.path + (f" (link {args.link})" if args.link else "")
+        print(f"emulating {b.id} ({b.format}) on {where}; waiting for a program to open it", flush=True)
         try:
-            n = emulate_serial(plant, b, pty, stop, args.rate, args.count, args.seed)
+            n = (
+                emulate_serial(plant, b, pty, stop, args.rate, args.count, args.seed)
+                if pty.wait_for_reader(stop)
+                else 0
+            )
         finally:
             pty.close()
     print(f"sent {n} units", flush=True)
