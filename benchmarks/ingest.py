@@ -7,6 +7,7 @@ figure is records committed per second. Memory: the ingest's RSS sampled over a 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -129,28 +130,39 @@ def soak(
     return samples
 
 
-def bench_ingest(n: int = 30_000, soak_minutes: float = 1.0, soak_rate: float = 1000.0) -> None:
+def bench_ingest(
+    n: int = 30_000, soak_minutes: float = 1.0, soak_rate: float = 1000.0, rounds: int = 3
+) -> None:
+    """Raw and end-to-end rates alternately, `rounds` times each (this machine's other processes
+    make single runs noisy); the medians are compared."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for inflight, label in ((None, "mosquitto default inflight (20)"), (0, "max_inflight_messages 0")):
-            (work / label.replace(" ", "_")).mkdir()
-            broker = Broker(work / label.replace(" ", "_"), max_inflight=inflight, crash_safe=False)
-            try:
-                raw = raw_rate(broker, n)
-                e2e, ing, db = e2e_rate(broker, n, work / label.replace(" ", "_"))
-                print(
-                    f"mqtt [{label}]: raw paho subscriber {raw:9,.0f} msg/s (QoS 1, {n:,} messages; the limit)"
-                )
-                print(
-                    f"mqtt [{label}]: linemon ingest      {e2e:9,.0f} rec/s into SQLite = {e2e / raw:.0%} of raw (target >= 80 %)"
-                )
-                if inflight == 0 and soak_minutes > 0:
-                    samples = soak(broker, ing, db, soak_minutes, soak_rate)
-                    rss = ", ".join(f"{m:.0f}" for _, m in samples)
-                    print(
-                        f"ingest RSS over {soak_minutes:g} min at {soak_rate:,.0f} msg/s (MB, every 10 %): {rss}"
-                    )
-                ing.terminate()
-                ing.wait(30)
-            finally:
-                broker.stop()
+            raws, e2es = [], []
+            for r in range(rounds):
+                d = work / f"{inflight}-{r}"
+                d.mkdir()
+                broker = Broker(d, max_inflight=inflight, crash_safe=False)
+                try:
+                    raws.append(raw_rate(broker, n))
+                    e2e, ing, db = e2e_rate(broker, n, d)
+                    e2es.append(e2e)
+                    if inflight == 0 and r == rounds - 1 and soak_minutes > 0:
+                        samples = soak(broker, ing, db, soak_minutes, soak_rate)
+                        rss = ", ".join(f"{m:.0f}" for _, m in samples)
+                        print(
+                            f"ingest RSS over {soak_minutes:g} min at {soak_rate:,.0f} msg/s (MB, every 10 %): {rss}"
+                        )
+                    ing.terminate()
+                    ing.wait(30)
+                finally:
+                    broker.stop()
+            raw, e2e = statistics.median(raws), statistics.median(e2es)
+            runs = ", ".join(f"{e / r:.0%}" for e, r in zip(e2es, raws, strict=True))
+            print(
+                f"mqtt [{label}]: raw paho subscriber {raw:9,.0f} msg/s (QoS 1, {n:,} messages; median of {rounds})"
+            )
+            print(
+                f"mqtt [{label}]: linemon ingest      {e2e:9,.0f} rec/s into SQLite = {e2e / raw:.0%} of raw "
+                f"(target >= 80 %; runs: {runs})"
+            )

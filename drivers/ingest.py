@@ -74,7 +74,7 @@ class Health:
         self.source = source
         self.status = "starting"
         self.detail: str | None = None
-        self.last_message: datetime | None = None
+        self.last_message: float | None = None  # epoch seconds: cheap on the hot path
         self.received = self.stored = self.rejected = self.errors = 0
         self._lock = threading.Lock()
 
@@ -85,9 +85,9 @@ class Health:
             self.status, self.detail = status, detail
 
     def message(self) -> None:
-        with self._lock:
-            self.received += 1
-            self.last_message = datetime.now(UTC)
+        """Called per message on the network thread: no lock (one writer thread per source)."""
+        self.received += 1
+        self.last_message = time.time()
 
     def error(self, detail: str) -> None:
         with self._lock:
@@ -102,7 +102,9 @@ class Health:
     def snapshot(self) -> SourceHealth:
         with self._lock:
             return SourceHealth(
-                self.source, self.status, self.last_message, self.received, self.stored, self.rejected,
+                self.source, self.status,
+                datetime.fromtimestamp(self.last_message, UTC) if self.last_message else None,
+                self.received, self.stored, self.rejected,
                 self.errors, self.detail, datetime.now(UTC),
             )  # fmt: skip
 
@@ -114,7 +116,7 @@ class Writer:
     health: dict[str, Health]
     batch_size: int = 2000
     max_wait_s: float = 0.1
-    inbox: queue.Queue[Batch | RawMessage | None] = field(default_factory=queue.Queue)
+    inbox: queue.SimpleQueue[Batch | RawMessage | None] = field(default_factory=queue.SimpleQueue)
 
     def __post_init__(self) -> None:
         self.stations = {sid: st.line for sid, st in self.plant.spec.stations.items()}
@@ -208,7 +210,7 @@ class Writer:
 
 
 def collect(
-    inbox: queue.Queue[Batch | RawMessage | None], limit: int, max_wait_s: float
+    inbox: queue.SimpleQueue[Batch | RawMessage | None], limit: int, max_wait_s: float
 ) -> list[Batch | RawMessage]:
     """What arrived: everything already queued (up to `limit` items), waiting at most
     `max_wait_s` for the first; a None in the queue ends the collection early."""

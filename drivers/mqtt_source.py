@@ -50,6 +50,7 @@ class MqttSource:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self._by_topic: dict[str, BindingDef | None] = {}
 
     def start(self) -> None:
         self._status("connecting", f"{self.host}:{self.port}")
@@ -101,10 +102,13 @@ class MqttSource:
         self.client.ack(mid, qos)
 
     def _binding(self, topic: str) -> BindingDef | None:
-        for b in self.bindings:
-            if mqtt.topic_matches_sub(b.topic or "", topic):
-                return b
-        return None
+        """The binding whose subscription matches; remembered per topic (a plant has few)."""
+        if topic in self._by_topic:
+            return self._by_topic[topic]
+        found = next((b for b in self.bindings if mqtt.topic_matches_sub(b.topic or "", topic)), None)
+        if len(self._by_topic) < 10_000:
+            self._by_topic[topic] = found
+        return found
 
 
 def _acker(client: mqtt.Client, mid: int, qos: int) -> Callable[[], None] | None:

@@ -15,6 +15,7 @@ import logging
 import multiprocessing as mp
 import queue
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -25,6 +26,7 @@ from store.base import open_store
 
 log = logging.getLogger("linemon.writer")
 Chunk = list[Batch | RawMessage]
+MAX_QUEUED = 50_000
 
 
 def _child(conn: Connection, plant_path: str, store_url: str) -> None:
@@ -67,7 +69,7 @@ class WriterLink:
 
     def __init__(self, plant_path: str, store_url: str, health: dict[str, Health], chunk: int = 1000) -> None:
         self.health, self.chunk = health, chunk
-        self.inbox: queue.Queue[Batch | RawMessage | None] = queue.Queue(maxsize=50_000)
+        self.inbox: queue.SimpleQueue[Batch | RawMessage | None] = queue.SimpleQueue()
         self.ack: Callable[[int, int], None] = lambda mid, qos: None
         self.stored = self.duplicates = self.rejected = 0
         ctx = mp.get_context("spawn")
@@ -81,6 +83,10 @@ class WriterLink:
         self._replies.start()
 
     def put(self, item: Batch | RawMessage) -> None:
+        """From the sources' threads. Past `MAX_QUEUED` items the caller waits, so a writer that
+        falls behind slows the network reads (and the broker) instead of growing memory."""
+        while self.inbox.qsize() > MAX_QUEUED:
+            time.sleep(0.01)
         self.inbox.put(item)
 
     def run(self, done: threading.Event) -> None:

@@ -7,7 +7,8 @@ without an `id` gets one derived from its content, so replaying the same record 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -156,7 +157,7 @@ def from_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def plant_problem(record: Record, stations: dict[str, str], products: set[str]) -> str | None:
+def plant_problem(record: Record, stations: Mapping[str, str], products: AbstractSet[str]) -> str | None:
     """Why a valid record does not fit the plant (unknown station/product, wrong line), or None.
 
     `stations` maps station id to its line id.

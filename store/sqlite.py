@@ -6,6 +6,7 @@ WAL lets them proceed together. Each thread gets its own connection.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -23,6 +24,15 @@ from store.sqlite_rollup import refresh_rollups
 from store.sqlite_schema import SCHEMA, SCHEMA_VERSION
 
 HOUR_MS = 3_600_000
+
+
+def _cache_kib() -> int:
+    """SQLite's page cache per connection: 64 MiB unless $LINEMON_SQLITE_CACHE_MB says otherwise
+    (a process's memory grows to this as the store grows, then stays)."""
+    try:
+        return max(1, int(float(os.environ.get("LINEMON_SQLITE_CACHE_MB", "64")) * 1024))
+    except ValueError:
+        return 64 * 1024
 _RESULT_SQL = "INSERT OR IGNORE INTO results VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _STATE_SQL = "INSERT OR IGNORE INTO states VALUES (NULL,?,?,?,?,?,?,?)"
 
@@ -57,6 +67,20 @@ def _state_row(s: StateRecord) -> tuple[Any, ...]:
     return (s.id, ts_ms(s.ts), s.line, s.station, s.equipment, s.state, s.reason)
 
 
+Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def rows_of(records: Iterable[ResultRecord | StateRecord]) -> Rows:
+    """The table rows of records: results and states."""
+    results, states = [], []
+    for r in records:
+        if isinstance(r, ResultRecord):
+            results.append(_result_row(r))
+        else:
+            states.append(_state_row(r))
+    return results, states
+
+
 class SqliteStore:
     """SQLite-backed store; see `store.sqlite_schema` for the roll-ups that keep queries fast."""
 
@@ -73,7 +97,7 @@ class SqliteStore:
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA cache_size=-65536")
+                conn.execute(f"PRAGMA cache_size=-{_cache_kib()}")
                 self._migrate(conn)
             except sqlite3.Error as exc:
                 raise StoreError(f"{self.url}: cannot open the SQLite store ({exc})") from None
@@ -101,12 +125,11 @@ class SqliteStore:
 
     # ------------------------------------------------------------------ writing
     def write(self, records: Iterable[ResultRecord | StateRecord]) -> WriteCounts:
-        results, states = [], []
-        for r in records:
-            if isinstance(r, ResultRecord):
-                results.append(_result_row(r))
-            else:
-                states.append(_state_row(r))
+        return self.write_rows(rows_of(records))
+
+    def write_rows(self, rows: Rows) -> WriteCounts:
+        """Store rows made by `rows_of` (possibly in another process: the parallel import)."""
+        results, states = rows
         conn = self._conn()
         with _transaction(conn):
             stored = 0

@@ -97,3 +97,24 @@ def test_report_yield_json_and_table(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "unknown product 'XX-1'" in bad.stderr
     bad = linemon("report", "yield", "--store", f"sqlite:///{db}", "--from", "yesterday")
     assert bad.returncode == 2 and "--from: 'yesterday' is not a date" in bad.stderr
+
+
+def test_parallel_import_equals_serial_import(tmp_path: Path, plant) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from benchmarks.__main__ import lines
+    from linemon import importer
+
+    f = tmp_path / "big.jsonl"
+    body = list(lines(45_000, datetime(2026, 11, 1, tzinfo=UTC), timedelta(days=10), 3))
+    body.insert(7, b'{"schema": "linemon.result/1", "oops": 1}')
+    body.insert(30_000, b"not json at all")
+    f.write_bytes(b"\n".join(body) + b"\n")
+    serial, parallel = SqliteStore(tmp_path / "a.db"), SqliteStore(tmp_path / "b.db")
+    one = importer.import_file(f, serial, plant, jobs=0)
+    two = importer.import_file(f, parallel, plant, jobs=2)
+    assert one == two and one.rejected == 2 and one.counts.stored == 45_000
+    assert one.first_errors[0].startswith(f"{f}:8: ") and one.first_errors[1].startswith(f"{f}:30001: ")
+    t0, t1 = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    assert serial.yield_tallies(t0, t1) == parallel.yield_tallies(t0, t1)
+    assert sorted(d.location for d in serial.dead_letters()) == sorted(d.location for d in parallel.dead_letters())
