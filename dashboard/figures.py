@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from line.kpi import ProductYield
+from line.kpi import ParetoBar, ProductYield
+from line.spc import PPoint
 
 # text colour bands used on the yield page (not colour alone: values are always printed)
 GOOD, WARN = 0.95, 0.90
@@ -77,4 +78,49 @@ def rty_bars(figs: dict[str, ProductYield]) -> go.Figure:
         margin={"t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.15},
     )
+    return fig
+
+
+def pareto_figure(bars: Sequence[ParetoBar], title: str) -> go.Figure:
+    """Bars by count, largest first, with the cumulative share as a line on a 0-100 % axis."""
+    keys = [b.key for b in bars]
+    fig = go.Figure(
+        [
+            go.Bar(x=keys, y=[b.count for b in bars], name="Count", text=[b.count for b in bars], textposition="outside"),
+            go.Scatter(
+                x=keys, y=[round(b.cumulative_share * 100, 1) for b in bars], name="Cumulative %", yaxis="y2",
+                mode="lines+markers", line={"color": "#d62728"},
+            ),
+        ]
+    )  # fmt: skip
+    fig.update_layout(
+        title=title, yaxis={"title": "defects"}, yaxis2={"title": "cumulative %", "overlaying": "y", "side": "right", "range": [0, 105]},
+        margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.2}, font={"size": 15},
+    )  # fmt: skip
+    return fig
+
+
+def p_chart_figure(points: Sequence[PPoint], baseline_label: str, title: str) -> go.Figure:
+    """Fraction failing per subgroup with its own limits drawn as steps; rule violations marked."""
+    x = [p.label for p in points]
+    pct = [round(p.p * 100, 3) for p in points]
+    fig = go.Figure(
+        [
+            go.Scatter(x=x, y=pct, mode="lines+markers", name="p (% failing first pass)", line={"color": "#1f77b4"}),
+            go.Scatter(x=x, y=[p.ucl * 100 for p in points], name="UCL", line={"shape": "hvh", "dash": "dash", "color": "#d62728"}),
+            go.Scatter(x=x, y=[p.center * 100 for p in points], name=f"centre ({baseline_label})", line={"color": "#2ca02c"}),
+            go.Scatter(x=x, y=[p.lcl * 100 for p in points], name="LCL", line={"shape": "hvh", "dash": "dash", "color": "#d62728"}),
+        ]
+    )  # fmt: skip
+    bad = [p for p in points if p.violations]
+    if bad:
+        fig.add_trace(
+            go.Scatter(
+                x=[p.label for p in bad], y=[p.p * 100 for p in bad], mode="markers+text", name="rule violation",
+                marker={"size": 16, "color": "#d62728", "symbol": "x"},
+                text=["rule " + ",".join(map(str, p.violations)) for p in bad], textposition="top center",
+            )
+        )  # fmt: skip
+    fig.update_layout(title=title, yaxis={"title": "% failing"}, margin={"t": 50, "b": 40}, font={"size": 15},
+                      legend={"orientation": "h", "y": -0.2})  # fmt: skip
     return fig

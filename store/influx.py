@@ -211,6 +211,9 @@ class InfluxStore:
     def unit_history(self, serial: str) -> list[ResultRecord]:
         raise StoreError(f"{self.url}: unit history is not yet available on the InfluxDB store")
 
+    def work_order_units(self, work_order: str) -> dict[str, list[ResultRecord]]:
+        raise StoreError(f"{self.url}: work-order traceability is not yet available on the InfluxDB store")
+
     def result_count(self) -> int:
         q = (
             f"from(bucket: {_flux_str(self.bucket)}) |> range(start: 0)"

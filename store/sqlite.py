@@ -33,6 +33,8 @@ def _cache_kib() -> int:
         return max(1, int(float(os.environ.get("LINEMON_SQLITE_CACHE_MB", "64")) * 1024))
     except ValueError:
         return 64 * 1024
+
+
 _RESULT_SQL = "INSERT OR IGNORE INTO results VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _STATE_SQL = "INSERT OR IGNORE INTO states VALUES (NULL,?,?,?,?,?,?,?)"
 
@@ -280,6 +282,18 @@ class SqliteStore:
             (serial,),
         )
         return [_row_to_result(r) for r in rows]
+
+    def work_order_units(self, work_order: str) -> dict[str, list[ResultRecord]]:
+        """Every unit of a work order with its results in time order (traceability)."""
+        rows = self._conn().execute(
+            "SELECT id, ts, line, station, equipment, serial, product, work_order, result, detail "
+            "FROM results WHERE work_order = ? ORDER BY serial, ts",
+            (work_order,),
+        )
+        out: dict[str, list[ResultRecord]] = {}
+        for r in rows:
+            out.setdefault(r[5], []).append(_row_to_result(r))
+        return out
 
     def result_count(self) -> int:
         row = self._conn().execute("SELECT max(rid) FROM results").fetchone()

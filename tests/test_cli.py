@@ -117,4 +117,6 @@ def test_parallel_import_equals_serial_import(tmp_path: Path, plant) -> None:  #
     assert one.first_errors[0].startswith(f"{f}:8: ") and one.first_errors[1].startswith(f"{f}:30001: ")
     t0, t1 = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
     assert serial.yield_tallies(t0, t1) == parallel.yield_tallies(t0, t1)
-    assert sorted(d.location for d in serial.dead_letters()) == sorted(d.location for d in parallel.dead_letters())
+    assert sorted(d.location for d in serial.dead_letters()) == sorted(
+        d.location for d in parallel.dead_letters()
+    )

@@ -37,7 +37,14 @@ def test_fpy_heatmap_and_rty_bars(plant: Plant) -> None:
     assert list(bars.data[0].x) == ["FF-50"] and bars.data[0].y[0] == pytest.approx(37.5)
 
 
-def _rec(serial: str, station: str, verdict: str, ts: datetime, product: str = "FF-50") -> object:
+def _rec(
+    serial: str,
+    station: str,
+    verdict: str,
+    ts: datetime,
+    product: str = "FF-50",
+    defects: tuple[str, ...] = (),
+) -> object:
     return record_from_dict(
         {
             "schema": "linemon.result/1",
@@ -46,7 +53,9 @@ def _rec(serial: str, station: str, verdict: str, ts: datetime, product: str = "
             "station": station,
             "serial": serial,
             "product": product,
+            "work_order": "WO-T1",
             "result": verdict,
+            "defects": [{"code": c.split("@")[0], "refdes": c.split("@")[1]} for c in defects],
         }
     )
 
@@ -60,13 +69,13 @@ def served(tmp_path: Path, plant: Plant) -> Iterator[str]:
     s.write(
         [
             _rec("A", "FCT", "PASS", recent),
-            _rec("B", "FCT", "FAIL", recent),
+            _rec("B", "FCT", "FAIL", recent, defects=("bridge@U12",)),
             _rec("B", "FCT", "PASS", recent + timedelta(minutes=9)),
             _rec("A", "SPI", "PASS", recent - timedelta(minutes=30)),
             _rec("B", "SPI", "PASS", recent - timedelta(minutes=30)),
             _rec("C", "FCT", "PASS", old),
             _rec("D", "FCT", "PASS", old),
-            _rec("R", "FCT", "FAIL", recent, "MR-1200"),
+            _rec("R", "FCT", "FAIL", recent, "MR-1200", defects=("bridge@U3", "open@R1")),
         ]
     )  # type: ignore[list-item]
     s.close()
@@ -111,5 +120,73 @@ def test_yield_page_in_chromium(served: str) -> None:
         page.wait_for_selector("#units-FF-50:text-is('4')", timeout=10_000)
         assert page.inner_text("#fpy-FF-50-FCT") == "75.0 %"
         page.screenshot(path=str(ARTIFACTS / "yield-30d.png"), full_page=True)
+        browser.close()
+    assert errors == []
+
+
+def test_pareto_and_p_chart_figures() -> None:
+    from dashboard.figures import p_chart_figure, pareto_figure
+    from line.kpi import pareto
+    from line.spc import Subgroup, p_chart
+
+    fig = pareto_figure(pareto({"open": 1, "bridge": 3, "missing": 1}), "t")
+    assert list(fig.data[0].x) == ["bridge", "missing", "open"] and list(fig.data[0].y) == [3, 1, 1]
+    assert list(fig.data[1].y) == [60.0, 80.0, 100.0] and fig.data[1].yaxis == "y2"
+    pts = p_chart([Subgroup("d1", 1, 100), Subgroup("d2", 30, 100)], pbar=0.02)
+    fig = p_chart_figure(pts, "baseline", "t")
+    assert [t.name for t in fig.data][-1] == "rule violation" and list(fig.data[-1].x) == ["d2"]
+    assert fig.data[1].line.shape == "hvh"  # limits drawn as steps
+
+
+def test_daily_subgroups_count_units_by_local_day(store: SqliteStore, plant: Plant) -> None:
+    from dashboard.queries import daily_subgroups
+
+    day1 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # 09:00 in Seoul
+    store.write(
+        [
+            _rec("A", "FCT", "FAIL", day1), _rec("A", "FCT", "PASS", day1 + timedelta(hours=1)),
+            _rec("B", "FCT", "PASS", day1), _rec("C", "FCT", "PASS", day1 + timedelta(hours=15)),  # 00:00 next day
+            _rec("D", "SPI", "FAIL", day1),
+        ]
+    )  # type: ignore[list-item]  # fmt: skip
+    groups = daily_subgroups(store, plant, day1 - timedelta(days=1), day1 + timedelta(days=2), "FCT", None)
+    assert [(g.label, g.defective, g.n) for g in groups] == [("2026-11-02", 1, 2), ("2026-11-03", 0, 1)]
+
+
+@pytest.mark.browser
+def test_qa_page_in_chromium(served: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(served + "qa")
+        page.wait_for_selector("#qa-top-key", timeout=20_000)
+        assert page.inner_text("#qa-top-key") == "bridge"  # 2 bridges (B, R) before 1 open
+        assert "(2 of 3)" in page.inner_text("#qa-top")
+        page.get_by_text("Reference designator").click()
+        page.wait_for_selector("#qa-top:has-text('of 3')")
+        page.fill("#qa-serial", "B")
+        page.click("#qa-search")
+        page.wait_for_selector("#qa-hist-B", timeout=10_000)
+        assert "FF-50" in page.inner_text("#qa-hist-B") and "WO-T1" in page.inner_text("#qa-hist-B")
+        rows = page.locator("#qa-history tbody tr")
+        assert rows.count() == 3 and "bridge@U12" in rows.nth(1).inner_text()
+        page.screenshot(path=str(ARTIFACTS / "qa-serial.png"), full_page=True)
+        page.fill("#qa-serial", "WO-T1")
+        page.click("#qa-search")
+        page.wait_for_selector("#qa-wo-count", timeout=10_000)
+        assert page.inner_text("#qa-wo-count") == "Work order WO-T1: 5 units"
+        page.fill("#qa-serial", "NOPE")
+        page.click("#qa-search")
+        page.wait_for_selector("#qa-notfound", timeout=10_000)
         browser.close()
     assert errors == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 import dash
 import dash_bootstrap_components as dbc
@@ -10,7 +10,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard.context import current
 from dashboard.figures import GOOD, WARN, fpy_heatmap, rty_bars
-from line.calendar import local_day_bounds
+from dashboard.periods import period_bounds
 from line.kpi import ProductYield, StationTally, yield_report
 
 dash.register_page(__name__, path="/", name="Yield", order=0)
@@ -50,22 +50,6 @@ def layout(**_: object) -> html.Div:
             html.Div(id="yield-tables"),
         ]
     )
-
-
-def period_bounds(
-    period: str, today: date, tz: object, custom: tuple[str | None, str | None], now: datetime
-) -> tuple[datetime, datetime]:
-    """The UTC window of a period choice; days are local (plant time zone) midnight to midnight."""
-    if period == "today":
-        return local_day_bounds(tz, today)  # type: ignore[arg-type]
-    if period == "yesterday":
-        return local_day_bounds(tz, today - timedelta(days=1))  # type: ignore[arg-type]
-    if period == "custom" and custom[0] and custom[1]:
-        a = local_day_bounds(tz, date.fromisoformat(custom[0][:10]))[0]  # type: ignore[arg-type]
-        b = local_day_bounds(tz, date.fromisoformat(custom[1][:10]))[1]  # type: ignore[arg-type]
-        return a, b
-    days = 30 if period == "30d" else 7
-    return now - timedelta(days=days), now
 
 
 def _pct(x: float | None) -> str:

@@ -1,0 +1,185 @@
+"""QA: defect Pareto, p-chart with Western Electric rules, and a serial's or work order's history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard.context import current
+from dashboard.figures import p_chart_figure, pareto_figure
+from dashboard.periods import period_bounds
+from dashboard.queries import daily_subgroups
+from line.config import Plant
+from line.kpi import pareto
+from line.records import ResultRecord
+from line.spc import baseline_p, p_chart
+
+dash.register_page(__name__, path="/qa", name="QA", order=2)
+
+PERIODS = {"7d": "Last 7 days", "30d": "Last 30 days"}
+BY = {"code": "Defect code", "refdes": "Reference designator", "station": "Station"}
+BASELINE_DAYS = 7
+
+
+def layout(**_: object) -> html.Div:
+    plant = current().plant
+    products = [{"label": "All products", "value": ""}] + [
+        {"label": c, "value": c} for c in plant.spec.products
+    ]
+    stations = [{"label": s, "value": s} for s in plant.station_order if plant.inspects(s)]
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(html.H2("Quality"), md=2),
+                    dbc.Col(
+                        dbc.RadioItems(
+                            id="qa-period",
+                            options=[{"label": v, "value": k} for k, v in PERIODS.items()],
+                            value="30d",
+                            inline=True,
+                            className="fs-5",
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(dcc.Dropdown(id="qa-product", options=products, value="", clearable=False), md=3),
+                    dbc.Col(
+                        dbc.RadioItems(
+                            id="qa-by",
+                            options=[{"label": v, "value": k} for k, v in BY.items()],
+                            value="code",
+                            inline=True,
+                        ),
+                        md=4,
+                    ),
+                ],
+                className="align-items-center mb-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Graph(id="qa-pareto"), lg=6),
+                    dbc.Col(
+                        [
+                            dcc.Dropdown(id="qa-station", options=stations, value="FCT", clearable=False),
+                            dcc.Graph(id="qa-pchart"),
+                        ],
+                        lg=6,
+                    ),
+                ]
+            ),
+            html.Div(id="qa-top", className="fs-5 mb-3"),
+            html.H3("Traceability"),
+            dbc.InputGroup(
+                [
+                    dbc.Input(id="qa-serial", placeholder="serial number or work order", debounce=True),
+                    dbc.Button("Search", id="qa-search", n_clicks=0),
+                ],
+                className="mb-3",
+                style={"maxWidth": "40rem"},
+            ),
+            html.Div(id="qa-history"),
+        ]
+    )
+
+
+@callback(
+    Output("qa-pareto", "figure"),
+    Output("qa-top", "children"),
+    Input("qa-period", "value"),
+    Input("qa-product", "value"),
+    Input("qa-by", "value"),
+)
+def update_pareto(period: str, product: str, by: str) -> tuple[object, ...]:
+    ctx = current()
+    start, end = _window(period, ctx.plant)
+    bars = pareto(ctx.store.defect_counts(start, end, by=by, product=product or None))
+    title = f"Defects by {BY[by].lower()} · {product or 'all products'}"
+    top = html.Span(
+        [html.Span("Top defect: "), html.B(bars[0].key if bars else "–", id="qa-top-key"),
+         html.Span(f" ({bars[0].count} of {sum(b.count for b in bars)})" if bars else " (no confirmed defects)")]
+    )  # fmt: skip
+    return pareto_figure(bars, title), top
+
+
+@callback(
+    Output("qa-pchart", "figure"),
+    Input("qa-period", "value"),
+    Input("qa-product", "value"),
+    Input("qa-station", "value"),
+)
+def update_pchart(period: str, product: str, station: str) -> object:
+    ctx = current()
+    start, end = _window(period, ctx.plant)
+    groups = daily_subgroups(ctx.store, ctx.plant, start, end, station, product or None)
+    base = groups[:BASELINE_DAYS]
+    label = f"baseline {base[0].label}..{base[-1].label}" if base else "no baseline"
+    try:
+        pbar = baseline_p(base)
+    except ValueError:
+        return p_chart_figure([], "no units in the baseline days", f"p-chart {station}: no data")
+    points = p_chart(groups[BASELINE_DAYS:] or groups, pbar)
+    return p_chart_figure(
+        points, label, f"p-chart · first-pass failures at {station} · {product or 'all products'}"
+    )
+
+
+def _window(period: str, plant: Plant) -> tuple[datetime, datetime]:
+    now = datetime.now(UTC)
+    return period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, (None, None), now)
+
+
+@callback(
+    Output("qa-history", "children"),
+    Input("qa-search", "n_clicks"),
+    Input("qa-serial", "value"),
+    State("qa-serial", "value"),
+    prevent_initial_call=True,
+)
+def search(_n: int, _v: str | None, text: str | None) -> object:
+    ctx = current()
+    key = (text or "").strip()
+    if not key:
+        return html.Div("Enter a serial number or a work order.", className="text-muted")
+    history = ctx.store.unit_history(key)
+    if history:
+        return history_table(key, history, ctx.plant)
+    units = ctx.store.work_order_units(key)
+    if units:
+        return html.Div(
+            [html.H4(f"Work order {key}: {len(units)} units", id="qa-wo-count")]
+            + [history_table(s, h, ctx.plant) for s, h in sorted(units.items())]
+        )
+    return html.Div(
+        f"No serial number or work order {key!r} in the store.",
+        id="qa-notfound",
+        className="text-warning fs-5",
+    )
+
+
+def history_table(serial: str, history: list[ResultRecord], plant: Plant) -> dbc.Card:
+    rows = [
+        html.Tr(
+            [
+                html.Td(f"{r.ts.astimezone(plant.tz):%Y-%m-%d %H:%M:%S}"),
+                html.Td(r.station),
+                html.Td(r.equipment or "–"),
+                html.Td(r.result, className="text-success" if r.result == "PASS" else "text-danger fw-bold"),
+                html.Td(", ".join(f"{d.code}@{d.refdes}" if d.refdes else d.code for d in r.defects) or "–"),
+            ]
+        )
+        for r in history
+    ]
+    head = html.Thead(html.Tr([html.Th(h) for h in ("Time", "Station", "Equipment", "Result", "Defects")]))
+    first = history[0]
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                f"{serial} · {first.product} · work order {first.work_order or '–'}", id=f"qa-hist-{serial}"
+            ),
+            dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-0 fs-5"),
+        ],
+        className="mb-3",
+    )
