@@ -3,8 +3,10 @@
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
@@ -88,8 +90,9 @@ def served(tmp_path: Path, plant: Plant) -> Iterator[str]:
     th.join(5)
 
 
-@pytest.mark.browser
-def test_yield_page_in_chromium(served: str) -> None:
+@contextmanager
+def chromium_page(height: int = 1000) -> Iterator[tuple[Any, list[str]]]:
+    """Debian's Chromium through Playwright, with console errors and page errors collected."""
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -100,9 +103,16 @@ def test_yield_page_in_chromium(served: str) -> None:
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
         )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": height})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
+        yield page, errors
+        browser.close()
+
+
+@pytest.mark.browser
+def test_yield_page_in_chromium(served: str) -> None:
+    with chromium_page() as (page, errors):
         page.goto(served)
         page.wait_for_selector("#fpy-FF-50-FCT", timeout=20_000)
         # last 7 days (default): A passes, B fails then passes -> FPY 50 %, final 100 %
@@ -120,7 +130,6 @@ def test_yield_page_in_chromium(served: str) -> None:
         page.wait_for_selector("#units-FF-50:text-is('4')", timeout=10_000)
         assert page.inner_text("#fpy-FF-50-FCT") == "75.0 %"
         page.screenshot(path=str(ARTIFACTS / "yield-30d.png"), full_page=True)
-        browser.close()
     assert errors == []
 
 
@@ -155,19 +164,7 @@ def test_daily_subgroups_count_units_by_local_day(store: SqliteStore, plant: Pla
 
 @pytest.mark.browser
 def test_qa_page_in_chromium(served: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    with chromium_page(1100) as (page, errors):
         page.goto(served + "qa")
         page.wait_for_selector("#qa-top-key", timeout=20_000)
         assert page.inner_text("#qa-top-key") == "bridge"  # 2 bridges (B, R) before 1 open
@@ -188,5 +185,4 @@ def test_qa_page_in_chromium(served: str) -> None:
         page.fill("#qa-serial", "NOPE")
         page.click("#qa-search")
         page.wait_for_selector("#qa-notfound", timeout=10_000)
-        browser.close()
     assert errors == []
