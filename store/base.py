@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 from line.errors import LinemonError
 from line.kpi import ProductTally, StationTally
-from line.records import Record, ResultRecord
+from line.records import Record, ResultRecord, StateRecord
 
 DEFAULT_URL = "sqlite:///linemon.db"
 Tallies = tuple[dict[tuple[str, str], StationTally], dict[str, ProductTally]]
@@ -104,6 +104,16 @@ class Store(Protocol):
     def time_range(self) -> tuple[datetime, datetime] | None:
         """First and last result time stored, or None for an empty store."""
         ...
+
+    def work_order_counts(
+        self, start: datetime, end: datetime, stations: Iterable[str]
+    ) -> list[tuple[str, str | None, str, int, int]]: ...
+
+    def state_changes(self, start: datetime, end: datetime) -> list[StateRecord]:
+        """State records in [start, end) and each equipment's last one before start, in time order."""
+        ...
+
+    def last_data_time(self) -> datetime | None: ...
 
     def register_units(self, seen: Iterable[UnitSeen]) -> None:
         """Remember units' product and work order; a later sighting without them keeps the known ones."""

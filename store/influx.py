@@ -225,6 +225,17 @@ class InfluxStore:
     def time_range(self) -> tuple[datetime, datetime] | None:
         return None
 
+    def work_order_counts(
+        self, start: datetime, end: datetime, stations: Iterable[str]
+    ) -> list[tuple[str, str | None, str, int, int]]:
+        raise StoreError(f"{self.url}: output per work order is not yet available on the InfluxDB store")
+
+    def state_changes(self, start: datetime, end: datetime) -> list[StateRecord]:
+        raise StoreError(f"{self.url}: station states are not yet readable from the InfluxDB store")
+
+    def last_data_time(self) -> datetime | None:
+        return None
+
     def register_units(self, seen: Iterable[UnitSeen]) -> None:
         """Kept in this process only (lost when the ingest restarts): a registry on InfluxDB is
         not built yet; sources that name the product do not need it."""

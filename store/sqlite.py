@@ -113,8 +113,7 @@ class SqliteStore:
             v = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if v and int(v[0]) != SCHEMA_VERSION:
                 raise sqlite3.DatabaseError(f"schema version {v[0]}, this linemon expects {SCHEMA_VERSION}")
-            if v:
-                return
+        # every statement is IF NOT EXISTS: tables and indexes added since a store was made appear
         conn.executescript(
             f"BEGIN; {SCHEMA} INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;"
         )
@@ -295,6 +294,49 @@ class SqliteStore:
             out.setdefault(r[5], []).append(_row_to_result(r))
         return out
 
+    def work_order_counts(
+        self, start: datetime, end: datetime, stations: Iterable[str]
+    ) -> list[tuple[str, str | None, str, int, int]]:
+        """(product, work order, station, units, units finally passed) of the units whose first
+        attempt at one of `stations` falls in [start, end)."""
+        wanted = list(stations)
+        marks = ",".join("?" * len(wanted))
+        rows = self._conn().execute(
+            "SELECT us.product, (SELECT r.work_order FROM results r WHERE r.serial = us.serial "
+            "AND r.station = us.station LIMIT 1) AS wo, us.station, count(*), sum(us.last_pass) "
+            f"FROM unit_station us WHERE us.first_ts >= ? AND us.first_ts < ? AND us.station IN ({marks}) "
+            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            (ts_ms(start), ts_ms(end), *wanted),
+        )
+        return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+
+    def state_changes(self, start: datetime, end: datetime) -> list[StateRecord]:
+        """State records in [start, end), plus each equipment's last one before start (its state at
+        start), in time order."""
+        conn = self._conn()
+        a, b = ts_ms(start), ts_ms(end)
+        cols = "id, ts, line, station, equipment, state, reason"
+        rows = conn.execute(
+            f"SELECT {cols} FROM states WHERE ts >= ? AND ts < ? ORDER BY ts, rid", (a, b)
+        ).fetchall()
+        before = conn.execute(
+            f"SELECT {cols} FROM states s WHERE rid IN (SELECT (SELECT rid FROM states x WHERE x.station = k.station "
+            "AND x.equipment IS k.equipment AND x.ts < ? ORDER BY x.ts DESC LIMIT 1) FROM "
+            "(SELECT DISTINCT station, equipment FROM states WHERE ts >= ? - 86400000 * 7 AND ts < ?) k)",
+            (a, a, b),
+        ).fetchall()
+        return [_row_to_state(r) for r in sorted(before, key=lambda r: r[1]) + rows]
+
+    def last_data_time(self) -> datetime | None:
+        """Time of the newest stored result or state (by arrival order)."""
+        conn = self._conn()
+        times = [
+            conn.execute(f"SELECT ts FROM {t} WHERE rid = (SELECT max(rid) FROM {t})").fetchone()
+            for t in ("results", "states")
+        ]
+        found = [r[0] for r in times if r]
+        return from_ms(max(found)) if found else None
+
     def result_count(self) -> int:
         row = self._conn().execute("SELECT max(rid) FROM results").fetchone()
         return int(row[0] or 0)
@@ -331,6 +373,13 @@ def _window_rows(
 
 def _drop_empty(d: dict[tuple[str, str], StationTally]) -> dict[tuple[str, str], StationTally]:
     return {k: v for k, v in d.items() if v.units}
+
+
+def _row_to_state(r: tuple[Any, ...]) -> StateRecord:
+    return StateRecord.model_validate(
+        {"schema": "linemon.state/1", "id": r[0], "ts": from_ms(r[1]), "line": r[2], "station": r[3],
+         "equipment": r[4], "state": r[5], "reason": r[6]}
+    )  # fmt: skip
 
 
 def _row_to_result(r: tuple[Any, ...]) -> ResultRecord:

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS states (
   state TEXT NOT NULL, reason TEXT
 );
 CREATE INDEX IF NOT EXISTS states_station_ts ON states(station, ts);
+CREATE INDEX IF NOT EXISTS states_ts ON states(ts);
 
 CREATE TABLE IF NOT EXISTS unit_station (
   serial TEXT NOT NULL, station TEXT NOT NULL, product TEXT NOT NULL, line TEXT NOT NULL,

@@ -47,7 +47,7 @@ def result(
         {
             "schema": "linemon.result/1",
             "id": extra.pop("id", f"t{next(_ids)}"),
-            "ts": T0 + timedelta(minutes=minutes),
+            "ts": extra.pop("start", T0) + timedelta(minutes=minutes),
             "line": line,
             "station": station,
             "serial": serial,

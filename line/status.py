@@ -1,0 +1,94 @@
+"""Live station status for the andon: what each station is doing now, since when, and alarms.
+
+Each equipment's latest SEMI E10 state (with its CFX/linemon sub-state) becomes a display state
+a supervisor reads at a glance; a station shows the most urgent state of its equipment (one of
+four jigs down makes the station "down"). Time in state comes from replaying the changes, so a
+station whose jigs take turns being busy is "running" since the first of them started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from line.records import StateRecord
+
+# most urgent first: the station shows the first one any of its equipment is in
+PRIORITY = (
+    "down",
+    "setup",
+    "planned_down",
+    "running",
+    "blocked",
+    "starved",
+    "idle",
+    "engineering",
+    "not_scheduled",
+    "unknown",
+)
+COLOURS = {
+    "running": "#2ca02c", "starved": "#ffbf00", "blocked": "#ffbf00", "idle": "#ffbf00", "setup": "#1f77b4",
+    "planned_down": "#1f77b4", "down": "#d62728", "engineering": "#9467bd", "not_scheduled": "#7f7f7f",
+    "unknown": "#c7c7c7",
+}  # fmt: skip
+
+
+def display_state(state: str, reason: str | None) -> str:
+    r = (reason or "").lower()
+    if state == "PRD":
+        return "running"
+    if state == "UDT":
+        return "down"
+    if state == "SDT":
+        return "setup" if "setup" in r or r == "4500" else "planned_down"
+    if state == "SBY":
+        if "block" in r or r == "2201":
+            return "blocked"
+        if "starv" in r or "noproduct" in r or r in ("2202", "2200"):
+            return "starved"
+        return "idle"
+    if state == "ENG":
+        return "engineering"
+    return "not_scheduled"
+
+
+@dataclass(frozen=True)
+class StationStatus:
+    station: str
+    display: str
+    since: datetime | None
+    equipment: Mapping[str, str]  # equipment id -> display state
+
+
+def _aggregate(states: Iterable[str]) -> str:
+    present = set(states)
+    return next((p for p in PRIORITY if p in present), "unknown")
+
+
+def station_status(changes: Sequence[StateRecord], stations: Sequence[str]) -> dict[str, StationStatus]:
+    """The status of every station from its state records (in time order)."""
+    per_eq: dict[str, dict[str, str]] = {s: {} for s in stations}
+    current: dict[str, str] = dict.fromkeys(stations, "unknown")
+    since: dict[str, datetime | None] = dict.fromkeys(stations)
+    for rec in changes:
+        if rec.station not in per_eq:
+            continue
+        per_eq[rec.station][rec.equipment or rec.station] = display_state(rec.state, rec.reason)
+        agg = _aggregate(per_eq[rec.station].values())
+        if agg != current[rec.station]:
+            current[rec.station], since[rec.station] = agg, rec.ts
+    return {s: StationStatus(s, current[s], since[s], dict(per_eq[s])) for s in stations}
+
+
+def down_too_long(
+    status: Mapping[str, StationStatus], now: datetime, limit_min: Mapping[str, float]
+) -> list[tuple[str, float]]:
+    """Stations down longer than their limit: (station, minutes down)."""
+    out = []
+    for sid, st in status.items():
+        if st.display == "down" and st.since is not None:
+            minutes = (now - st.since).total_seconds() / 60
+            if minutes >= limit_min[sid]:
+                out.append((sid, minutes))
+    return out

@@ -1,0 +1,130 @@
+"""The andon: station status from state records (pure), the store's state queries, and the
+overview page in Chromium with known states, output, alarms and the stale-data banner."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from dashboard.app import create_app
+from line.config import Plant, plant_from_dict
+from line.records import StateRecord, record_from_dict
+from line.status import display_state, down_too_long, station_status
+from store.sqlite import SqliteStore
+from tests.conftest import result
+from tests.test_dashboard import ARTIFACTS, chromium_page
+
+T = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
+
+
+def _state(
+    station: str, state: str, ts: datetime, equipment: str | None = None, reason: str | None = None
+) -> StateRecord:
+    line = "ASSY1" if station in ("ASSY", "AGING", "FT", "OQA", "PACK") else "SMT1"
+    rec = record_from_dict({"schema": "linemon.state/1", "ts": ts, "line": line, "station": station,
+                            "equipment": equipment or f"{station}-01", "state": state, "reason": reason})  # fmt: skip
+    assert isinstance(rec, StateRecord)
+    return rec
+
+
+@pytest.mark.parametrize(
+    ("state", "reason", "shown"),
+    [("PRD", None, "running"), ("SBY", "starved", "starved"), ("SBY", "SBY_NoProductBlocked", "blocked"),
+     ("SBY", "2202", "starved"), ("SBY", None, "idle"), ("SDT", "setup", "setup"), ("SDT", "SDT_PreventiveMaintenance", "planned_down"),
+     ("UDT", "breakdown", "down"), ("NST", None, "not_scheduled"), ("ENG", None, "engineering")],
+)  # fmt: skip
+def test_display_states(state: str, reason: str | None, shown: str) -> None:
+    assert display_state(state, reason) == shown
+
+
+def test_station_shows_its_most_urgent_equipment_and_since_when() -> None:
+    changes = [
+        _state("FCT", "PRD", T, "FCT-01"),
+        _state("FCT", "SBY", T + timedelta(minutes=1), "FCT-02", "starved"),
+        _state("FCT", "UDT", T + timedelta(minutes=5), "FCT-02", "breakdown"),
+        _state("FCT", "PRD", T + timedelta(minutes=9), "FCT-03"),
+        _state("SPI", "NST", T),
+    ]
+    st = station_status(changes, ["FCT", "SPI", "VI1"])
+    assert (st["FCT"].display, st["FCT"].since) == ("down", T + timedelta(minutes=5))
+    assert st["FCT"].equipment == {"FCT-01": "running", "FCT-02": "down", "FCT-03": "running"}
+    assert st["SPI"].display == "not_scheduled" and st["VI1"].display == "unknown"
+    late = down_too_long(st, T + timedelta(minutes=20), {"FCT": 10, "SPI": 10, "VI1": 10})
+    assert late == [("FCT", 15.0)]
+    assert down_too_long(st, T + timedelta(minutes=14), {"FCT": 10, "SPI": 10, "VI1": 10}) == []
+
+
+def test_state_changes_include_the_state_at_the_window_start(store: SqliteStore) -> None:
+    store.write([_state("MOUNT", "UDT", T - timedelta(hours=3)), _state("MOUNT", "PRD", T + timedelta(minutes=10)),
+                 _state("MOUNT", "SBY", T - timedelta(hours=5), reason="starved"), _state("SPI", "PRD", T + timedelta(hours=2))])  # fmt: skip
+    got = store.state_changes(T, T + timedelta(hours=1))
+    assert [(s.station, s.state, s.ts) for s in got] == [
+        ("MOUNT", "UDT", T - timedelta(hours=3)),
+        ("MOUNT", "PRD", T + timedelta(minutes=10)),
+    ]
+    assert store.last_data_time() == T + timedelta(hours=2)
+
+
+def test_work_order_counts(store: SqliteStore) -> None:
+    store.write([result("A", "SPI", "PASS", 0, work_order="W1"), result("B", "SPI", "FAIL", 1, work_order="W1"),
+                 result("B", "SPI", "PASS", 2, work_order="W1"), result("A", "OQA", "PASS", 30, work_order="W1"),
+                 result("C", "SPI", "PASS", 3, work_order="W2")])  # fmt: skip
+    got = store.work_order_counts(T - timedelta(hours=1), T + timedelta(hours=1), ["SPI", "OQA"])
+    assert got == [("FF-50", "W1", "OQA", 1, 1), ("FF-50", "W1", "SPI", 2, 2), ("FF-50", "W2", "SPI", 1, 1)]
+
+
+@pytest.fixture
+def andon(tmp_path: Path, plant: Plant) -> Iterator[tuple[str, SqliteStore]]:
+    data = plant.spec.model_dump(mode="json", exclude_unset=True)
+    data.setdefault("alarms", {})["source_silent_min"] = 0.1  # 6 s: the stale banner within the test
+    quick = plant_from_dict(data, "quick-stale.toml")
+    db = tmp_path / "andon.db"
+    s = SqliteStore(db)
+    now = datetime.now(UTC)
+    s.write([_state(sid, "PRD", now - timedelta(hours=1)) for sid in plant.station_order])
+    s.write([_state("MOUNT", "UDT", now - timedelta(minutes=30), reason="breakdown"),
+             _state("REFLOW", "SBY", now - timedelta(minutes=3), reason="starved"),
+             _state("ASSY", "SDT", now - timedelta(minutes=2), reason="setup")])  # fmt: skip
+    recs = [
+        result(f"S{i}", "SPI", "PASS", 0, work_order="WO-A", start=now - timedelta(minutes=20))
+        for i in range(4)
+    ] + [result("S0", "OQA", "PASS", 0, work_order="WO-A", start=now - timedelta(minutes=5))]
+    s.write(recs)
+    app = create_app(quick, f"sqlite:///{db}")
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    yield f"http://127.0.0.1:{srv.server_port}/overview", s
+    srv.shutdown()
+    th.join(5)
+
+
+@pytest.mark.browser
+def test_overview_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
+    url, store = andon
+    store.write([_state("PRINT", "PRD", datetime.now(UTC))])  # fresh data: no banner yet
+    with chromium_page(1200) as (page, errors):
+        page.goto(url)
+        page.wait_for_selector("#ov-state-MOUNT", timeout=20_000)
+        assert page.inner_text("#ov-state-MOUNT") == "DOWN"
+        assert (
+            page.inner_text("#ov-state-REFLOW") == "Starved" and page.inner_text("#ov-state-ASSY") == "Setup"
+        )
+        assert page.inner_text("#ov-state-SPI") == "Running"
+        assert "MOUNT down for 30 min" in page.inner_text("#ov-alarm-list")
+        assert page.locator("#ov-stale-banner").count() == 0
+        assert page.inner_text("#ov-done-FF-50-WO-A") == "1"
+        page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
+        time.sleep(7)  # no new data for longer than the (test) silence limit
+        page.wait_for_selector("#ov-stale-banner", timeout=15_000)
+        assert "STALE" in page.inner_text("#ov-stale-banner")
+        page.goto(url + "?tv=1")
+        page.wait_for_selector("#ov-state-MOUNT", timeout=20_000)
+        page.screenshot(path=str(ARTIFACTS / "overview-tv.png"), full_page=True)
+    assert errors == []
