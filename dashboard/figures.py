@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 
 import plotly.graph_objects as go
 
 from line.kpi import ParetoBar, ProductYield
 from line.spc import PPoint
+from line.status import Segment
 
 # text colour bands used on the yield page (not colour alone: values are always printed)
 GOOD, WARN = 0.95, 0.90
@@ -81,7 +83,7 @@ def rty_bars(figs: dict[str, ProductYield]) -> go.Figure:
     return fig
 
 
-def pareto_figure(bars: Sequence[ParetoBar], title: str) -> go.Figure:
+def pareto_figure(bars: Sequence[ParetoBar], title: str, unit: str = "defects") -> go.Figure:
     """Bars by count, largest first, with the cumulative share as a line on a 0-100 % axis."""
     keys = [b.key for b in bars]
     fig = go.Figure(
@@ -94,7 +96,7 @@ def pareto_figure(bars: Sequence[ParetoBar], title: str) -> go.Figure:
         ]
     )  # fmt: skip
     fig.update_layout(
-        title=title, yaxis={"title": "defects"}, yaxis2={"title": "cumulative %", "overlaying": "y", "side": "right", "range": [0, 105]},
+        title=title, yaxis={"title": unit}, yaxis2={"title": "cumulative %", "overlaying": "y", "side": "right", "range": [0, 105]},
         margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.2}, font={"size": 15},
     )  # fmt: skip
     return fig
@@ -123,4 +125,27 @@ def p_chart_figure(points: Sequence[PPoint], baseline_label: str, title: str) ->
         )  # fmt: skip
     fig.update_layout(title=title, yaxis={"title": "% failing"}, margin={"t": 50, "b": 40}, font={"size": 15},
                       legend={"orientation": "h", "y": -0.2})  # fmt: skip
+    return fig
+
+
+def state_timeline(segs: Sequence[Segment], tz: tzinfo, colours: dict[str, str], title: str) -> go.Figure:
+    """A Gantt of equipment states (one row per equipment), in the plant's local time."""
+    rows = sorted({(s.station, s.equipment) for s in segs})
+    labels = [f"{st} · {eq}" if eq != st else st for st, eq in rows]
+    fig = go.Figure()
+    for state in sorted({s.display for s in segs}):
+        mine = [s for s in segs if s.display == state]
+        fig.add_trace(
+            go.Bar(
+                base=[s.start.astimezone(tz).replace(tzinfo=None) for s in mine],
+                x=[(s.end - s.start).total_seconds() * 1000 for s in mine],
+                y=[f"{s.station} · {s.equipment}" if s.equipment != s.station else s.station for s in mine],
+                orientation="h", name=state.replace("_", " "), marker={"color": colours[state]},
+                hovertext=[s.reason or "" for s in mine],
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        title=title, barmode="overlay", xaxis={"type": "date"}, yaxis={"categoryorder": "array", "categoryarray": labels[::-1]},
+        height=max(300, 28 * len(labels) + 120), margin={"t": 50, "l": 140}, legend={"orientation": "h", "y": -0.15},
+    )  # fmt: skip
     return fig

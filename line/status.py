@@ -92,3 +92,38 @@ def down_too_long(
             if minutes >= limit_min[sid]:
                 out.append((sid, minutes))
     return out
+
+
+@dataclass(frozen=True)
+class Segment:
+    station: str
+    equipment: str
+    display: str
+    reason: str | None
+    start: datetime
+    end: datetime
+
+
+def segments(changes: Sequence[StateRecord], start: datetime, end: datetime) -> list[Segment]:
+    """Each equipment's states as time segments clipped to [start, end); a state lasts until the
+    equipment's next record (the last one until `end`)."""
+    by_eq: dict[tuple[str, str], list[StateRecord]] = {}
+    for rec in sorted(changes, key=lambda r: r.ts):
+        by_eq.setdefault((rec.station, rec.equipment or rec.station), []).append(rec)
+    out = []
+    for (sid, eq), recs in by_eq.items():
+        for rec, nxt in zip(recs, [*recs[1:], None], strict=True):
+            a, b = max(rec.ts, start), min(nxt.ts if nxt else end, end)
+            if a < b:
+                out.append(Segment(sid, eq, display_state(rec.state, rec.reason), rec.reason, a, b))
+    return out
+
+
+def downtime_minutes(segs: Sequence[Segment]) -> dict[str, float]:
+    """Minutes stopped per cause: unplanned (down) and planned stops and setups, by reason."""
+    out: dict[str, float] = {}
+    for s in segs:
+        if s.display in ("down", "setup", "planned_down"):
+            key = f"{s.display}: {s.reason or 'no reason given'}"
+            out[key] = out.get(key, 0.0) + (s.end - s.start).total_seconds() / 60
+    return out

@@ -128,3 +128,37 @@ def test_overview_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         page.wait_for_selector("#ov-state-MOUNT", timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "overview-tv.png"), full_page=True)
     assert errors == []
+
+
+def test_segments_and_downtime() -> None:
+    from line.status import downtime_minutes, segments
+
+    changes = [
+        _state("MOUNT", "PRD", T - timedelta(hours=1)),
+        _state("MOUNT", "UDT", T + timedelta(minutes=10), reason="breakdown"),
+        _state("MOUNT", "SDT", T + timedelta(minutes=25), reason="setup"),
+        _state("MOUNT", "PRD", T + timedelta(minutes=40)),
+    ]
+    segs = segments(changes, T, T + timedelta(hours=1))
+    assert [(s.display, s.start, s.end) for s in segs] == [
+        ("running", T, T + timedelta(minutes=10)),
+        ("down", T + timedelta(minutes=10), T + timedelta(minutes=25)),
+        ("setup", T + timedelta(minutes=25), T + timedelta(minutes=40)),
+        ("running", T + timedelta(minutes=40), T + timedelta(hours=1)),
+    ]
+    assert downtime_minutes(segs) == {"down: breakdown": 15.0, "setup: setup": 15.0}
+
+
+@pytest.mark.browser
+def test_line_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
+    url, _ = andon
+    with chromium_page(1300) as (page, errors):
+        page.goto(url.replace("/overview", "/line"))
+        page.wait_for_selector("#line-avail-MOUNT", timeout=20_000)
+        page.wait_for_selector("#line-gantt .main-svg", timeout=20_000)
+        page.wait_for_selector("#line-downtime text:has-text('down: breakdown')", timeout=20_000)
+        assert page.locator("#line-gantt g.trace.bars").count() >= 2  # running and down at least
+        page.screenshot(path=str(ARTIFACTS / "line.png"), full_page=True)
+        page.get_by_text("ASSY1 · ").click()
+        page.wait_for_selector("#line-avail-ASSY", timeout=10_000)
+    assert errors == []
