@@ -12,6 +12,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard.context import current
 from dashboard.figures import pareto_figure, state_timeline
 from dashboard.periods import period_bounds
+from dashboard.widgets import choice
 from line.calendar import merge, overlap_seconds, scheduled_intervals
 from line.config import Plant
 from line.kpi import pareto
@@ -31,25 +32,15 @@ def layout(**_: object) -> html.Div:
                 [
                     dbc.Col(html.H2("Line"), md=2),
                     dbc.Col(
-                        dbc.RadioItems(
-                            id="line-id",
-                            options=[
-                                {"label": f"{k} · {v.name}", "value": k} for k, v in plant.spec.lines.items()
-                            ],
-                            value=next(iter(plant.spec.lines)),
-                            inline=True,
-                            className="fs-5",
+                        choice(
+                            "line-id",
+                            {k: f"{k} · {v.name}" for k, v in plant.spec.lines.items()},
+                            next(iter(plant.spec.lines)),
                         ),
                         md=6,
                     ),
                     dbc.Col(
-                        dbc.RadioItems(
-                            id="line-period",
-                            options=[{"label": v, "value": k} for k, v in PERIODS.items()],
-                            value="today",
-                            inline=True,
-                            className="fs-5",
-                        ),
+                        choice("line-period", PERIODS, "today"),
                         md=4,
                     ),
                 ],

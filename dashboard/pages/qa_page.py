@@ -12,6 +12,7 @@ from dashboard.context import current
 from dashboard.figures import p_chart_figure, pareto_figure
 from dashboard.periods import period_bounds
 from dashboard.queries import daily_subgroups
+from dashboard.widgets import choice
 from line.config import Plant
 from line.kpi import pareto
 from line.records import ResultRecord
@@ -36,23 +37,12 @@ def layout(**_: object) -> html.Div:
                 [
                     dbc.Col(html.H2("Quality"), md=2),
                     dbc.Col(
-                        dbc.RadioItems(
-                            id="qa-period",
-                            options=[{"label": v, "value": k} for k, v in PERIODS.items()],
-                            value="30d",
-                            inline=True,
-                            className="fs-5",
-                        ),
+                        choice("qa-period", PERIODS, "30d"),
                         md=3,
                     ),
                     dbc.Col(dcc.Dropdown(id="qa-product", options=products, value="", clearable=False), md=3),
                     dbc.Col(
-                        dbc.RadioItems(
-                            id="qa-by",
-                            options=[{"label": v, "value": k} for k, v in BY.items()],
-                            value="code",
-                            inline=True,
-                        ),
+                        choice("qa-by", BY, "code", large=False),
                         md=4,
                     ),
                 ],

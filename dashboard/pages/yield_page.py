@@ -11,6 +11,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard.context import current
 from dashboard.figures import GOOD, WARN, fpy_heatmap, rty_bars
 from dashboard.periods import period_bounds
+from dashboard.widgets import choice
 from line.kpi import ProductYield, StationTally, yield_report
 
 dash.register_page(__name__, path="/", name="Yield", order=0)
@@ -31,13 +32,7 @@ def layout(**_: object) -> html.Div:
                 [
                     dbc.Col(html.H2("Yield per product"), md=4),
                     dbc.Col(
-                        dbc.RadioItems(
-                            id="yield-period",
-                            options=[{"label": v, "value": k} for k, v in PERIODS.items()],
-                            value="7d",
-                            inline=True,
-                            className="fs-5",
-                        ),
+                        choice("yield-period", PERIODS, "7d"),
                         md=5,
                     ),
                     dbc.Col(dcc.DatePickerRange(id="yield-dates", display_format="YYYY-MM-DD"), md=3),

@@ -1,0 +1,18 @@
+"""Small layout pieces every page uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dash_bootstrap_components as dbc
+
+
+def choice(id_: str, options: Mapping[str, str], value: str, large: bool = True) -> dbc.RadioItems:
+    """Inline radio buttons: `options` maps value -> label (readable on a floor PC)."""
+    return dbc.RadioItems(
+        id=id_,
+        options=[{"label": label, "value": key} for key, label in options.items()],
+        value=value,
+        inline=True,
+        className="fs-5" if large else "",
+    )
