@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import orjson
 
@@ -34,9 +35,9 @@ log = logging.getLogger("linemon.ingest")
 Item = Draft | Registration | Reject
 
 
-@dataclass(frozen=True)
-class RawMessage:
-    """An MQTT message as received, parsed later by the writer (off the network thread)."""
+class RawMessage(NamedTuple):
+    """An MQTT message as received, parsed later by the writer (off the network thread). A
+    tuple: cheap to make on the network thread and to pickle to the writer process."""
 
     binding: str
     topic: str

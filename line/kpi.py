@@ -176,3 +176,20 @@ def pareto(counts: Mapping[str, int]) -> list[ParetoBar]:
         cum += n
         bars.append(ParetoBar(key, n, cum / total))
     return bars
+
+
+def line_yield(plant: Plant, stations: Mapping[tuple[str, str], StationTally], line: str) -> dict[str, Any]:
+    """A line's figures from the station tallies: per product, the RTY over the line's inspection
+    stations on its routing; for the line, FPY per station over all products (summed counts)."""
+    own = [s for s in plant.spec.lines[line].stations if plant.inspects(s)]
+    per_product = {}
+    for code in plant.spec.products:
+        fpys = [
+            t.fpy for s in own if (t := stations.get((code, s))) is not None and t.units and t.fpy is not None
+        ]
+        per_product[code] = rty(fpys)
+    totals: dict[str, StationTally] = {}
+    for (_code, sid), t in stations.items():
+        if sid in own:
+            totals[sid] = totals.get(sid, StationTally()) + t
+    return {"rty": per_product, "fpy": {s: totals[s].fpy for s in own if s in totals}}

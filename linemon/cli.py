@@ -152,7 +152,7 @@ def cmd_report_yield(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        print(json.dumps(as_json(figs, start, end), indent=2))
+        print(json.dumps(as_json(figs, start, end, plant), indent=2))
     else:
         print(
             as_table(

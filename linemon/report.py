@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from line.config import Plant
-from line.kpi import ProductYield, yield_report
+from line.kpi import ProductYield, line_yield, yield_report
 from store.base import Store
 
 
@@ -17,11 +17,13 @@ def yield_figures(
     return yield_report(plant, stations, products, only=product)
 
 
-def as_json(figs: dict[str, ProductYield], start: datetime, end: datetime) -> dict[str, Any]:
+def as_json(figs: dict[str, ProductYield], start: datetime, end: datetime, plant: Plant) -> dict[str, Any]:
+    tallies = {(code, sid): t for code, py in figs.items() for sid, t in py.stations.items()}
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
         "products": {code: py.to_json() for code, py in figs.items()},
+        "lines": {line: line_yield(plant, tallies, line) for line in plant.spec.lines},
     }
 
 

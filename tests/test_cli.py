@@ -89,6 +89,9 @@ def test_report_yield_json_and_table(tmp_path: Path) -> None:
         "false_call_rate": None,
     }
     assert rep["GPS-70"]["units"] == 0 and rep["GPS-70"]["rty"] is None
+    smt = json.loads(js.stdout)["lines"]["SMT1"]
+    assert smt["rty"]["FF-50"] == 0.5 and smt["rty"]["MR-1200"] == 1.0 and smt["rty"]["GPS-70"] is None
+    assert smt["fpy"] == {"SPI": 1.0, "FCT": 2 / 3}  # FCT: A fails first, B and R pass
     one = json.loads(linemon("report", "yield", "--json", "--product", "MR-1200", *common).stdout)["products"]
     assert list(one) == ["MR-1200"] and one["MR-1200"]["stations"]["FCT"]["fpy"] == 1.0
     table = linemon("report", "yield", *common)

@@ -147,3 +147,19 @@ def test_unit_history_keeps_detail(store: SqliteStore) -> None:
     hist = store.unit_history("Z")
     assert [(r.station, r.result) for r in hist] == [("SPI", "PASS"), ("FCT", "FAIL")]
     assert hist[1].defects[0].refdes == "J1"
+
+
+def test_line_yield_hand_computed(plant) -> None:  # type: ignore[no-untyped-def]
+    from line.kpi import StationTally, line_yield
+
+    tallies = {
+        ("FF-50", "SPI"): StationTally(units=10, first_pass=9, final_pass=10, attempts=11),
+        ("FF-50", "FCT"): StationTally(units=10, first_pass=8, final_pass=10, attempts=12),
+        ("FF-50", "FT"): StationTally(units=10, first_pass=5, final_pass=10, attempts=15),  # ASSY1: not SMT1
+        ("GPS-70", "SPI"): StationTally(units=4, first_pass=4, final_pass=4, attempts=4),
+    }
+    smt = line_yield(plant, tallies, "SMT1")
+    assert smt["rty"]["FF-50"] == pytest.approx(0.9 * 0.8) and smt["rty"]["GPS-70"] == 1.0
+    assert smt["rty"]["VDR-900"] is None  # no data is not 0 %
+    assert smt["fpy"] == {"SPI": pytest.approx(13 / 14), "FCT": pytest.approx(0.8)}
+    assert line_yield(plant, tallies, "ASSY1")["rty"]["FF-50"] == pytest.approx(0.5)
