@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Dash, dcc, html
+import diskcache  # type: ignore[import-untyped]
+from dash import Dash, DiskcacheManager, dcc, html
 
 from dashboard.context import Context, install
 from line.config import Plant
@@ -16,7 +18,10 @@ PAGES = Path(__file__).parent / "pages"
 ASSETS = Path(__file__).parent / "assets"
 
 
-def create_app(plant: Plant, store_url: str) -> Dash:
+def create_app(plant: Plant, store_url: str, cache_dir: str | None = None) -> Dash:
+    """`cache_dir` holds the background jobs (simulations) of this app; a temporary directory
+    unless given."""
+    cache = diskcache.Cache(cache_dir or tempfile.mkdtemp(prefix="linemon-jobs-"))
     app = Dash(
         __name__,
         use_pages=True,
@@ -24,6 +29,7 @@ def create_app(plant: Plant, store_url: str) -> Dash:
         assets_folder=str(ASSETS),  # Bootstrap 5.3.9 CSS is served from here: plant PCs have no internet
         title="linemon",
         suppress_callback_exceptions=True,
+        background_callback_manager=DiskcacheManager(cache),
     )
     install(app.server, Context(plant, open_store(store_url)))
     app.layout = lambda: _layout(plant)

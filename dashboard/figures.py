@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import tzinfo
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -147,5 +148,28 @@ def state_timeline(segs: Sequence[Segment], tz: tzinfo, colours: dict[str, str],
     fig.update_layout(
         title=title, barmode="overlay", xaxis={"type": "date"}, yaxis={"categoryorder": "array", "categoryarray": labels[::-1]},
         height=max(300, 28 * len(labels) + 120), margin={"t": 50, "l": 140}, legend={"orientation": "h", "y": -0.15},
+    )  # fmt: skip
+    return fig
+
+
+SPLIT_COLOURS = {"busy": "#2ca02c", "setup": "#1f77b4", "down": "#d62728", "blocked": "#ff7f0e",
+                 "starved": "#ffbf00", "off_shift": "#c7c7c7"}  # fmt: skip
+
+
+def time_split_figure(stations: dict[str, Any], title: str) -> go.Figure:
+    """Each station's time split (mean over replications) as stacked horizontal bars, in %."""
+    names = list(stations)
+    fig = go.Figure(
+        [
+            go.Bar(
+                y=names, x=[round(stations[s]["time_split"][k]["mean"] * 100, 1) for s in names], name=k.replace("_", " "),
+                orientation="h", marker={"color": colour},
+            )
+            for k, colour in SPLIT_COLOURS.items()
+        ]
+    )  # fmt: skip
+    fig.update_layout(
+        title=title, barmode="stack", xaxis={"title": "% of time", "range": [0, 100]},
+        yaxis={"autorange": "reversed"}, height=max(320, 26 * len(names) + 140), legend={"orientation": "h", "y": -0.15},
     )  # fmt: skip
     return fig

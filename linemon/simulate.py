@@ -8,9 +8,9 @@ import sys
 from typing import Any
 
 from line.config import Plant
-from line.errors import ConfigError, LinemonError
-from sim.plan import PlanFile, apply_overrides, load_plan, parse_assignment, plan_problems
-from sim.plant import build_network, plan_start
+from line.errors import LinemonError
+from sim.plan import PlanFile, parse_assignment
+from sim.plant import plan_start
 from sim.replicate import (
     Scenario,
     replication_seeds,
@@ -19,8 +19,7 @@ from sim.replicate import (
     scenario_report,
     versus_baseline,
 )
-
-UNTIL_DONE_H = 24 * 90.0  # a plan release stops when its last unit leaves; this is only a cap
+from sim.scenarios import scenario_from_file
 
 
 def add_parser(sub: Any, common: Any) -> None:
@@ -48,27 +47,8 @@ def add_parser(sub: Any, common: Any) -> None:
 
 def scenarios_from_args(args: argparse.Namespace, plant: Plant) -> list[tuple[Scenario, PlanFile, Plant]]:
     extra = dict(parse_assignment(a) for a in args.set)
-    out = []
-    for path in args.plans:
-        plan = load_plan(path)
-        what_if = apply_overrides(plant, {**plan.set, **extra}, f"the [set] of {path} and --set")
-        problems = plan_problems(plan, what_if)
-        if problems:
-            raise ConfigError(path, problems)
-        hours = args.hours or plan.plan.hours or UNTIL_DONE_H
-        warmup = args.warmup if args.warmup is not None else plan.plan.warmup_h
-        if warmup >= hours:
-            raise LinemonError(
-                f"{path}: the warm-up ({warmup} h) must be shorter than the horizon ({hours} h)"
-            )
-        out.append(
-            (
-                Scenario(plan.plan.name, build_network(what_if, plan, hours, path), hours, warmup),
-                plan,
-                what_if,
-            )
-        )
-    return out
+    built = [scenario_from_file(plant, path, extra, args.hours, args.warmup) for path in args.plans]
+    return [(b.scenario, b.plan, b.plant) for b in built]
 
 
 def cmd_simulate(args: argparse.Namespace, plant: Plant) -> dict[str, Any]:

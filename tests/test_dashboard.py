@@ -186,3 +186,23 @@ def test_qa_page_in_chromium(served: str) -> None:
         page.click("#qa-search")
         page.wait_for_selector("#qa-notfound", timeout=10_000)
     assert errors == []
+
+
+@pytest.mark.browser
+def test_simulation_page_runs_in_the_background(served: str) -> None:
+    with chromium_page(1300) as (page, errors):
+        page.goto(served + "simulate")
+        page.wait_for_selector("#sim-run", timeout=20_000)
+        page.fill("#sim-reps", "2")
+        page.fill("#sim-whatif", "stations.FT.machines=1")
+        page.click("#sim-run")
+        page.wait_for_selector("#sim-table", timeout=120_000)
+        assert page.inner_text("#sim-bottleneck-whatif") == "FT"
+        assert "[" in page.inner_text("#sim-row-throughput_per_hour")  # means with intervals
+        assert page.inner_text("#sim-progress") == "4/4 runs"
+        page.screenshot(path=str(ARTIFACTS / "simulation.png"), full_page=True)
+        page.fill("#sim-whatif", "stations.NOPE.machines=1")
+        page.click("#sim-run")
+        page.wait_for_selector("#sim-error", timeout=60_000)
+        assert "NOPE" in page.inner_text("#sim-error")
+    assert errors == []

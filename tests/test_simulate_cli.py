@@ -149,3 +149,14 @@ def test_plan_time_distributions_crews_and_arrivals(tmp_path: Path, plant) -> No
     assert (
         out.returncode == 2 and f"{f}: times.FCT.MR-1200: a lognormal distribution needs 'cv'" in out.stderr
     )
+
+
+def test_compare_whatif_reports_progress_and_a_paired_difference(plant) -> None:  # type: ignore[no-untyped-def]
+    from sim.scenarios import compare_whatif
+
+    seen: list[tuple[int, int, str]] = []
+    out = compare_whatif(plant, WEEK, {"stations.FT.machines": 1}, reps=2, progress=seen.append)
+    assert [s[:2] for s in seen] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert out["baseline"]["seeds"] == out["whatif"]["seeds"]
+    assert out["whatif"]["bottleneck"]["station"] == "FT"
+    assert out["whatif"]["versus_baseline"]["makespan_h"]["mean"] > 0  # one tester: the week takes longer
