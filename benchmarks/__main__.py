@@ -6,6 +6,7 @@
   a year), next to the time of one full scan of the results table (what it would cost without
   roll-ups).
 - simulation: see benchmarks/simulation.py (raw SimPy rate, tandem line, a simulated plant year).
+- dashboard: every page's data callback on the report store (benchmarks/dashboard.py; run after report).
 - ingest: see benchmarks/ingest.py (MQTT QoS 1 end to end vs a raw paho subscriber; memory soak).
 Usage: python -m benchmarks [--only import|report|simulation|ingest] [--soak-minutes M] [--import-records N] [--report-records M]
        [--workdir DIR]
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import orjson
 
+from benchmarks.dashboard import bench_dashboard
 from benchmarks.ingest import bench_ingest
 from benchmarks.simulation import bench_simulation
 from line.config import load_plant
@@ -157,7 +159,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks")
     ap.add_argument("--import-records", type=int, default=1_000_000)
     ap.add_argument("--report-records", type=int, default=10_000_000)
-    ap.add_argument("--only", choices=("import", "report", "simulation", "ingest"), help="run one benchmark")
+    ap.add_argument(
+        "--only", choices=("import", "report", "simulation", "ingest", "dashboard"), help="run one benchmark"
+    )
     ap.add_argument("--ingest-messages", type=int, default=30_000)
     ap.add_argument("--soak-minutes", type=float, default=10.0, help="ingest memory soak (0: skip)")
     ap.add_argument("--workdir", help="keep the generated stores here (default: a temporary directory)")
@@ -171,8 +175,10 @@ def main() -> None:
             bench_ingest(args.ingest_messages, args.soak_minutes)
         if args.only in (None, "import"):
             bench_import(args.import_records, work)
-        if args.only in (None, "report"):
-            bench_report(args.report_records, work)
+        if args.only in (None, "report", "dashboard"):
+            if args.only != "dashboard":
+                bench_report(args.report_records, work)
+            bench_dashboard(work / "report.db")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import dash
@@ -18,7 +20,9 @@ PAGES = Path(__file__).parent / "pages"
 ASSETS = Path(__file__).parent / "assets"
 
 
-def create_app(plant: Plant, store_url: str, cache_dir: str | None = None) -> Dash:
+def create_app(
+    plant: Plant, store_url: str, cache_dir: str | None = None, now: Callable[[], datetime] | None = None
+) -> Dash:
     """`cache_dir` holds the background jobs (simulations) of this app; a temporary directory
     unless given."""
     cache = diskcache.Cache(cache_dir or tempfile.mkdtemp(prefix="linemon-jobs-"))
@@ -31,7 +35,8 @@ def create_app(plant: Plant, store_url: str, cache_dir: str | None = None) -> Da
         suppress_callback_exceptions=True,
         background_callback_manager=DiskcacheManager(cache),
     )
-    install(app.server, Context(plant, open_store(store_url)))
+    ctx = Context(plant, open_store(store_url)) if now is None else Context(plant, open_store(store_url), now)
+    install(app.server, ctx)
     app.layout = lambda: _layout(plant)
     return app
 

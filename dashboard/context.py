@@ -6,7 +6,9 @@ serves the request; two apps in one process (as in tests) never see each other's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import flask
 
@@ -16,10 +18,18 @@ from store.base import Store
 KEY = "linemon"
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class Context:
+    """What the pages need: the plant, the store, and the clock (passed in, so benchmarks and
+    tests can look at a store's data as of its own time)."""
+
     plant: Plant
     store: Store
+    now: Callable[[], datetime] = _utc_now
 
 
 def install(server: flask.Flask, ctx: Context) -> None:

@@ -3,7 +3,7 @@ output per hour, for a line and a day or shift."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import dash
 import dash_bootstrap_components as dbc
@@ -67,7 +67,7 @@ def layout(**_: object) -> html.Div:
 def update(line_id: str, period: str, _n: int | None) -> tuple[object, ...]:
     ctx = current()
     plant = ctx.plant
-    now = datetime.now(UTC)
+    now = current().now()
     start, end = period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, (None, None), now)
     end = min(end, now)
     stations = plant.spec.lines[line_id].stations

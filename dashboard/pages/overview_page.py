@@ -4,7 +4,7 @@ gives large type for a TV wall."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import dash
 import dash_bootstrap_components as dbc
@@ -64,7 +64,7 @@ def layout(tv: str | None = None, **_: object) -> html.Div:
 def refresh(_n: int | None) -> tuple[object, ...]:
     ctx = current()
     plant, store = ctx.plant, ctx.store
-    now = datetime.now(UTC)
+    now = current().now()
     last = store.last_data_time()
     changes = store.state_changes(now - timedelta(days=1), now + timedelta(seconds=1))
     status = station_status(changes, plant.station_order)

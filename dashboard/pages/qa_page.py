@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import dash
 import dash_bootstrap_components as dbc
@@ -117,7 +117,7 @@ def update_pchart(period: str, product: str, station: str) -> object:
 
 
 def _window(period: str, plant: Plant) -> tuple[datetime, datetime]:
-    now = datetime.now(UTC)
+    now = current().now()
     return period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, (None, None), now)
 
 

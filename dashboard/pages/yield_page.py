@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
@@ -122,7 +120,7 @@ def station_table(py: ProductYield) -> dbc.Card:
 def update(period: str, d0: str | None, d1: str | None) -> tuple[object, ...]:
     ctx = current()
     plant = ctx.plant
-    now = datetime.now(UTC)
+    now = current().now()
     start, end = period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, (d0, d1), now)
     stations, products = ctx.store.yield_tallies(start, end)
     figs = yield_report(plant, stations, products)
