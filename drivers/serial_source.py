@@ -112,12 +112,14 @@ class SerialSource:
                     return
                 port.write(self.poller.request(slot))
                 port.write(b"\r" if self.b.terminator in ("CR", "CRLF") else b"\n")
-                deadline = time.monotonic() + 1.0
-                while time.monotonic() < deadline and not self._frames(
-                    framer, port.read(max(1, port.in_waiting))
-                ):
-                    pass
+                self._await_answer(port, framer, time.monotonic() + 1.0)
             self.stop.wait(max(0.0, every - (time.monotonic() - started)))
+
+    def _await_answer(self, port: serial.SerialBase, framer: Framer, deadline: float) -> None:
+        """Read until the controller's answer (a complete frame) or the deadline."""
+        while time.monotonic() < deadline:
+            if self._frames(framer, port.read(max(1, port.in_waiting))):
+                return
 
     def _frames(self, framer: Framer, chunk: bytes) -> int:
         """Frame, parse and hand over; returns how many frames were complete."""

@@ -11,6 +11,7 @@ make them duplicates.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import queue
@@ -49,9 +50,8 @@ def _child(conn: Connection, plant_path: str, store_url: str) -> None:
                 conn.send(("done", acks, counts))
             except (BrokenPipeError, OSError):
                 break
-        conn.send(("final", writer.stored, writer.duplicates, writer.rejected))
-    except (BrokenPipeError, OSError):
-        pass
+        with contextlib.suppress(BrokenPipeError, OSError):  # the ingest process may be gone
+            conn.send(("final", writer.stored, writer.duplicates, writer.rejected))
     finally:
         store.close()
 

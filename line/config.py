@@ -72,18 +72,22 @@ class Plant:
         }
 
 
-def load_plant(path: str | Path) -> Plant:
-    """Read, validate and return the plant; raise ConfigError listing every problem found."""
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """A TOML file's data; a missing, unreadable or malformed file raises ConfigError naming it."""
     p = str(path)
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(p, ["file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(p, [f"cannot read the file: {exc}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(p, [f"not valid TOML: {exc}"]) from None
-    return plant_from_dict(data, p)
+
+
+def load_plant(path: str | Path) -> Plant:
+    """Read, validate and return the plant; raise ConfigError listing every problem found."""
+    return plant_from_dict(read_toml(path), str(path))
 
 
 def plant_from_dict(data: dict[str, Any], path: str = "<plant>") -> Plant:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from line.config import Plant, plant_from_dict
+from line.config import Plant, plant_from_dict, read_toml
 from line.errors import ConfigError, describe_validation
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -76,20 +76,11 @@ class PlanFile(BaseModel):
 
 
 def load_plan(path: str | Path) -> PlanFile:
-    p = str(path)
+    data = read_toml(path)
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(p, ["file not found"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(p, [f"cannot read the file: {exc}"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(p, [f"not valid TOML: {exc}"]) from None
-    try:
-        plan = PlanFile.model_validate(data)
+        return PlanFile.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(p, describe_validation(exc)) from None
-    return plan
+        raise ConfigError(str(path), describe_validation(exc)) from None
 
 
 def plan_problems(plan: PlanFile, plant: Plant) -> list[str]:
