@@ -46,6 +46,15 @@ system:
 	    echo "Install them (Debian/Ubuntu: sudo apt-get install$$missing) and run make test again."; \
 	    exit 1; \
 	  fi; \
+	fi; \
+	if ! fc-list 2>/dev/null | grep -qi nanum; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing fonts-nanum (Korean labels in the dashboard screenshots)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum >/dev/null 2>&1 || \
+	      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum >/dev/null; }; \
+	  else \
+	    echo "note: without a Korean font (Debian: fonts-nanum) the screenshots show Korean as boxes"; \
+	  fi; \
 	fi
 
 clean:

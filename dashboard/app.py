@@ -6,13 +6,15 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import dash
 import dash_bootstrap_components as dbc
 import diskcache  # type: ignore[import-untyped]
-from dash import Dash, DiskcacheManager, dcc, html
+from dash import Dash, DiskcacheManager, Input, Output, callback, dcc, html
 
-from dashboard.context import Context, install
+from dashboard.context import Context, current, install
+from dashboard.i18n import LANGS, lang_of, t
 from line.config import Plant
 from store.base import open_store
 
@@ -42,16 +44,26 @@ def create_app(
 
 
 def _layout(plant: Plant) -> html.Div:
-    links = [
-        dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], active="exact"))
-        for p in dash.page_registry.values()
-    ]
     nav = dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand(f"linemon · {plant.spec.site.name}", className="fs-4"),
-                dbc.Nav(links, navbar=True),
-                html.Span(f"times in {plant.spec.site.timezone}", className="text-light small"),
+                dbc.Nav(nav_links("/", "en"), navbar=True, id="nav-links"),
+                html.Div(
+                    [
+                        html.Span(
+                            f"times in {plant.spec.site.timezone}",
+                            id="nav-tz",
+                            className="text-light small me-3",
+                        ),
+                        *[
+                            dcc.Link(
+                                label, href=f"?lang={code}", id=f"lang-{code}", className="text-light me-2"
+                            )
+                            for code, label in LANGS.items()
+                        ],
+                    ]
+                ),
             ],
             fluid=True,
         ),
@@ -60,6 +72,34 @@ def _layout(plant: Plant) -> html.Div:
         className="mb-3",
     )
     return html.Div([nav, dcc.Location(id="url"), dbc.Container(dash.page_container, fluid=True)])
+
+
+def nav_links(path: str, lang: str) -> list[dbc.NavItem]:
+    """The pages in the navigation bar, in `lang`, keeping the language in every link."""
+    return [
+        dbc.NavItem(
+            dbc.NavLink(
+                t(p["name"], lang),
+                href=f"{p['relative_path']}?lang={lang}",
+                active=p["relative_path"] == path,
+            )
+        )
+        for p in dash.page_registry.values()
+    ]
+
+
+@callback(
+    Output("nav-links", "children"),
+    Output("nav-tz", "children"),
+    Output("lang-en", "href"),
+    Output("lang-ko", "href"),
+    Input("url", "pathname"),
+    Input("url", "search"),
+)
+def translate_nav(path: str | None, search: str | None) -> tuple[object, ...]:
+    lang = lang_of(parse_qs((search or "").lstrip("?")).get("lang", ["en"])[0])
+    tz = current().plant.spec.site.timezone
+    return nav_links(path or "/", lang), f"{t('times in', lang)} {tz}", f"{path}?lang=en", f"{path}?lang=ko"
 
 
 def serve(plant: Plant, store_url: str, host: str, port: int) -> None:

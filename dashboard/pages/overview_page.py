@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
+from dashboard.i18n import lang_of, t
 from dashboard.queries import today_output
 from line.calendar import local_day_bounds, shift_at
 from line.config import Plant
@@ -27,15 +28,17 @@ LABELS = {
 }  # fmt: skip
 
 
-def layout(tv: str | None = None, **_: object) -> html.Div:
+def layout(tv: str | None = None, lang: str | None = None, **_: object) -> html.Div:
     big = tv in ("1", "true", "yes")
+    lang = lang_of(lang)
     return html.Div(
         [
+            dcc.Store(id="ov-lang", data=lang),
             dcc.Interval(id="ov-tick", interval=REFRESH_MS),
             html.Div(id="ov-stale"),
             dbc.Row(
                 [
-                    dbc.Col(html.H2("Line status"), md=4),
+                    dbc.Col(html.H2(t("Line status", lang)), md=4),
                     dbc.Col(html.Div(id="ov-updated", className="fs-5 text-end"), md=8),
                 ],
                 className="align-items-center",
@@ -43,8 +46,8 @@ def layout(tv: str | None = None, **_: object) -> html.Div:
             html.Div(id="ov-lines"),
             dbc.Row(
                 [
-                    dbc.Col([html.H3("Alarms"), html.Div(id="ov-alarms")], lg=5),
-                    dbc.Col([html.H3("Today"), html.Div(id="ov-output")], lg=7),
+                    dbc.Col([html.H3(t("Alarms", lang)), html.Div(id="ov-alarms")], lg=5),
+                    dbc.Col([html.H3(t("Today", lang)), html.Div(id="ov-output")], lg=7),
                 ]
             ),
         ],
@@ -60,8 +63,9 @@ def layout(tv: str | None = None, **_: object) -> html.Div:
     Output("ov-alarms", "children"),
     Output("ov-output", "children"),
     Input("ov-tick", "n_intervals"),
+    State("ov-lang", "data"),
 )
-def refresh(_n: int | None) -> tuple[object, ...]:
+def refresh(_n: int | None, lang: str | None = "en") -> tuple[object, ...]:
     ctx = current()
     plant, store = ctx.plant, ctx.store
     now = current().now()
@@ -73,73 +77,79 @@ def refresh(_n: int | None) -> tuple[object, ...]:
     if shift is not None:
         tallies, _ = store.yield_tallies(shift.start, now + timedelta(seconds=1))
         for sid in plant.station_order:
-            units = sum(t.units for (_, s), t in tallies.items() if s == sid)
-            ok = sum(t.first_pass for (_, s), t in tallies.items() if s == sid)
+            units = sum(x.units for (_, s), x in tallies.items() if s == sid)
+            ok = sum(x.first_pass for (_, s), x in tallies.items() if s == sid)
             fpy[sid] = ok / units if units else None
-    updated = _updated_text(plant, now, last, shift.label if shift else None)
-    alarms = _alarms(plant, now, status, fpy, store.source_health())
+    lang = lang_of(lang)
+    updated = _updated_text(plant, now, last, shift.label if shift else None, lang)
+    alarms = _alarms(plant, now, status, fpy, store.source_health(), lang)
     return (
         updated,
-        _stale_banner(plant, now, last),
-        _lines(plant, now, status, fpy),
+        _stale_banner(plant, now, last, lang),
+        _lines(plant, now, status, fpy, lang),
         alarms,
-        _output(plant, now),
+        _output(plant, now, lang),
     )
 
 
-def _updated_text(plant: Plant, now: datetime, last: datetime | None, shift: str | None) -> list[object]:
+def _updated_text(
+    plant: Plant, now: datetime, last: datetime | None, shift: str | None, lang: str
+) -> list[object]:
     local = now.astimezone(plant.tz)
-    newest = "no data yet" if last is None else f"newest data {last.astimezone(plant.tz):%H:%M:%S}"
+    newest = (
+        t("no data yet", lang)
+        if last is None
+        else f"{t('newest data', lang)} {last.astimezone(plant.tz):%H:%M:%S}"
+    )
     return [
         html.Span(f"{local:%Y-%m-%d %H:%M:%S} {plant.spec.site.timezone} · ", id="ov-now"),
-        html.Span(f"shift: {shift or 'none scheduled'}", id="ov-shift"),
+        html.Span(f"{t('shift', lang)}: {shift or t('none scheduled', lang)}", id="ov-shift"),
         html.Span(f" · {newest}", id="ov-newest"),
     ]
 
 
-def _stale_banner(plant: Plant, now: datetime, last: datetime | None) -> object:
+def _stale_banner(plant: Plant, now: datetime, last: datetime | None, lang: str) -> object:
     limit = timedelta(minutes=plant.spec.alarms.source_silent_min)
     if last is not None and now - last <= limit:
         return None
     since = (
-        "no data has arrived yet"
+        t("no data has arrived yet", lang)
         if last is None
-        else f"no data since {last.astimezone(plant.tz):%Y-%m-%d %H:%M:%S}"
+        else f"{t('no data since', lang)} {last.astimezone(plant.tz):%Y-%m-%d %H:%M:%S}"
     )
-    return dbc.Alert(
-        f"STALE: {since} - figures below are not live.",
-        color="danger",
-        id="ov-stale-banner",
-        className="fs-4",
-    )
+    text = f"{t('STALE', lang)}: {since} - {t('figures below are not live.', lang)}"
+    return dbc.Alert(text, color="danger", id="ov-stale-banner", className="fs-4")
 
 
 def _lines(
-    plant: Plant, now: datetime, status: dict[str, StationStatus], fpy: dict[str, float | None]
+    plant: Plant, now: datetime, status: dict[str, StationStatus], fpy: dict[str, float | None], lang: str
 ) -> list[object]:
     out: list[object] = []
     for lid, line in plant.spec.lines.items():
         tiles = [
-            dbc.Col(_tile(plant, now, status[sid], fpy.get(sid)), xs=6, md=4, lg=2, className="mb-2")
+            dbc.Col(_tile(plant, now, status[sid], fpy.get(sid), lang), xs=6, md=4, lg=2, className="mb-2")
             for sid in line.stations
         ]
         out += [html.H4(f"{lid} · {line.name}", className="mt-2"), dbc.Row(tiles)]
     return out
 
 
-def _tile(plant: Plant, now: datetime, st: StationStatus, fpy: float | None) -> dbc.Card:
+def _tile(plant: Plant, now: datetime, st: StationStatus, fpy: float | None, lang: str) -> dbc.Card:
     colour = COLOURS[st.display]
     dark_text = st.display in ("starved", "blocked", "idle", "unknown")
-    since = "" if st.since is None else _duration(now - st.since)
+    since = "" if st.since is None else _duration(now - st.since, lang)
     body = [
         html.Div(st.station, className="fw-bold fs-4"),
         html.Div(plant.station(st.station).name, className="small"),
-        html.Div(LABELS[st.display], id=f"ov-state-{st.station}", className="fs-3 fw-bold"),
+        html.Div(t(LABELS[st.display], lang), id=f"ov-state-{st.station}", className="fs-3 fw-bold"),
         html.Div(since, className="small"),
     ]
     if plant.inspects(st.station):
         body.append(
-            html.Div(f"FPY shift {'–' if fpy is None else f'{fpy * 100:.1f} %'}", id=f"ov-fpy-{st.station}")
+            html.Div(
+                f"{t('FPY shift', lang)} {'–' if fpy is None else f'{fpy * 100:.1f} %'}",
+                id=f"ov-fpy-{st.station}",
+            )
         )
     return dbc.Card(
         dbc.CardBody(body),
@@ -148,9 +158,14 @@ def _tile(plant: Plant, now: datetime, st: StationStatus, fpy: float | None) -> 
     )
 
 
-def _duration(d: timedelta) -> str:
+def _duration(d: timedelta, lang: str = "en") -> str:
     minutes = int(d.total_seconds() // 60)
-    return f"for {minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"for {minutes} min"
+    text = (
+        f"{minutes // 60} {t('h', lang)} {minutes % 60:02d} {t('min', lang)}"
+        if minutes >= 60
+        else f"{minutes} {t('min', lang)}"
+    )
+    return f"{t('for', lang)} {text}".strip()
 
 
 def _alarms(
@@ -159,16 +174,20 @@ def _alarms(
     status: dict[str, StationStatus],
     fpy: dict[str, float | None],
     health: list[SourceHealth],
+    lang: str = "en",
 ) -> object:
     sp = plant.spec
     limits = {sid: st.down_alarm_min or sp.alarms.station_down_min for sid, st in sp.stations.items()}
     items = [
-        f"{sid} down for {m:.0f} min (limit {limits[sid]:g})" for sid, m in down_too_long(status, now, limits)
+        f"{sid} {t('down for', lang)} {m:.0f} {t('min', lang)} ({t('limit', lang)} {limits[sid]:g})"
+        for sid, m in down_too_long(status, now, limits)
     ]
     for sid, f in fpy.items():
         floor = sp.stations[sid].fpy_alarm_min or sp.alarms.fpy_min
         if f is not None and f < floor:
-            items.append(f"{sid} FPY this shift {f * 100:.1f} % (below {floor * 100:.0f} %)")
+            items.append(
+                f"{sid} {t('FPY this shift', lang)} {f * 100:.1f} % ({t('below', lang)} {floor * 100:.0f} %)"
+            )
     silent = timedelta(minutes=sp.alarms.source_silent_min)
     for h in health:
         if h.status == "stopped":
@@ -177,21 +196,26 @@ def _alarms(
             items.append(f"source {h.source}: {h.status} ({h.detail or ''})")
         elif h.last_message is None or now - h.last_message > silent:
             items.append(
-                f"source {h.source} silent since {h.last_message.astimezone(plant.tz):%H:%M}"
+                f"{t('source', lang)} {h.source} {t('silent since', lang)} {h.last_message.astimezone(plant.tz):%H:%M}"
                 if h.last_message
-                else f"source {h.source}: no message yet"
+                else f"{t('source', lang)} {h.source}: {t('no message yet', lang)}"
             )
     if not items:
-        return html.Div("No active alarms", id="ov-no-alarms", className="text-success fs-4")
+        return html.Div(t("No active alarms", lang), id="ov-no-alarms", className="text-success fs-4")
     return html.Ul([html.Li(a, className="text-danger fs-4") for a in items], id="ov-alarm-list")
 
 
-def _output(plant: Plant, now: datetime) -> object:
+def _output(plant: Plant, now: datetime, lang: str = "en") -> object:
     ctx = current()
     day = local_day_bounds(plant.tz, now.astimezone(plant.tz).date())
     rows = today_output(ctx.store, plant, day[0], min(day[1], now + timedelta(seconds=1)))
     head = html.Thead(
-        html.Tr([html.Th(h) for h in ("Product", "Work order", "Started", "Completed (good)", "In process")])
+        html.Tr(
+            [
+                html.Th(t(h, lang))
+                for h in ("Product", "Work order", "Started", "Completed (good)", "In process")
+            ]
+        )
     )
     body = [
         html.Tr(
@@ -204,5 +228,5 @@ def _output(plant: Plant, now: datetime) -> object:
             ]
         )
         for r in rows
-    ] or [html.Tr(html.Td("No units today", colSpan=5))]
+    ] or [html.Tr(html.Td(t("No units today", lang), colSpan=5))]
     return dbc.Table([head, html.Tbody(body)], striped=True, size="sm", className="fs-5")

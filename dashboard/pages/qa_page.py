@@ -10,6 +10,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
 from dashboard.figures import p_chart_figure, pareto_figure
+from dashboard.i18n import lang_of, t
 from dashboard.periods import period_bounds
 from dashboard.queries import daily_subgroups
 from dashboard.widgets import choice
@@ -25,7 +26,7 @@ BY = {"code": "Defect code", "refdes": "Reference designator", "station": "Stati
 BASELINE_DAYS = 7
 
 
-def layout(**_: object) -> html.Div:
+def layout(lang: str | None = None, **_: object) -> html.Div:
     plant = current().plant
     products = [{"label": "All products", "value": ""}] + [
         {"label": c, "value": c} for c in plant.spec.products
@@ -35,7 +36,7 @@ def layout(**_: object) -> html.Div:
         [
             dbc.Row(
                 [
-                    dbc.Col(html.H2("Quality"), md=2),
+                    dbc.Col(html.H2(t("Quality", lang_of(lang))), md=2),
                     dbc.Col(
                         choice("qa-period", PERIODS, "30d"),
                         md=3,
@@ -61,7 +62,7 @@ def layout(**_: object) -> html.Div:
                 ]
             ),
             html.Div(id="qa-top", className="fs-5 mb-3"),
-            html.H3("Traceability"),
+            html.H3(t("Traceability", lang_of(lang))),
             dbc.InputGroup(
                 [
                     dbc.Input(id="qa-serial", placeholder="serial number or work order", debounce=True),

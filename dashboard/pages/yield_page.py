@@ -8,6 +8,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard.context import current
 from dashboard.figures import GOOD, WARN, fpy_heatmap, rty_bars
+from dashboard.i18n import lang_of, t
 from dashboard.periods import period_bounds
 from dashboard.widgets import choice
 from line.kpi import ProductYield, StationTally, yield_report
@@ -23,12 +24,12 @@ PERIODS = {
 }
 
 
-def layout(**_: object) -> html.Div:
+def layout(lang: str | None = None, **_: object) -> html.Div:
     return html.Div(
         [
             dbc.Row(
                 [
-                    dbc.Col(html.H2("Yield per product"), md=4),
+                    dbc.Col(html.H2(t("Yield per product", lang_of(lang))), md=4),
                     dbc.Col(
                         choice("yield-period", PERIODS, "7d"),
                         md=5,
