@@ -130,7 +130,8 @@ def test_overview_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         page.click("#lang-ko")  # the language switch: Korean labels, same figures
         page.wait_for_selector("#ov-state-MOUNT:text-is('고장')", timeout=20_000)
         assert page.inner_text("#ov-state-SPI") == "가동" and page.inner_text("#ov-state-ASSY") == "셋업"
-        assert "현황" in page.inner_text("#nav-links") and "고장 지속" in page.inner_text("#ov-alarm-list")
+        page.wait_for_selector("#nav-links:has-text('현황')", timeout=20_000)  # the navigation follows
+        assert "고장 지속" in page.inner_text("#ov-alarm-list")
         assert page.inner_text("#ov-done-FF-50-WO-A") == "1"
         page.screenshot(path=str(ARTIFACTS / "overview-ko.png"), full_page=True)
         page.click("#lang-en")
