@@ -71,7 +71,10 @@ def _layout(plant: Plant) -> html.Div:
         dark=True,
         className="mb-3",
     )
-    return html.Div([nav, dcc.Location(id="url"), dbc.Container(dash.page_container, fluid=True)])
+    return html.Div([nav, dbc.Container(dash.page_container, fluid=True)])
+
+
+PAGES_LOCATION = "_pages_location"  # dash.dash._ID_LOCATION, inside dash.page_container
 
 
 def nav_links(path: str, lang: str) -> list[dbc.NavItem]:
@@ -93,8 +96,8 @@ def nav_links(path: str, lang: str) -> list[dbc.NavItem]:
     Output("nav-tz", "children"),
     Output("lang-en", "href"),
     Output("lang-ko", "href"),
-    Input("url", "pathname"),
-    Input("url", "search"),
+    Input(PAGES_LOCATION, "pathname"),  # the location Dash's page router follows: the same trigger
+    Input(PAGES_LOCATION, "search"),  # as the page content, so the two always agree
 )
 def translate_nav(path: str | None, search: str | None) -> tuple[object, ...]:
     lang = lang_of(parse_qs((search or "").lstrip("?")).get("lang", ["en"])[0])
