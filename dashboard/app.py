@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import dash
 import dash_bootstrap_components as dbc
 import diskcache  # type: ignore[import-untyped]
-from dash import Dash, DiskcacheManager, Input, Output, callback, dcc, html
+from dash import Dash, DiskcacheManager, Input, Output, dcc, html
 
 from dashboard.context import Context, current, install
 from dashboard.i18n import LANGS, lang_of, t
@@ -40,6 +40,16 @@ def create_app(
     ctx = Context(plant, open_store(store_url)) if now is None else Context(plant, open_store(store_url), now)
     install(app.server, ctx)
     app.layout = lambda: _layout(plant)
+    # registered on this app, not module-wide: Dash hands module-level callbacks to the first app
+    # made in a process only (tests make several)
+    app.callback(
+        Output("nav-links", "children"),
+        Output("nav-tz", "children"),
+        Output("lang-en", "href"),
+        Output("lang-ko", "href"),
+        Input(PAGES_LOCATION, "pathname"),  # the location Dash's page router follows: the same
+        Input(PAGES_LOCATION, "search"),  # trigger as the page content, so the two always agree
+    )(translate_nav)
     return app
 
 
@@ -91,14 +101,6 @@ def nav_links(path: str, lang: str) -> list[dbc.NavItem]:
     ]
 
 
-@callback(
-    Output("nav-links", "children"),
-    Output("nav-tz", "children"),
-    Output("lang-en", "href"),
-    Output("lang-ko", "href"),
-    Input(PAGES_LOCATION, "pathname"),  # the location Dash's page router follows: the same trigger
-    Input(PAGES_LOCATION, "search"),  # as the page content, so the two always agree
-)
 def translate_nav(path: str | None, search: str | None) -> tuple[object, ...]:
     lang = lang_of(parse_qs((search or "").lstrip("?")).get("lang", ["en"])[0])
     tz = current().plant.spec.site.timezone
