@@ -9,12 +9,14 @@ import random
 import select
 import termios
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
 from drivers.emulate import (
+    EmuUnit,
     RackEmulator,
     cfx_inspected,
     native_message,
@@ -90,12 +92,21 @@ def emulate_serial(
                     port.write(answer + (b"\r" if b.terminator == "CR" else b"\r\n"))
         return len(rack.finished)
     sent = 0
-    while not stop.is_set() and (count is None or sent < count):
-        u = next(units)
+    for u in paced(units, stop, rate, count):
         port.write(scanner_frame(fmt, b, u) if "result" not in fmt.fields else unit_frame(fmt, b, u, rng))
         sent += 1
-        stop.wait(1.0 / rate if rate > 0 else 0)
     return sent
+
+
+def paced(
+    units: Iterator[EmuUnit], stop: threading.Event, rate: float, count: int | None
+) -> Iterator[EmuUnit]:
+    """Units at `rate` per second (0: as fast as possible) until `count` or `stop`."""
+    n = 0
+    while not stop.is_set() and (count is None or n < count):
+        yield next(units)
+        n += 1
+        stop.wait(1.0 / rate if rate > 0 else 0)
 
 
 def emulate_mqtt(
@@ -118,8 +129,7 @@ def emulate_mqtt(
     sent = 0
     units = random_units(plant, b.station, rng)
     try:
-        while not stop.is_set() and (count is None or sent < count):
-            u = next(units)
+        for u in paced(units, stop, rate, count):
             now = datetime.now(UTC)
             if b.format == "cfx":
                 topic, payload = cfx_inspected(b, u, now, b.equipment or f"Emu.{b.station}.01")
@@ -127,7 +137,6 @@ def emulate_mqtt(
                 topic, payload = native_message(plant, b, u, now, b.equipment or f"{b.station}-01")
             client.publish(topic, payload, qos=1).wait_for_publish(10)
             sent += 1
-            stop.wait(1.0 / rate if rate > 0 else 0)
     finally:
         client.disconnect()
         client.loop_stop()
