@@ -29,7 +29,7 @@ from line.config import Plant
 from line.config_model import BindingDef
 from line.errors import RecordError
 from line.records import Record, plant_problem, record_from_dict
-from store.base import SourceHealth, Store, UnitSeen
+from store.base import SourceHealth, Store
 
 log = logging.getLogger("linemon.ingest")
 Item = Draft | Registration | Reject
@@ -140,12 +140,7 @@ class Writer:
     def commit(self, batches: list[Batch]) -> dict[str, list[int]]:
         """Register, resolve, validate, store, dead-letter; then acknowledge. Returns the stored
         and rejected counts per source."""
-        seen = [
-            UnitSeen(i.serial, i.station, i.ts, i.product, i.work_order)
-            for b in batches
-            for i in b.items
-            if isinstance(i, Registration)
-        ]
+        seen = [i for b in batches for i in b.items if isinstance(i, Registration)]
         if seen:
             self.store.register_units(seen)
         known = self._registry([i for b in batches for i in b.items if isinstance(i, Draft)])

@@ -8,8 +8,9 @@ from the unit registry before validating the draft into a record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
+
+from line.records import UnitSeen
 
 DEFECT_ALIASES = {
     # vendor words and CFX DefectCategory values -> linemon's normalised codes (DESIGN.md §4.1)
@@ -41,15 +42,9 @@ class Draft:
     raw: bytes = b""  # the input it came from, kept if the draft is rejected
 
 
-@dataclass(frozen=True)
-class Registration:
-    """A unit seen at a station (a barcode scan, CFX WorkStarted): fills the unit registry."""
-
-    serial: str
-    station: str
-    ts: datetime
-    product: str | None = None
-    work_order: str | None = None
+# A unit seen at a station (a barcode scan, CFX WorkStarted, an aging load): the registry entry
+# the stores keep, made by the parsers as it is.
+Registration = UnitSeen
 
 
 @dataclass(frozen=True)

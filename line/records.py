@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -110,6 +111,20 @@ class StateRecord(BaseModel):
 
 
 Record = ResultRecord | StateRecord
+
+
+@dataclass(frozen=True)
+class UnitSeen:
+    """A unit seen at a station (scan, CFX WorkStarted, aging load): the registry that tells the
+    product of sources that report only a serial."""
+
+    serial: str
+    station: str
+    ts: datetime
+    product: str | None = None
+    work_order: str | None = None
+
+
 _TAGS = frozenset({RESULT_SCHEMA, STATE_SCHEMA})
 _ADAPTER: TypeAdapter[Record] = TypeAdapter(
     Annotated[ResultRecord | StateRecord, Field(discriminator="record_schema")]

@@ -11,7 +11,9 @@ from urllib.parse import parse_qs, urlparse
 
 from line.errors import LinemonError
 from line.kpi import ProductTally, StationTally
-from line.records import Record, ResultRecord, StateRecord
+from line.records import Record, ResultRecord, StateRecord, UnitSeen
+
+__all__ = ["UnitSeen"]  # defined in line.records: drivers make them, stores keep them
 
 DEFAULT_URL = "sqlite:///linemon.db"
 Tallies = tuple[dict[tuple[str, str], StationTally], dict[str, ProductTally]]
@@ -37,18 +39,6 @@ class DeadLetter:
     location: str | None
     reason: str
     raw: bytes
-
-
-@dataclass(frozen=True)
-class UnitSeen:
-    """A unit seen at a station (scan, CFX WorkStarted, aging load): the registry that tells the
-    product of sources that report only a serial."""
-
-    serial: str
-    station: str
-    ts: datetime
-    product: str | None = None
-    work_order: str | None = None
 
 
 @dataclass(frozen=True)

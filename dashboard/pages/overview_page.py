@@ -15,6 +15,7 @@ from dashboard.i18n import lang_of, t
 from dashboard.queries import today_output
 from line.calendar import local_day_bounds, shift_at
 from line.config import Plant
+from line.kpi import line_yield
 from line.status import COLOURS, StationStatus, down_too_long, station_status
 from store.base import SourceHealth
 
@@ -76,10 +77,8 @@ def refresh(_n: int | None, lang: str | None = "en") -> tuple[object, ...]:
     fpy: dict[str, float | None] = {}
     if shift is not None:
         tallies, _ = store.yield_tallies(shift.start, now + timedelta(seconds=1))
-        for sid in plant.station_order:
-            units = sum(x.units for (_, s), x in tallies.items() if s == sid)
-            ok = sum(x.first_pass for (_, s), x in tallies.items() if s == sid)
-            fpy[sid] = ok / units if units else None
+        for line in plant.spec.lines:
+            fpy.update(line_yield(plant, tallies, line)["fpy"])  # per station, over all products
     lang = lang_of(lang)
     updated = _updated_text(plant, now, last, shift.label if shift else None, lang)
     alarms = _alarms(plant, now, status, fpy, store.source_health(), lang)
