@@ -53,7 +53,7 @@ class RackPoller:
         if self.serial_in.get(slot) != serial:
             self._unload(slot)
             self.serial_in[slot] = serial
-            out.add(Registration(serial, ctx.binding.station, ctx.received))
+            out.add(Registration(serial, ctx.binding.station_id, ctx.received))
         if status in (t.upper() for t in self.fmt.running_tokens):
             self._keep(slot, fields)
             return out

@@ -139,7 +139,7 @@ def _units_judged(
         checks = (unit.get("inspections") or []) + (unit.get("tests") or [])
         out.append(Draft({
             "schema": "linemon.result/1", "id": _sub_id(uid, i), "ts": ts, "line": ctx.line,
-            "station": ctx.binding.station, "equipment": ctx.binding.equipment or _equipment(source),
+            "station": ctx.binding.station_id, "equipment": ctx.binding.equipment or _equipment(source),
             "serial": str(serial), "product": None, "work_order": None, "result": verdict,
             "defects": _defects(checks, unit.get("verification")), "measurements": _measurements(checks),
         }))  # fmt: skip
@@ -199,7 +199,7 @@ def _work(
     if not serials:
         return [Reject("no PrimaryIdentifier or Units: which unit started or completed is unknown")]
     wo = body.get("workorderidentifier")
-    return [Registration(str(s), ctx.binding.station, ts, None, str(wo) if wo else None) for s in serials]
+    return [Registration(str(s), ctx.binding.station_id, ts, None, str(wo) if wo else None) for s in serials]
 
 
 def resource_state(value: Any) -> tuple[str, str] | None:
@@ -230,7 +230,7 @@ def _state_changed(
 def _state(ctx: Context, source: Any, uid: str, ts: datetime, state: str, reason: str | None) -> Draft:
     return Draft({
         "schema": "linemon.state/1", "id": _sub_id(uid, 0), "ts": ts, "line": ctx.line,
-        "station": ctx.binding.station, "equipment": ctx.binding.equipment or _equipment(source),
+        "station": ctx.binding.station_id, "equipment": ctx.binding.equipment or _equipment(source),
         "state": state, "reason": reason,
     })  # fmt: skip
 

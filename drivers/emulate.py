@@ -30,6 +30,7 @@ class EmuUnit:
     work_order: str
     passed: bool
     defects: tuple[tuple[str, str], ...] = ()  # (code, refdes)
+    false_calls: tuple[tuple[str, str], ...] = ()  # calls the operator rejected (AOI/SPI)
 
 
 def random_units(
@@ -65,9 +66,11 @@ def line_payload(fmt: FormatDef, values: dict[str, str]) -> bytes:
     return f"{fmt.strip_prefix or ''}{text}{fmt.strip_suffix or ''}".encode("ascii")
 
 
-def unit_frame(fmt: FormatDef, b: BindingDef, u: EmuUnit, rng: random.Random) -> bytes:
+def unit_frame(
+    fmt: FormatDef, b: BindingDef, u: EmuUnit, rng: random.Random, equipment: str | None = None
+) -> bytes:
     values = {
-        "equipment": b.equipment or f"{b.station}-01",
+        "equipment": equipment or b.equipment or f"{b.station_id}-01",
         "serial": u.serial,
         "product": u.product,
         "work_order": u.work_order,
@@ -124,11 +127,11 @@ class RackEmulator:
 def native_message(
     plant: Plant, b: BindingDef, u: EmuUnit, ts: datetime, equipment: str
 ) -> tuple[str, bytes]:
-    line = plant.station(b.station).line
-    topic = f"linemon/{plant.spec.site.id}/{line}/{b.station}/{equipment}/result"
+    line = plant.station(b.station_id).line
+    topic = f"linemon/{plant.spec.site.id}/{line}/{b.station_id}/{equipment}/result"
     rec = {
         "schema": "linemon.result/1", "id": uuid.uuid4().hex, "ts": ts.isoformat(), "line": line,
-        "station": b.station, "equipment": equipment, "serial": u.serial, "product": u.product,
+        "station": b.station_id, "equipment": equipment, "serial": u.serial, "product": u.product,
         "work_order": u.work_order, "result": "PASS" if u.passed else "FAIL",
         "defects": [{"code": c, "refdes": r} for c, r in u.defects],
     }  # fmt: skip
@@ -158,9 +161,10 @@ def cfx_inspected(b: BindingDef, u: EmuUnit, ts: datetime, source: str) -> tuple
                 "Inspections": [{
                     "InspectionName": "AOI", "Result": "Passed" if u.passed else "Failed",
                     "DefectsFound": [
-                        {"DefectCode": c.upper(), "DefectCategory": _CFX_CATEGORY.get(c, "Miscellaneous"),
-                         "ComponentOfInterest": {"ReferenceDesignator": r}, "Verification": "DefectConfirmed"}
-                        for c, r in u.defects
+                        {"DefectCode": c.upper(), "DefectCategory": _CFX_CATEGORY.get(c, c),
+                         "ComponentOfInterest": {"ReferenceDesignator": r}, "Verification": verdict}
+                        for calls, verdict in ((u.defects, "DefectConfirmed"), (u.false_calls, "DefectRejected"))
+                        for c, r in calls
                     ],
                 }],
             }],
@@ -183,6 +187,4 @@ def cfx_state(
 _CFX_CATEGORY = {
     "bridge": "Short",
     "missing": "ComponentMissing",
-    "open": "LiftedLead",
-    "function_fail": "Miscellaneous",
-}
+}  # other codes are sent as they are: the ingest's aliases read linemon's own codes back

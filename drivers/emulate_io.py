@@ -78,9 +78,9 @@ def emulate_serial(
     """Write frames (or answer polls) until `count` units or `stop`; returns units sent."""
     rng = random.Random(seed)
     fmt = plant.spec.formats[b.format]
-    units = random_units(plant, b.station, rng)
+    units = random_units(plant, b.station_id, rng)
     if fmt.type == "poll":
-        rack = RackEmulator(fmt, plant.station(b.station).slots or 1, units)
+        rack = RackEmulator(fmt, plant.station(b.station_id).slots or 1, units)
         buf = b""
         while not stop.is_set() and (count is None or len(rack.finished) < count):
             buf += port.read(0.2)
@@ -127,14 +127,14 @@ def emulate_mqtt(
         raise LinemonError(f"MQTT broker {host}:{port}: cannot connect ({exc})") from None
     client.loop_start()
     sent = 0
-    units = random_units(plant, b.station, rng)
+    units = random_units(plant, b.station_id, rng)
     try:
         for u in paced(units, stop, rate, count):
             now = datetime.now(UTC)
             if b.format == "cfx":
-                topic, payload = cfx_inspected(b, u, now, b.equipment or f"Emu.{b.station}.01")
+                topic, payload = cfx_inspected(b, u, now, b.equipment or f"Emu.{b.station_id}.01")
             else:
-                topic, payload = native_message(plant, b, u, now, b.equipment or f"{b.station}-01")
+                topic, payload = native_message(plant, b, u, now, b.equipment or f"{b.station_id}-01")
             client.publish(topic, payload, qos=1).wait_for_publish(10)
             sent += 1
     finally:

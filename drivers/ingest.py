@@ -25,6 +25,7 @@ from drivers.cfx import parse_cfx
 from drivers.items import Draft, Registration, Reject
 from drivers.lineformat import Context
 from drivers.native import parse_native
+from line.clock import Clock, SystemClock
 from line.config import Plant
 from line.config_model import BindingDef
 from line.errors import RecordError
@@ -46,11 +47,14 @@ class RawMessage(NamedTuple):
     qos: int
 
 
-def mqtt_items(b: BindingDef, plant: Plant, topic: str, payload: bytes) -> list[Item]:
-    """Parse one MQTT message of a binding (native or CFX); never raises."""
+def mqtt_items(
+    b: BindingDef, plant: Plant, topic: str, payload: bytes, received: datetime | None = None
+) -> list[Item]:
+    """Parse one MQTT message of a binding (native or CFX); never raises. `received` (the
+    plant clock's time, default the wall clock) stamps what the message does not."""
     try:
         if b.format == "cfx":
-            ctx = Context(b, plant.station(b.station).line, plant.tz, datetime.now(UTC))
+            ctx = Context(b, plant.station(b.station_id).line, plant.tz, received or datetime.now(UTC))
             return parse_cfx(payload, ctx).items
         return parse_native(topic, payload).items
     except Exception as exc:  # a parser bug must not stop the ingest: keep the input, say why
@@ -71,8 +75,9 @@ class Batch:
 class Health:
     """Counters and status of one source; written to the store every few seconds."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, clock: Clock | None = None) -> None:
         self.source = source
+        self.clock: Clock = clock or SystemClock()
         self.status = "starting"
         self.detail: str | None = None
         self.last_message: float | None = None  # epoch seconds: cheap on the hot path
@@ -104,9 +109,9 @@ class Health:
         with self._lock:
             return SourceHealth(
                 self.source, self.status,
-                datetime.fromtimestamp(self.last_message, UTC) if self.last_message else None,
+                self.clock.at(self.last_message) if self.last_message else None,
                 self.received, self.stored, self.rejected,
-                self.errors, self.detail, datetime.now(UTC),
+                self.errors, self.detail, self.clock.now(),
             )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from drivers.items import Draft, Parsed, Registration, Reject, defect_code
 from line.config_model import BindingDef, FormatDef
+from line.records import DEFECT_CODES
 
 KNOWN = {"equipment", "serial", "product", "work_order", "result", "defects", "measurements", "ts", "slot"}
 _MEASURE = re.compile(
@@ -104,7 +105,11 @@ def item_from_fields(
         return Reject(ts.reason, frame)
     if "result" not in fields:
         return Registration(
-            serial, ctx.binding.station, ts, fields.get("product") or None, fields.get("work_order") or None
+            serial,
+            ctx.binding.station_id,
+            ts,
+            fields.get("product") or None,
+            fields.get("work_order") or None,
         )
     verdict = verdict_of(fields["result"], fmt)
     if verdict is None:
@@ -119,7 +124,7 @@ def item_from_fields(
         "schema": "linemon.result/1",
         "ts": ts,
         "line": ctx.line,
-        "station": ctx.binding.station,
+        "station": ctx.binding.station_id,
         "equipment": fields.get("equipment") or ctx.binding.equipment,
         "serial": serial,
         "product": fields.get("product") or None,
@@ -152,7 +157,9 @@ def _defects(text: str) -> list[dict[str, Any]]:
     out = []
     for part in _items(text):
         raw, _, refdes = part.strip().partition("@")
-        out.append({"code": defect_code(raw), "refdes": refdes or None, "raw": raw})
+        # a tester set up for linemon writes its codes; other words go through the vendor aliases
+        code = raw if raw in DEFECT_CODES else defect_code(raw)
+        out.append({"code": code, "refdes": refdes or None, "raw": raw})
     return out
 
 

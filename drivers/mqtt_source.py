@@ -25,7 +25,57 @@ from line.config_model import BindingDef
 log = logging.getLogger("linemon.mqtt")
 
 
-class MqttSource:
+class MqttIntake:
+    """What every MQTT intake does with a message: find the binding whose subscription matches
+    (the first in the plant file's order), count it, hand it to the writer untouched."""
+
+    def __init__(
+        self, bindings: list[BindingDef], put: Callable[[Batch | RawMessage], None], health: dict[str, Health]
+    ) -> None:
+        self.bindings, self.put, self.health = bindings, put, health
+        self._by_topic: dict[str, BindingDef | None] = {}
+
+    def deliver(self, topic: str, payload: bytes, mid: int, qos: int, ack: Callable[[], None] | None) -> None:
+        binding = self._binding(topic)
+        source = binding.id if binding else "mqtt"
+        self.health[source].message()
+        if binding is None:
+            reject = Reject(f"topic {topic} matches no binding", payload)
+            self.put(Batch(source, topic, [reject], ack))
+        else:
+            self.put(RawMessage(source, topic, payload, mid, qos))
+
+    def _binding(self, topic: str) -> BindingDef | None:
+        """The binding whose subscription matches; remembered per topic (a plant has few)."""
+        if topic in self._by_topic:
+            return self._by_topic[topic]
+        found = next((b for b in self.bindings if mqtt.topic_matches_sub(b.topic or "", topic)), None)
+        if len(self._by_topic) < 10_000:
+            self._by_topic[topic] = found
+        return found
+
+
+class LocalBus(MqttIntake):
+    """The MQTT bindings without a broker: a publisher in the same process (the line twin where
+    no mosquitto is installed) hands messages straight to the intake. Nothing to acknowledge:
+    a message is in the writer's queue once `publish` returns."""
+
+    def start(self) -> None:
+        for b in self.bindings:
+            self.health[b.id].set("connected", "in-process bus (no broker)")
+
+    def close(self) -> None:
+        for b in self.bindings:
+            self.health[b.id].set("stopped")
+
+    def ack(self, mid: int, qos: int) -> None:
+        """Nothing to acknowledge without a broker."""
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        self.deliver(topic, payload, 0, 0, None)
+
+
+class MqttSource(MqttIntake):
     def __init__(
         self,
         bindings: list[BindingDef],
@@ -35,7 +85,8 @@ class MqttSource:
         host: str | None = None,
         port: int | None = None,
     ) -> None:
-        self.bindings, self.plant, self.put, self.health = bindings, plant, put, health
+        super().__init__(bindings, put, health)
+        self.plant = plant
         cfg = plant.spec.mqtt
         self.host, self.port = host or cfg.host, port or cfg.port
         self.client = mqtt.Client(
@@ -50,7 +101,6 @@ class MqttSource:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
-        self._by_topic: dict[str, BindingDef | None] = {}
 
     def start(self) -> None:
         self._status("connecting", f"{self.host}:{self.port}")
@@ -87,28 +137,14 @@ class MqttSource:
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         """Hand the message over untouched: parsing happens in the writer, off this thread."""
         try:
-            binding = self._binding(msg.topic)
-            source = binding.id if binding else "mqtt"
-            self.health[source].message()
-            if binding is None:
-                reject = Reject(f"topic {msg.topic} matches no binding", bytes(msg.payload))
-                self.put(Batch(source, msg.topic, [reject], _acker(self.client, msg.mid, msg.qos)))
-            else:
-                self.put(RawMessage(source, msg.topic, bytes(msg.payload), msg.mid, msg.qos))
+            self.deliver(
+                msg.topic, bytes(msg.payload), msg.mid, msg.qos, _acker(self.client, msg.mid, msg.qos)
+            )
         except Exception:  # never let an exception escape into paho's thread
             log.exception("on_message %s", msg.topic)
 
     def ack(self, mid: int, qos: int) -> None:
         self.client.ack(mid, qos)
-
-    def _binding(self, topic: str) -> BindingDef | None:
-        """The binding whose subscription matches; remembered per topic (a plant has few)."""
-        if topic in self._by_topic:
-            return self._by_topic[topic]
-        found = next((b for b in self.bindings if mqtt.topic_matches_sub(b.topic or "", topic)), None)
-        if len(self._by_topic) < 10_000:
-            self._by_topic[topic] = found
-        return found
 
 
 def _acker(client: mqtt.Client, mid: int, qos: int) -> Callable[[], None] | None:

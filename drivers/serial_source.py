@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import serial
 
@@ -23,6 +22,7 @@ from drivers.framing import Framer
 from drivers.ingest import Batch, Health, Item
 from drivers.items import Parsed, Registration, Reject
 from drivers.lineformat import Context, Debouncer, parse_frame
+from line.clock import Clock, SystemClock
 from line.config import Plant
 from line.config_model import BindingDef, FormatDef
 
@@ -38,14 +38,18 @@ class SerialSource:
         put: Callable[[Batch], None],
         health: Health,
         port: str | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """`clock` stamps frames that carry no time; its factor also speeds up the polls and the
+        debounce window, which are plant times (the line twin runs the plant faster)."""
         self.b, self.plant, self.put, self.health = binding, plant, put, health
+        self.clock: Clock = clock or SystemClock()
         self.url = port or binding.port or ""
         self.fmt: FormatDef = plant.spec.formats[binding.format]
-        self.line = plant.station(binding.station).line
-        slots = plant.station(binding.station).slots or 1
+        self.line = plant.station(binding.station_id).line
+        slots = plant.station(binding.station_id).slots or 1
         self.poller = RackPoller(self.fmt, slots) if self.fmt.type == "poll" else None
-        self.debounce = Debouncer(self.fmt.debounce_s) if self.fmt.debounce_s else None
+        self.debounce = Debouncer(self.fmt.debounce_s / self.clock.factor) if self.fmt.debounce_s else None
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"serial-{binding.id}", daemon=True)
 
@@ -104,7 +108,7 @@ class SerialSource:
 
     def _poll(self, port: serial.SerialBase, framer: Framer) -> None:
         assert self.poller is not None
-        every = self.fmt.poll_s or 60.0
+        every = (self.fmt.poll_s or 60.0) / self.clock.factor
         while not self.stop.is_set():
             started = time.monotonic()
             for slot in range(1, self.poller.slots + 1):
@@ -127,7 +131,7 @@ class SerialSource:
             return 0
         frames, bad = framer.feed(chunk)
         items: list[Item] = [Reject(reason, raw) for raw, reason in bad]
-        now = datetime.now(UTC)
+        now = self.clock.now()
         for f in frames:
             self.health.message()
             ctx = Context(self.b, self.line, self.plant.tz, now)

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from drivers.ingest import Health
-from drivers.mqtt_source import MqttSource
+from drivers.mqtt_source import LocalBus, MqttSource
 from drivers.serial_source import SerialSource
 from drivers.writer_proc import WriterLink
+from line.clock import Clock, SystemClock
 from line.config import Plant
 from line.config_model import BindingDef
 from line.errors import LinemonError
@@ -28,6 +29,8 @@ class IngestOptions:
     mqtt_host: str | None = None
     mqtt_port: int | None = None
     only: list[str] = field(default_factory=list)  # binding ids; empty: all
+    clock: Clock = field(default_factory=SystemClock)  # the plant's clock (the twin's runs faster)
+    local_bus: bool = False  # MQTT bindings fed in-process (LocalBus) instead of from a broker
 
 
 def selected(plant: Plant, only: Iterable[str]) -> list[BindingDef]:
@@ -41,50 +44,72 @@ def selected(plant: Plant, only: Iterable[str]) -> list[BindingDef]:
     return [b for b in plant.spec.bindings if not wanted or b.id in wanted]
 
 
-def run_ingest(plant: Plant, store: Store, opts: IngestOptions, stop: threading.Event) -> WriterLink:
-    """Run until `stop`; `store` is this process's handle (health rows), the writer process
+class IngestService:
+    """Every selected binding into the store. `start()` opens the sources, `run(stop)` writes
+    until `stop` and then drains; `mqtt` is the MQTT intake (a LocalBus to publish into when
+    `local_bus` is set). `store` is this process's handle (health rows); the writer process
     opens its own from the same URL."""
-    bindings = selected(plant, opts.only)
-    unknown_ports = set(opts.ports) - {b.id for b in bindings if b.transport == "serial"}
-    if unknown_ports:
-        raise LinemonError(f"--port: no serial binding {', '.join(sorted(unknown_ports))} in the plant file")
-    health = {b.id: Health(b.id) for b in bindings}
-    health["mqtt"] = Health("mqtt")  # messages on no binding's topic
-    link = WriterLink(plant.path, store.url, health)
-    serials = [
-        SerialSource(b, plant, link.put, health[b.id], opts.ports.get(b.id))
-        for b in bindings
-        if b.transport == "serial"
-    ]
-    mqtt_bindings = [b for b in bindings if b.transport == "mqtt"]
-    broker = (
-        MqttSource(mqtt_bindings, plant, link.put, health, opts.mqtt_host, opts.mqtt_port)
-        if mqtt_bindings
-        else None
-    )
-    if broker:
-        link.ack = broker.ack
-    for s in serials:
-        s.start()
-    if broker:
-        broker.start()
-    done = threading.Event()
 
-    def stopper() -> None:
-        stop.wait()
-        for s in serials:
-            s.close()
-        if broker:
-            broker.close()
-        done.set()
+    def __init__(self, plant: Plant, store: Store, opts: IngestOptions) -> None:
+        bindings = selected(plant, opts.only)
+        unknown_ports = set(opts.ports) - {b.id for b in bindings if b.transport == "serial"}
+        if unknown_ports:
+            raise LinemonError(
+                f"--port: no serial binding {', '.join(sorted(unknown_ports))} in the plant file"
+            )
+        self.store = store
+        self.health = {b.id: Health(b.id, opts.clock) for b in bindings}
+        self.health["mqtt"] = Health("mqtt", opts.clock)  # messages on no binding's topic
+        self.link = WriterLink(plant.path, store.url, self.health, clock=opts.clock)
+        self.serials = [
+            SerialSource(b, plant, self.link.put, self.health[b.id], opts.ports.get(b.id), opts.clock)
+            for b in bindings
+            if b.transport == "serial"
+        ]
+        on_mqtt = [b for b in bindings if b.transport == "mqtt"]
+        self.mqtt: MqttSource | LocalBus | None = None
+        if on_mqtt and opts.local_bus:
+            self.mqtt = LocalBus(on_mqtt, self.link.put, self.health)
+        elif on_mqtt:
+            self.mqtt = MqttSource(on_mqtt, plant, self.link.put, self.health, opts.mqtt_host, opts.mqtt_port)
+        if self.mqtt is not None:
+            self.link.ack = self.mqtt.ack
 
-    def health_writer() -> None:
-        while not done.wait(2.0):
-            store.put_health(h.snapshot() for h in health.values())
+    def start(self) -> None:
+        for s in self.serials:
+            s.start()
+        if self.mqtt is not None:
+            self.mqtt.start()
 
-    threading.Thread(target=stopper, name="ingest-stopper", daemon=True).start()
-    threading.Thread(target=health_writer, name="ingest-health", daemon=True).start()
-    link.run(done)
-    health["mqtt"].set("stopped")
-    store.put_health(h.snapshot() for h in health.values())
-    return link
+    def counted(self) -> int:
+        """Records the writer has committed (stored or found duplicate) or dead-lettered so far."""
+        return sum(h.stored + h.rejected for h in self.health.values())
+
+    def run(self, stop: threading.Event) -> WriterLink:
+        done = threading.Event()
+
+        def stopper() -> None:
+            stop.wait()
+            for s in self.serials:
+                s.close()
+            if self.mqtt is not None:
+                self.mqtt.close()
+            done.set()
+
+        def health_writer() -> None:
+            while not done.wait(2.0):
+                self.store.put_health(h.snapshot() for h in self.health.values())
+
+        threading.Thread(target=stopper, name="ingest-stopper", daemon=True).start()
+        threading.Thread(target=health_writer, name="ingest-health", daemon=True).start()
+        self.link.run(done)
+        self.health["mqtt"].set("stopped")
+        self.store.put_health(h.snapshot() for h in self.health.values())
+        return self.link
+
+
+def run_ingest(plant: Plant, store: Store, opts: IngestOptions, stop: threading.Event) -> WriterLink:
+    """Run until `stop`, then drain and return the writer's final counts."""
+    service = IngestService(plant, store, opts)
+    service.start()
+    return service.run(stop)

@@ -18,10 +18,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
 from drivers.ingest import Batch, Health, RawMessage, Writer, collect, mqtt_items
+from line.clock import Clock, SystemClock
 from line.config import load_plant
 from store.base import open_store
 
@@ -30,7 +32,7 @@ Chunk = list[Batch | RawMessage]
 MAX_QUEUED = 50_000
 
 
-def _child(conn: Connection, plant_path: str, store_url: str) -> None:
+def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> None:
     plant = load_plant(plant_path)
     store = open_store(store_url)
     writer = Writer(store, plant, health={})
@@ -44,7 +46,8 @@ def _child(conn: Connection, plant_path: str, store_url: str) -> None:
             if chunk is None:
                 break
             acks: list[tuple[int, int]] = []
-            batches = [_batch(m, bindings, plant, acks) for m in chunk]
+            now = clock.now()
+            batches = [_batch(m, bindings, plant, acks, now) for m in chunk]
             counts = writer.commit(batches)
             try:
                 conn.send(("done", acks, counts))
@@ -56,18 +59,27 @@ def _child(conn: Connection, plant_path: str, store_url: str) -> None:
         store.close()
 
 
-def _batch(m: Batch | RawMessage, bindings: dict[str, Any], plant: Any, acks: list[tuple[int, int]]) -> Batch:
+def _batch(
+    m: Batch | RawMessage, bindings: dict[str, Any], plant: Any, acks: list[tuple[int, int]], now: datetime
+) -> Batch:
     if isinstance(m, Batch):
         return m
     ack = (lambda t=(m.mid, m.qos): acks.append(t)) if m.qos > 0 else None
-    return Batch(m.binding, m.topic, mqtt_items(bindings[m.binding], plant, m.topic, m.payload), ack)
+    return Batch(m.binding, m.topic, mqtt_items(bindings[m.binding], plant, m.topic, m.payload, now), ack)
 
 
 class WriterLink:
     """The ingest process's end: a bounded inbox the sources put into, a forwarder thread and a
     reply reader that sends MQTT acknowledgements and counts per source."""
 
-    def __init__(self, plant_path: str, store_url: str, health: dict[str, Health], chunk: int = 1000) -> None:
+    def __init__(
+        self,
+        plant_path: str,
+        store_url: str,
+        health: dict[str, Health],
+        chunk: int = 1000,
+        clock: Clock | None = None,
+    ) -> None:
         self.health, self.chunk = health, chunk
         self.inbox: queue.SimpleQueue[Batch | RawMessage | None] = queue.SimpleQueue()
         self.ack: Callable[[int, int], None] = lambda mid, qos: None
@@ -75,7 +87,10 @@ class WriterLink:
         ctx = mp.get_context("spawn")
         self._conn, child_end = ctx.Pipe()
         self.proc = ctx.Process(
-            target=_child, args=(child_end, plant_path, store_url), name="linemon-writer", daemon=True
+            target=_child,
+            args=(child_end, plant_path, store_url, clock or SystemClock()),
+            name="linemon-writer",
+            daemon=True,
         )
         self.proc.start()
         child_end.close()

@@ -226,7 +226,10 @@ def _binding_problems(sp: PlantFile) -> Iterator[str]:
             yield f"bindings: id {bid!r} used {n} times (ids must be unique)"
     for i, b in enumerate(sp.bindings):
         key = f"bindings[{i}] ({b.id})"
-        if b.station not in sp.stations:
+        if b.station is None:
+            if b.transport == "serial" or b.format != "native":
+                yield f"{key}.station: required (only a native MQTT binding, whose records name their station, may omit it)"
+        elif b.station not in sp.stations:
             yield f"{key}.station: unknown station {b.station!r} (expected one of {_names(sp.stations)})"
         if b.transport == "serial":
             if not b.port:

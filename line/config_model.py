@@ -169,7 +169,7 @@ class BindingDef(BaseModel):
     model_config = _STRICT
     id: Ident
     transport: Literal["serial", "mqtt"]
-    station: Ident
+    station: Ident | None = None  # optional only for native MQTT: those records name their station
     equipment: Ident | None = None
     format: str  # "native", "cfx", or the name of a [formats.X] table
     # serial
@@ -183,6 +183,14 @@ class BindingDef(BaseModel):
     # mqtt
     topic: str | None = None
     qos: Literal[0, 1, 2] = 1
+
+    @property
+    def station_id(self) -> str:
+        """The station this binding feeds (the plant check makes sure every binding that is not
+        native MQTT names one)."""
+        if self.station is None:
+            raise ValueError(f"binding {self.id}: no station (only a native MQTT binding may omit it)")
+        return self.station
 
 
 class PlantFile(BaseModel):

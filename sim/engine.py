@@ -37,6 +37,10 @@ class Sink(Protocol):
 
     def state(self, t: float, st: StationSpec, server: int, state: int) -> None: ...
 
+    def started(self, t: float, st: StationSpec, server: int, unit: Unit) -> None:
+        """A unit starts its work at a station (a scanner reads it, a rack slot is loaded)."""
+        ...
+
 
 class Unit:
     __slots__ = ("fails", "product", "released", "route", "serial", "step", "work_order")
@@ -114,8 +118,13 @@ class Simulation:
         sink: Sink | None = None,
         warmup_s: float = 0.0,
         wip_interval_s: float = 3600.0,
+        serial_tag: str = "",
     ) -> None:
+        """`serial_tag` goes between a serial's product part and its number, so the units of
+        two runs written to one store never share a serial."""
         self.env, self.net, self.rng, self.sink, self.clock = env, net, rng, sink, net.clock
+        self.serial_tag = serial_tag
+        self.drifts = {(d.station, d.product): d for d in net.drifts}
         self.stations = {sid: _Station(env, spec) for sid, spec in net.stations.items()}
         self.routes = {p: tuple(self.stations[s] for s in r) for p, r in net.routings.items()}
         self.released = self.completed = self.scrapped = 0
@@ -171,6 +180,8 @@ class Simulation:
             if setup is not None:
                 yield from self._work(srv, setup.sample(self.rng), SETUP)
             work = spec.time_for(unit.product).sample(self.rng)
+            if self.sink is not None:
+                self.sink.started(env.now, spec, srv.index, unit)
             if plain:
                 srv.set(BUSY, env.now)
                 yield env.timeout(work)
@@ -223,7 +234,7 @@ class Simulation:
         spec = st.spec
         if spec.inspects:
             first = unit.fails == 0
-            p = spec.fpy.get(unit.product, 1.0) if first else self.net.retest_pass
+            p = self._first_pass_p(spec, unit.product) if first else self.net.retest_pass
             passed = p >= 1.0 or self.rng.random() < p
             if first:
                 st.first[unit.product] += 1
@@ -245,6 +256,11 @@ class Simulation:
             return unit.route[unit.step]
         self._leave(unit, scrapped=False)
         return None
+
+    def _first_pass_p(self, spec: StationSpec, product: str) -> float:
+        base = spec.fpy.get(product, 1.0)
+        drift = self.drifts.get((spec.id, product)) if self.drifts else None
+        return base if drift is None else drift.at(base, self.env.now)
 
     def _defects(self, spec: StationSpec, passed: bool) -> list[str]:
         codes = [c for c, _ in spec.defects] or ["other"]
@@ -286,7 +302,10 @@ class Simulation:
             yield self.tokens.get(1)
         self.serial_no += 1
         unit = Unit(
-            f"{product.replace('-', '')}-{self.serial_no:07d}", product, work_order, self.routes[product]
+            f"{product.replace('-', '')}-{self.serial_tag}{self.serial_no:07d}",
+            product,
+            work_order,
+            self.routes[product],
         )
         yield unit.route[0].inbox.put(unit)
         unit.released = self.env.now

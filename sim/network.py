@@ -72,6 +72,24 @@ class Release:
 
 
 @dataclass(frozen=True)
+class FpyDrift:
+    """A process going wrong: the first-pass yield of `product` at `station` moves linearly from
+    the station's own figure (at `start_s`) to `fpy` (at `start_s + ramp_s`) and stays there."""
+
+    station: str
+    product: str
+    start_s: float
+    ramp_s: float
+    fpy: float
+
+    def at(self, base: float, t: float) -> float:
+        if t <= self.start_s:
+            return base
+        share = 1.0 if self.ramp_s <= 0 else min(1.0, (t - self.start_s) / self.ramp_s)
+        return base + (self.fpy - base) * share
+
+
+@dataclass(frozen=True)
 class Network:
     stations: Mapping[str, StationSpec]  # in flow order
     routings: Mapping[str, tuple[str, ...]]
@@ -81,6 +99,7 @@ class Network:
     max_attempts: int = 3  # failures at one station before the unit is scrapped
     repair: Dist = field(default_factory=lambda: constant(900.0))
     crews: Mapping[str, int] = field(default_factory=dict)  # shared operator pools: name -> size
+    drifts: tuple[FpyDrift, ...] = ()
 
 
 def single_product(stations: list[StationSpec], release: Release, product: str = "P") -> Network:

@@ -12,9 +12,11 @@ from line.records import Record, record_from_dict
 from sim.engine import BLOCKED, BUSY, DOWN, OFF, SETUP, STARVED, Unit
 from sim.network import StationSpec
 
-# SEMI E10 state and sub-state reported for each server state
-E10 = {BUSY: ("PRD", None), SETUP: ("SDT", "setup"), DOWN: ("UDT", "breakdown"),
-       BLOCKED: ("SBY", "blocked"), STARVED: ("SBY", "starved"), OFF: ("NST", None)}  # fmt: skip
+# SEMI E10 state and sub-state reported for each server state, the sub-states named as IPC-CFX
+# names them (ResourceState), so native and CFX sources report the same words
+E10 = {BUSY: ("PRD", "PRD_RegularWork"), SETUP: ("SDT", "SDT_Setup"), DOWN: ("UDT", "USD_Repair"),
+       BLOCKED: ("SBY", "SBY_NoProductBlocked"), STARVED: ("SBY", "SBY_NoProductStarved"),
+       OFF: ("NST", "NST_UnworkedShifts")}  # fmt: skip
 
 
 class RecordSink:
@@ -50,6 +52,9 @@ class RecordSink:
             "equipment": f"{st.id}-{server + 1:02d}", "serial": unit.serial, "product": unit.product,
             "work_order": unit.work_order, "result": "PASS" if passed else "FAIL", "defects": found,
         })  # fmt: skip
+
+    def started(self, t: float, st: StationSpec, server: int, unit: Unit) -> None:
+        """Nothing to record: the result at the station's end carries the unit."""
 
     def state(self, t: float, st: StationSpec, server: int, state: int) -> None:
         """Hold each server's newest state until time moves on, so states lasting no time (a

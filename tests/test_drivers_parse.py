@@ -71,7 +71,7 @@ def test_framed_stx_etx_with_checksums(kind: str) -> None:
 def test_fct_line_becomes_the_right_record(plant) -> None:  # type: ignore[no-untyped-def]
     fmt = plant.spec.formats["fct_line"]
     out = parse_frame(
-        b"FCT-02;FF50-2611-000123;FF-50;FAIL;V_TX=11.2V|I_RX=95mA", fmt, _ctx(plant, "fct-jig-1")
+        b"FCT-02;FF50-2611-000123;FF-50;FAIL;V_TX=11.2V|I_RX=95mA;function_fail@U3", fmt, _ctx(plant, "fct-jig-1")
     )
     (rec,) = _records(out.items)
     assert isinstance(rec, ResultRecord)
@@ -82,18 +82,19 @@ def test_fct_line_becomes_the_right_record(plant) -> None:  # type: ignore[no-un
         ("V_TX", 11.2, "V"),
         ("I_RX", 95.0, "mA"),
     ]
+    assert [(d.code, d.refdes) for d in rec.defects] == [("function_fail", "U3")]
     assert rec.ts == NOW
 
 
 @pytest.mark.parametrize(
     ("frame_bytes", "reason"),
     [
-        (b"FCT-02;FF50-1;FF-50;MAYBE;", "field 'result': unknown verdict 'MAYBE'"),
+        (b"FCT-02;FF50-1;FF-50;MAYBE;;", "field 'result': unknown verdict 'MAYBE'"),
         (b"FCT-02;FF50-1", "field 'product' (column 2) missing: the frame has 2 columns"),
-        (b"FCT-02;FF50-1;FF-50;OK;V_TX=high", "field 'measurements': 'V_TX=high' is not NAME=VALUE[unit]"),
-        (b"FCT-02;FF50-\xff1;FF-50;OK;", "not valid ascii: byte 12 is 0xff"),
-        (b"FCT-02;;FF-50;OK;", "no serial number in the frame"),
-        (b"FCT-02;FF50-1\x07;FF-50;OK;", "control characters inside the frame"),
+        (b"FCT-02;FF50-1;FF-50;OK;V_TX=high;", "field 'measurements': 'V_TX=high' is not NAME=VALUE[unit]"),
+        (b"FCT-02;FF50-\xff1;FF-50;OK;;", "not valid ascii: byte 12 is 0xff"),
+        (b"FCT-02;;FF-50;OK;;", "no serial number in the frame"),
+        (b"FCT-02;FF50-1\x07;FF-50;OK;;", "control characters inside the frame"),
     ],
 )
 def test_bad_lines_are_rejected_with_the_reason(plant, frame_bytes: bytes, reason: str) -> None:  # type: ignore[no-untyped-def]

@@ -69,7 +69,7 @@ def test_every_serial_format_and_bad_frames(tmp_path: Path, ptys, plant) -> None
         scans = [next(units) for _ in range(5)]
         for u in scans:  # each scanned twice in a row: the repeat is debounced
             ptys["scanner-smt1"].write(scanner_frame(fmts["scanner"], b["scanner-smt1"], u) * 2)
-        bad = [b"FCT-01;FF50-X1;FF-50;MAYBE;\r\n", b"FCT-01;FF50-X2;NOPE-1;PASS;\r\n", b"\xff\xfe;;\r\n"]
+        bad = [b"FCT-01;FF50-X1;FF-50;MAYBE;;\r\n", b"FCT-01;FF50-X2;NOPE-1;PASS;;\r\n", b"\xff\xfe;;\r\n"]
         ptys["fct-jig-1"].write(b"".join(bad))
         good_payload = b"FT-01|VDR900-T-1|VDR-900|WO-1|OK||"
         ptys["ft-tester"].write(b"\x02" + good_payload + b"\x0300")  # wrong checksum
