@@ -103,8 +103,8 @@ def _time(value: Any, ctx: Context) -> datetime | None:
     text = value.strip().replace("Z", "+00:00")
     head, dot, frac = text.partition(".")
     if dot:  # .NET writes 7 fractional digits; Python reads at most 6
-        digits = "".join(c for c in frac if c.isdigit())
-        text = f"{head}.{digits[:6]}{frac[len(digits) :]}"
+        digits = len(frac) - len(frac.lstrip("0123456789"))
+        text = f"{head}.{frac[: min(digits, 6)]}{frac[digits:]}"
     try:
         ts = datetime.fromisoformat(text)
     except ValueError:

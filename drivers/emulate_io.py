@@ -35,6 +35,7 @@ class PtyPort:
     def __init__(self, link: str | None = None) -> None:
         self.master, self.slave = os.openpty()
         self.path = os.ttyname(self.slave)
+        self.initial = termios.tcgetattr(self.slave)  # before anyone can open it
         self.link = link
         if link:
             tmp = f"{link}.tmp{os.getpid()}"
@@ -47,9 +48,8 @@ class PtyPort:
     def wait_for_reader(self, stop: threading.Event) -> bool:
         """Wait until a program opens the port: pyserial sets the line settings when it opens,
         and bytes written before that would be flushed away (so none are sent before)."""
-        initial = termios.tcgetattr(self.slave)
         while not stop.is_set():
-            if termios.tcgetattr(self.slave) != initial:
+            if termios.tcgetattr(self.slave) != self.initial:
                 return True
             stop.wait(0.05)
         return False

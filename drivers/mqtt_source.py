@@ -101,6 +101,9 @@ class MqttSource(MqttIntake):
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self._unacked: set[int] = set()
+        self._session = False
 
     def start(self) -> None:
         self._status("connecting", f"{self.host}:{self.port}")
@@ -121,12 +124,23 @@ class MqttSource(MqttIntake):
             if reason.is_failure:
                 self._status("reconnecting", f"{self.host}:{self.port} refused: {reason}")
                 return
-            for b in self.bindings:
-                client.subscribe(b.topic or "", qos=b.qos)
-            self._status("connected", f"{self.host}:{self.port} (session present: {flags.session_present})")
+            self._session = flags.session_present
+            mids = (client.subscribe(b.topic or "", qos=b.qos)[1] for b in self.bindings)
+            self._unacked = {m for m in mids if m is not None}
+            self._status("subscribing", f"{self.host}:{self.port}")
         except Exception as exc:  # never let an exception escape into paho's thread
             log.exception("on_connect")
             self._status("reconnecting", f"subscribe failed: {exc}")
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, mid: int, reasons: Any, _p: Any) -> None:
+        """Connected only once the broker has confirmed every subscription: from then on no
+        message on a binding's topic is missed."""
+        try:
+            self._unacked.discard(mid)
+            if not self._unacked:
+                self._status("connected", f"{self.host}:{self.port} (session present: {self._session})")
+        except Exception:
+            log.exception("on_subscribe")
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         try:

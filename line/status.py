@@ -27,6 +27,11 @@ PRIORITY = (
     "not_scheduled",
     "unknown",
 )
+LABELS = {  # what the andon says for each display state (translated by the dashboard)
+    "running": "Running", "starved": "Starved", "blocked": "Blocked", "idle": "Standby", "setup": "Setup",
+    "planned_down": "Planned stop", "down": "DOWN", "engineering": "Engineering", "not_scheduled": "Not scheduled",
+    "unknown": "No data",
+}  # fmt: skip
 COLOURS = {
     "running": "#2ca02c", "starved": "#ffbf00", "blocked": "#ffbf00", "idle": "#ffbf00", "setup": "#1f77b4",
     "planned_down": "#1f77b4", "down": "#d62728", "engineering": "#9467bd", "not_scheduled": "#7f7f7f",

@@ -75,15 +75,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=os.environ.get("LINEMON_CONFIG", DEFAULT_CONFIG), help="plant file")
     p.set_defaults(func=cmd_emulate)
 
-    for name, helptext in (
-        ("run", "the demo: fill an empty store with sample data and serve the dashboard"),
-        ("dashboard", "serve the dashboard on an existing store"),
-    ):
-        p = sub.add_parser(name, help=helptext)
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8050)
-        _common(p)
-        p.set_defaults(func=cmd_run if name == "run" else cmd_dashboard)
+    p = sub.add_parser(
+        "run",
+        help="the demo: a live twin of the plant (simulator -> emulated equipment -> ingest -> dashboard)",
+        description="Run a live twin of the plant: the simulator plays the plan on an accelerated plant "
+        "clock; its stations talk through the plant file's equipment paths (serial ptys, aging racks, "
+        "MQTT native and IPC-CFX) to the ingest, which writes the store the dashboard shows.",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8050, help="dashboard port (default 8050; 0: any free port)")
+    p.add_argument("--plan", default="config/plans/jincheon-week.toml", help="the week's plan, repeated")
+    p.add_argument("--speed", type=float, default=60.0, help="plant seconds per real second (default 60)")
+    p.add_argument(
+        "--history-days", type=float, default=14.0,
+        help="days simulated into an empty store before going live (default 14)",
+    )  # fmt: skip
+    p.add_argument(
+        "--hours", type=float, help="plant hours to play, then stop the plant (default: until Ctrl-C)"
+    )
+    p.add_argument("--seed", type=int, default=2611)
+    p.add_argument(
+        "--broker", choices=("auto", "mosquitto", "none"), default="auto",
+        help="MQTT: a private mosquitto if installed (auto), always (mosquitto), or in-process (none)",
+    )  # fmt: skip
+    p.add_argument("--no-drift", action="store_true", help="no yield drift on FF-50 at FCT")
+    p.add_argument(
+        "--summary", metavar="FILE", help="write what the twin sent, as JSON, when the plant stops"
+    )
+    _common(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("dashboard", help="serve the dashboard on an existing store")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8050)
+    _common(p)
+    p.set_defaults(func=cmd_dashboard)
     return ap
 
 
@@ -257,17 +283,20 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.sample import fill_if_empty
+    from linemon.twin.main import run_twin
+    from linemon.twin.runner import TwinOptions
 
-    plant = _plant(args)
-    store = _store(args)
-    try:
-        n = fill_if_empty(store, plant, datetime.now(UTC))
-    finally:
-        store.close()
-    if n:
-        print(f"the store was empty: filled it with {n} sample records (3 weeks of the reference plant)")
-    return cmd_dashboard(args)
+    opts = TwinOptions(
+        plan=args.plan,
+        speed=args.speed,
+        history_days=args.history_days,
+        hours=args.hours,
+        seed=args.seed,
+        broker=args.broker,
+    )
+    if args.no_drift:
+        opts.drift = None
+    return run_twin(_plant(args), store_url(args.store), opts, args.host, args.port, args.summary)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -28,7 +28,7 @@ NOW = datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
 
 def _ctx(plant, binding_id: str) -> Context:  # type: ignore[no-untyped-def]
     b = next(x for x in plant.spec.bindings if x.id == binding_id)
-    return Context(b, plant.station(b.station).line, plant.tz, NOW)
+    return Context(b, plant.station(b.station_id).line, plant.tz, NOW)
 
 
 def _records(items) -> list:  # type: ignore[no-untyped-def]
@@ -275,3 +275,20 @@ def test_writer_acknowledges_only_after_commit(plant, store: SqliteStore) -> Non
     stop.set()
     w.run(stop)
     assert seen_at_ack == [1] and w.stored == 1
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("2026-11-23T08:30:48.1234567+09:00", datetime(2026, 11, 22, 23, 30, 48, 123456, tzinfo=UTC)),
+        ("2026-11-23T08:30:48.123-05:00", datetime(2026, 11, 23, 13, 30, 48, 123000, tzinfo=UTC)),
+        ("2026-11-22T23:30:48.1234567Z", datetime(2026, 11, 22, 23, 30, 48, 123456, tzinfo=UTC)),
+        ("2026-11-23T08:30:48.5", datetime(2026, 11, 22, 23, 30, 48, 500000, tzinfo=UTC)),  # plant time
+    ],
+)
+def test_cfx_timestamps_keep_their_offset(plant, stamp: str, expected: datetime) -> None:  # type: ignore[no-untyped-def]
+    """A fraction followed by an offset: the offset's digits are not part of the fraction."""
+    env = {"MessageName": "CFX.ResourcePerformance.StationStateChanged", "TimeStamp": stamp,
+           "UniqueID": "u1", "Source": "VI1-01", "MessageBody": {"NewState": "PRD_RegularWork"}}  # fmt: skip
+    (item,) = parse_cfx(orjson.dumps(env), _ctx(plant, "vi1-aoi-cfx")).items
+    assert isinstance(item, Draft) and item.data["ts"] == expected

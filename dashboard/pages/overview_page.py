@@ -16,17 +16,12 @@ from dashboard.queries import today_output
 from line.calendar import local_day_bounds, shift_at
 from line.config import Plant
 from line.kpi import line_yield
-from line.status import COLOURS, StationStatus, down_too_long, station_status
+from line.status import COLOURS, LABELS, StationStatus, down_too_long, station_status
 from store.base import SourceHealth
 
 dash.register_page(__name__, path="/overview", name="Overview", order=-1)
 
 REFRESH_MS = 5_000
-LABELS = {
-    "running": "Running", "starved": "Starved", "blocked": "Blocked", "idle": "Standby", "setup": "Setup",
-    "planned_down": "Planned stop", "down": "DOWN", "engineering": "Engineering", "not_scheduled": "Not scheduled",
-    "unknown": "No data",
-}  # fmt: skip
 
 
 def layout(tv: str | None = None, lang: str | None = None, **_: object) -> html.Div:

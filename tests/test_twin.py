@@ -1,0 +1,162 @@
+"""The line twin end to end: `linemon run` as the user starts it (a process of its own, a private
+mosquitto, pty pairs, the ingest's writer process, the dashboard), then the store and the
+dashboard in Chromium are compared with what the simulator itself sent: nothing lost or
+duplicated along the chain. SIGTERM must leave no process behind."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from line.config import Plant
+from line.records import StateRecord
+from line.status import LABELS, station_status
+from linemon.broker import free_port
+from store.sqlite import SqliteStore
+from tests.infra import linemon_proc, wait_for
+from tests.test_dashboard import ARTIFACTS, chromium_page
+
+
+@dataclass
+class TwinRun:
+    proc: subprocess.Popen[bytes]
+    db: Path
+    url: str
+    summary: dict[str, Any]
+    log: Path
+    children: list[psutil.Process]
+
+
+def _run_twin(tmp_path: Path, *extra: str) -> TwinRun:
+    db, summary, log, port = tmp_path / "twin.db", tmp_path / "summary.json", tmp_path / "twin.log", free_port()
+    proc = linemon_proc(
+        "run", "--store", f"sqlite:///{db}", "--speed", "1800", "--history-days", "0", "--port", str(port),
+        "--summary", str(summary), *extra, log=log,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: summary.exists() or proc.poll() is not None, 180, "the twin wrote no summary")
+    except AssertionError:
+        proc.kill()
+        raise AssertionError(log.read_text()) from None
+    assert proc.poll() is None, log.read_text()
+    wait_for(lambda: summary.stat().st_size > 0, 10, "empty summary")
+    children = psutil.Process(proc.pid).children(recursive=True)
+    return TwinRun(proc, db, f"http://127.0.0.1:{port}", json.loads(summary.read_text()), log, children)
+
+
+def _stop(run: TwinRun) -> None:
+    """SIGTERM: the twin exits cleanly and every process it started is gone."""
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.proc.wait(60) == 0, run.log.read_text()
+    assert run.children, "the twin should have started child processes (writer, mosquitto)"
+    gone, alive = psutil.wait_procs(run.children, timeout=10)
+    assert alive == [], f"left behind: {[p.pid for p in alive]}"
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwinRun]:
+    run = _run_twin(tmp_path_factory.mktemp("twin"), "--hours", "10")
+    yield run
+    if run.proc.poll() is None:
+        run.proc.kill()
+
+
+def _window(s: dict[str, Any]) -> tuple[datetime, datetime]:
+    return datetime.fromisoformat(s["plant_start"]), datetime.fromisoformat(s["plant_end"]) + timedelta(hours=1)
+
+
+def _check_store(db: Path, s: dict[str, Any]) -> SqliteStore:
+    """The store holds exactly what the simulator sent: first-pass counts per product and station,
+    results, confirmed defects per code, every state change and each equipment's last state."""
+    assert s["drained"] and s["ingest_counted"] == s["records_sent"] > 0
+    store = SqliteStore(db)
+    start, end = _window(s)
+    stations, _ = store.yield_tallies(start, end)
+    got = {(p, st): [t.units, t.first_pass] for (p, st), t in stations.items()}
+    assert got == {(p, st): v for p, d in s["first_pass"].items() for st, v in d.items()}
+    assert store.result_count() == sum(s["results"].values())
+    assert store.defect_counts(start, end) == s["defects"]
+    states = store.state_changes(start, end)
+    assert len(states) == s["state_changes"]
+    last: dict[str, StateRecord] = {}
+    for rec in sorted(states, key=lambda r: r.ts):
+        last[rec.equipment or rec.station] = rec
+    assert {eq: [r.station, r.state, r.reason] for eq, r in last.items()} == s["last_state"]
+    assert store.dead_letters() == []
+    return store
+
+
+def _expected_tiles(s: dict[str, Any], plant: Plant) -> dict[str, str]:
+    """What the andon must show per station, from the simulator's last states."""
+    end = datetime.fromisoformat(s["plant_end"])
+    recs = [
+        StateRecord.model_validate({"schema": "linemon.state/1", "ts": end, "line": plant.station(st).line,
+                                    "station": st, "equipment": eq, "state": state, "reason": reason})
+        for eq, (st, state, reason) in s["last_state"].items()
+    ]  # fmt: skip
+    status = station_status(recs, plant.station_order)
+    return {sid: LABELS[st.display] for sid, st in status.items()}
+
+
+def test_twin_store_equals_what_the_simulator_sent(twin: TwinRun, plant: Plant) -> None:
+    s = twin.summary
+    assert s["released"] > 100 and sum(s["results"].values()) > 300 and s["defects"]
+    assert len({st for d in s["first_pass"].values() for st in d}) >= 4  # SPI, VI1 (CFX), FCT, VI2 ...
+    store = _check_store(twin.db, s)
+    # every path carried records: MQTT native and CFX, tester frames, the scanner and the rack
+    health = {h.source: h for h in store.source_health()}
+    for source in ("spi-mqtt", "vi1-aoi-cfx", "line-mes", "fct-jig-1", "scanner-smt1", "aging-racks"):
+        assert health[source].received > 0, source
+    store.close()
+    with sqlite3.connect(twin.db) as db:  # the scanner and the rack registered the units they saw
+        (registered,) = db.execute("SELECT count(DISTINCT serial) FROM unit_registry").fetchone()
+    assert 0 < registered <= s["released"]
+
+
+@pytest.mark.browser
+def test_twin_dashboard_shows_the_simulators_counts(twin: TwinRun, plant: Plant) -> None:
+    s = twin.summary
+    product, station = "FF-50", "FCT"
+    first, passed = s["first_pass"][product][station]
+    top = next(iter(s["defects"]))
+    tiles = _expected_tiles(s, plant)
+    with chromium_page(1400) as (page, errors):
+        page.goto(twin.url + "/")
+        page.wait_for_selector(f"#fpy-{product}-{station}", timeout=30_000)
+        assert page.inner_text(f"#fpy-{product}-{station}") == f"{passed / first * 100:.1f} %"
+        page.screenshot(path=str(ARTIFACTS / "twin-yield.png"), full_page=True)
+        page.goto(twin.url + "/qa")
+        page.wait_for_selector("#qa-top-key", timeout=30_000)
+        assert page.inner_text("#qa-top-key") == top
+        page.screenshot(path=str(ARTIFACTS / "twin-qa.png"), full_page=True)
+        page.goto(twin.url + "/overview")
+        page.wait_for_selector("#ov-state-PRINT", timeout=30_000)
+        shown = {sid: page.inner_text(f"#ov-state-{sid}") for sid in plant.station_order}
+        assert shown == tiles
+        page.screenshot(path=str(ARTIFACTS / "twin-overview.png"), full_page=True)
+    assert errors == []
+    _stop(twin)
+
+
+def test_twin_without_a_broker_uses_the_in_process_bus(tmp_path: Path) -> None:
+    run = _run_twin(tmp_path, "--hours", "4", "--broker", "none", "--no-drift")
+    assert "MQTT messages go to the ingest in-process" in run.log.read_text()
+    _check_store(run.db, run.summary).close()
+    _stop_no_broker(run)
+
+
+def _stop_no_broker(run: TwinRun) -> None:
+    run.proc.send_signal(signal.SIGINT)  # Ctrl-C
+    assert run.proc.wait(60) == 0, run.log.read_text()
+    _, alive = psutil.wait_procs(run.children, timeout=10)
+    assert alive == []
