@@ -71,7 +71,9 @@ def test_framed_stx_etx_with_checksums(kind: str) -> None:
 def test_fct_line_becomes_the_right_record(plant) -> None:  # type: ignore[no-untyped-def]
     fmt = plant.spec.formats["fct_line"]
     out = parse_frame(
-        b"FCT-02;FF50-2611-000123;FF-50;FAIL;V_TX=11.2V|I_RX=95mA;function_fail@U3", fmt, _ctx(plant, "fct-jig-1")
+        b"FCT-02;FF50-2611-000123;FF-50;FAIL;V_TX=11.2V|I_RX=95mA;function_fail@U3",
+        fmt,
+        _ctx(plant, "fct-jig-1"),
     )
     (rec,) = _records(out.items)
     assert isinstance(rec, ResultRecord)

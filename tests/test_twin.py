@@ -38,7 +38,12 @@ class TwinRun:
 
 
 def _run_twin(tmp_path: Path, *extra: str) -> TwinRun:
-    db, summary, log, port = tmp_path / "twin.db", tmp_path / "summary.json", tmp_path / "twin.log", free_port()
+    db, summary, log, port = (
+        tmp_path / "twin.db",
+        tmp_path / "summary.json",
+        tmp_path / "twin.log",
+        free_port(),
+    )
     proc = linemon_proc(
         "run", "--store", f"sqlite:///{db}", "--speed", "1800", "--history-days", "0", "--port", str(port),
         "--summary", str(summary), *extra, log=log,
@@ -59,7 +64,7 @@ def _stop(run: TwinRun) -> None:
     run.proc.send_signal(signal.SIGTERM)
     assert run.proc.wait(60) == 0, run.log.read_text()
     assert run.children, "the twin should have started child processes (writer, mosquitto)"
-    gone, alive = psutil.wait_procs(run.children, timeout=10)
+    _, alive = psutil.wait_procs(run.children, timeout=10)
     assert alive == [], f"left behind: {[p.pid for p in alive]}"
 
 
@@ -72,7 +77,9 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwinRun]:
 
 
 def _window(s: dict[str, Any]) -> tuple[datetime, datetime]:
-    return datetime.fromisoformat(s["plant_start"]), datetime.fromisoformat(s["plant_end"]) + timedelta(hours=1)
+    return datetime.fromisoformat(s["plant_start"]), datetime.fromisoformat(s["plant_end"]) + timedelta(
+        hours=1
+    )
 
 
 def _check_store(db: Path, s: dict[str, Any]) -> SqliteStore:
