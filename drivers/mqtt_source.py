@@ -35,6 +35,12 @@ class MqttIntake:
         self.bindings, self.put, self.health = bindings, put, health
         self._by_topic: dict[str, BindingDef | None] = {}
 
+    def _status(self, status: str, detail: str | None = None) -> None:
+        """Every MQTT binding shares the connection, and so does the catch-all "mqtt" source."""
+        for source in [b.id for b in self.bindings] + ["mqtt"]:
+            if source in self.health:
+                self.health[source].set(status, detail)
+
     def deliver(self, topic: str, payload: bytes, mid: int, qos: int, ack: Callable[[], None] | None) -> None:
         binding = self._binding(topic)
         source = binding.id if binding else "mqtt"
@@ -61,12 +67,10 @@ class LocalBus(MqttIntake):
     a message is in the writer's queue once `publish` returns."""
 
     def start(self) -> None:
-        for b in self.bindings:
-            self.health[b.id].set("connected", "in-process bus (no broker)")
+        self._status("connected", "in-process bus (no broker)")
 
     def close(self) -> None:
-        for b in self.bindings:
-            self.health[b.id].set("stopped")
+        self._status("stopped")
 
     def ack(self, mid: int, qos: int) -> None:
         """Nothing to acknowledge without a broker."""
@@ -114,10 +118,6 @@ class MqttSource(MqttIntake):
         self.client.disconnect()
         self.client.loop_stop()
         self._status("stopped")
-
-    def _status(self, status: str, detail: str | None = None) -> None:
-        for b in self.bindings:
-            self.health[b.id].set(status, detail)
 
     def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
         try:

@@ -59,14 +59,15 @@ class IngestService:
             )
         self.store = store
         self.health = {b.id: Health(b.id, opts.clock) for b in bindings}
-        self.health["mqtt"] = Health("mqtt", opts.clock)  # messages on no binding's topic
+        on_mqtt = [b for b in bindings if b.transport == "mqtt"]
+        if on_mqtt:  # messages on no binding's topic
+            self.health["mqtt"] = Health("mqtt", opts.clock)
         self.link = WriterLink(plant.path, store.url, self.health, clock=opts.clock)
         self.serials = [
             SerialSource(b, plant, self.link.put, self.health[b.id], opts.ports.get(b.id), opts.clock)
             for b in bindings
             if b.transport == "serial"
         ]
-        on_mqtt = [b for b in bindings if b.transport == "mqtt"]
         self.mqtt: MqttSource | LocalBus | None = None
         if on_mqtt and opts.local_bus:
             self.mqtt = LocalBus(on_mqtt, self.link.put, self.health)
@@ -103,7 +104,6 @@ class IngestService:
         threading.Thread(target=stopper, name="ingest-stopper", daemon=True).start()
         threading.Thread(target=health_writer, name="ingest-health", daemon=True).start()
         self.link.run(done)
-        self.health["mqtt"].set("stopped")
         self.store.put_health(h.snapshot() for h in self.health.values())
         return self.link
 

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import multiprocessing as mp
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,10 @@ MAX_QUEUED = 50_000
 
 
 def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> None:
+    # Ctrl-C on a terminal, `timeout` and systemd signal the whole process group: the ingest
+    # process alone decides when the writer stops (it sends None, or its end of the pipe closes)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     plant = load_plant(plant_path)
     store = open_store(store_url)
     writer = Writer(store, plant, health={})
@@ -84,6 +89,7 @@ class WriterLink:
         self.inbox: queue.SimpleQueue[Batch | RawMessage | None] = queue.SimpleQueue()
         self.ack: Callable[[int, int], None] = lambda mid, qos: None
         self.stored = self.duplicates = self.rejected = 0
+        self.failed: str | None = None
         ctx = mp.get_context("spawn")
         self._conn, child_end = ctx.Pipe()
         self.proc = ctx.Process(
@@ -106,13 +112,17 @@ class WriterLink:
 
     def run(self, done: threading.Event) -> None:
         """Forward until `done` is set and the inbox is empty, then let the writer finish."""
-        while True:
-            chunk = collect(self.inbox, self.chunk, 0.05)
-            if chunk:
-                self._conn.send(chunk)
-            elif done.is_set() and self.inbox.empty():
-                break
-        self._conn.send(None)
+        try:
+            while True:
+                chunk = collect(self.inbox, self.chunk, 0.05)
+                if chunk:
+                    self._conn.send(chunk)
+                elif done.is_set() and self.inbox.empty():
+                    break
+            self._conn.send(None)
+        except OSError:  # nothing acknowledged is lost: the broker keeps what was not stored
+            self.failed = f"the writer process ended unexpectedly (exit code {self.proc.exitcode})"
+            log.error("%s; records received since its last commit were not stored", self.failed)
         self._replies.join(60)
         self.proc.join(30)
 

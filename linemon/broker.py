@@ -5,6 +5,7 @@ when started by root. `listener_conf` adds listener settings (TLS files, passwor
 
 from __future__ import annotations
 
+import ctypes
 import shutil
 import signal
 import socket
@@ -16,6 +17,15 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from line.errors import LinemonError
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this child when the process that started it dies (PR_SET_PDEATHSIG)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the orderly stop still ends the broker
+        pass
 
 
 def free_port() -> int:
@@ -63,8 +73,14 @@ class Broker:
         self.start()
 
     def start(self) -> None:
+        # its own session: a Ctrl-C on the terminal reaches linemon, which stops the broker last,
+        # after the ingest has drained; and it dies with linemon even if linemon is killed
         self.proc = subprocess.Popen(
-            [self.exe, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            [self.exe, "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         wait_for(self._accepting, 10, "mosquitto did not start")
 

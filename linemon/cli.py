@@ -229,6 +229,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(
         f"ingest stopped: stored {writer.stored}, duplicate {writer.duplicates}, rejected {writer.rejected}"
     )
+    if writer.failed:
+        print(f"linemon ingest: {writer.failed}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -27,16 +27,17 @@ def repeating_network(
     source: str = "<plan>",
 ) -> Network:
     """The plan's network from `start` over `weeks` weeks, its work orders released again each week."""
-    moved = plan.model_copy(update={"plan": plan.plan.model_copy(update={"start": start})})
+    local = start.astimezone(plant.tz)
+    moved = plan.model_copy(update={"plan": plan.plan.model_copy(update={"start": local})})
     net = build_network(plant, moved, weeks * 168.0, source)
     if net.release.mode != "plan":
         return replace(net, drifts=drifts)  # conwip and arrivals run on by themselves
-    return replace(net, release=_weekly(net.release, start, weeks), drifts=drifts)
+    return replace(net, release=_weekly(net.release, local, weeks), drifts=drifts)
 
 
 def _weekly(release: Release, start: datetime, weeks: int) -> Release:
     """The week's lots again every week: the first lot of a week waits for its week; the others
-    follow in sequence, as the plan has them."""
+    follow in sequence, as the plan has them. Work orders are named by the plant-local ISO week."""
     order = {wo: i + 1 for i, wo in enumerate(dict.fromkeys(lot.work_order for lot in release.lots))}
     lots: list[Lot] = []
     for k in range(weeks):

@@ -14,8 +14,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from line.config import Plant
 from line.errors import LinemonError
-from linemon.twin.runner import Twin, TwinOptions
+from linemon.twin.runner import DRAIN_S, Twin, TwinOptions
 from store.base import open_store
+
+DRAIN_ON_SIGNAL_S = 15.0  # stopped by the user: wait less for the last records
 
 
 def serve_dashboard(twin: Twin, plant: Plant, store_url: str, host: str, port: int) -> BaseWSGIServer:
@@ -60,7 +62,7 @@ def run_twin(
             "  Ctrl-C stops everything"
         )
         twin.play(stop)
-        drained = twin.drain()
+        drained = twin.drain(DRAIN_ON_SIGNAL_S if stop.is_set() else DRAIN_S)
         report = twin.report(drained)
         _say(_finished(report))
         if summary:
