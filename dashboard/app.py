@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 import diskcache  # type: ignore[import-untyped]
 from dash import Dash, DiskcacheManager, Input, Output, dcc, html
 
+from dashboard.auth import User, install_auth
 from dashboard.context import Context, current, install
 from dashboard.i18n import LANGS, lang_of, t
 from line.config import Plant
@@ -23,10 +24,14 @@ ASSETS = Path(__file__).parent / "assets"
 
 
 def create_app(
-    plant: Plant, store_url: str, cache_dir: str | None = None, now: Callable[[], datetime] | None = None
+    plant: Plant,
+    store_url: str,
+    cache_dir: str | None = None,
+    now: Callable[[], datetime] | None = None,
+    users: Mapping[str, User] | None = None,
 ) -> Dash:
     """`cache_dir` holds the background jobs (simulations) of this app; a temporary directory
-    unless given."""
+    unless given. `users`: the login (dashboard.auth); none, no login."""
     cache = diskcache.Cache(cache_dir or tempfile.mkdtemp(prefix="linemon-jobs-"))
     app = Dash(
         __name__,
@@ -39,6 +44,7 @@ def create_app(
     )
     ctx = Context(plant, open_store(store_url)) if now is None else Context(plant, open_store(store_url), now)
     install(app.server, ctx)
+    install_auth(app.server, users or {})
     app.layout = lambda: _layout(plant)
     # registered on this app, not module-wide: Dash hands module-level callbacks to the first app
     # made in a process only (tests make several)
@@ -107,7 +113,9 @@ def translate_nav(path: str | None, search: str | None) -> tuple[object, ...]:
     return nav_links(path or "/", lang), f"{t('times in', lang)} {tz}", f"{path}?lang=en", f"{path}?lang=ko"
 
 
-def serve(plant: Plant, store_url: str, host: str, port: int) -> None:
-    app = create_app(plant, store_url)
+def serve(
+    plant: Plant, store_url: str, host: str, port: int, users: Mapping[str, User] | None = None
+) -> None:
+    app = create_app(plant, store_url, users=users)
     print(f"linemon dashboard: http://{host}:{port}/  (store {store_url}; Ctrl-C stops)", flush=True)
     app.run(host=host, port=port, debug=False)

@@ -105,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser(
+        "hash-password",
+        help="print the hash of a password for LINEMON_USERS (the dashboard's login)",
+        description="Reads a password (twice at a terminal, one line from a pipe) and prints its hash; "
+        "put it in LINEMON_USERS as name:role:hash (roles: viewer, engineer), entries separated by commas.",
+    )
+    p.set_defaults(func=cmd_hash_password)
+
     p = sub.add_parser("dashboard", help="serve the dashboard on an existing store")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050)
@@ -280,8 +288,29 @@ def cmd_emulate(args: argparse.Namespace) -> int:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from dashboard.app import serve
+    from dashboard.auth import ENV, users_from_text
 
-    serve(_plant(args), store_url(args.store), args.host, args.port)
+    users = users_from_text(os.environ.get(ENV))
+    if users:
+        print(f"login required: {len(users)} users from ${ENV}", flush=True)
+    serve(_plant(args), store_url(args.store), args.host, args.port, users)
+    return 0
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from werkzeug.security import generate_password_hash
+
+    if sys.stdin.isatty():
+        pw = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != pw:
+            raise LinemonError("the two passwords differ")
+    else:
+        pw = sys.stdin.readline().rstrip("\n")
+    if len(pw) < 8:
+        raise LinemonError("a password needs at least 8 characters")
+    print(generate_password_hash(pw))
     return 0
 
 

@@ -11,6 +11,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboard.auth import current_user
 from dashboard.context import current
 from dashboard.figures import time_split_figure
 from line.config import load_plant
@@ -28,10 +29,17 @@ def plan_files(plant_path: str) -> list[Path]:
 def layout(**_: object) -> html.Div:
     plant = current().plant
     plans = [{"label": p.stem, "value": str(p)} for p in plan_files(plant.path)]
+    user = current_user()
+    can_run = user is None or user.role == "engineer"
     return html.Div(
         [
             dcc.Store(id="sim-plant", data=plant.path),
             html.H2("Simulation"),
+            html.Div(
+                "" if can_run else "Running simulations needs the engineer role.",
+                id="sim-role-note",
+                className="text-muted",
+            ),
             dbc.Row(
                 [
                     dbc.Col(
@@ -62,7 +70,13 @@ def layout(**_: object) -> html.Div:
                     ),
                     dbc.Col(
                         [
-                            dbc.Button("Run", id="sim-run", color="primary", className="me-2 mt-4"),
+                            dbc.Button(
+                                "Run",
+                                id="sim-run",
+                                color="primary",
+                                className="me-2 mt-4",
+                                disabled=not can_run,
+                            ),
                             dbc.Button("Cancel", id="sim-cancel", color="secondary", className="mt-4"),
                         ],
                         md=2,

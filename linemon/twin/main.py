@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -22,8 +23,10 @@ DRAIN_ON_SIGNAL_S = 15.0  # stopped by the user: wait less for the last records
 
 def serve_dashboard(twin: Twin, plant: Plant, store_url: str, host: str, port: int) -> BaseWSGIServer:
     from dashboard.app import create_app
+    from dashboard.auth import ENV, users_from_text
 
-    app = create_app(plant, store_url, str(twin.workdir / "jobs"), now=twin.clock.now)
+    users = users_from_text(os.environ.get(ENV))  # the demo has no login unless users are given
+    app = create_app(plant, store_url, str(twin.workdir / "jobs"), now=twin.clock.now, users=users)
     try:
         srv = make_server(host, port, app.server, threaded=True)
     except OSError as exc:
