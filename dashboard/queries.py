@@ -3,12 +3,17 @@ Dash imports itself)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from line.calendar import local_day_bounds
+from line.calendar import Interval, local_day_bounds
 from line.config import Plant
+from line.kpi import StationTally
+from line.oee import Oee, station_oee
 from line.spc import Subgroup
+from line.status import Segment
+from stations.models import bind_plant
 from store.base import Store
 
 
@@ -56,3 +61,29 @@ def today_output(store: Store, plant: Plant, start: datetime, end: datetime) -> 
         OutputRow(p, wo, a, b)
         for (p, wo), (a, b) in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
     ]
+
+
+def station_oees(
+    plant: Plant,
+    segs: Sequence[Segment],
+    scheduled: list[Interval],
+    tallies: Mapping[tuple[str, str], StationTally],
+) -> dict[str, Oee]:
+    """OEE per station over `scheduled` time: each machine's running segments, the plant file's
+    process time per unit (station model) as the ideal cycle time for every attempt, first passes
+    over attempts as quality. Stations without inspections have no counts (performance unknown)."""
+    bound = bind_plant(plant)
+    out = {}
+    for sid in plant.spec.stations:
+        runs: dict[str, list[Interval]] = {}
+        for seg in segs:
+            if seg.station == sid:
+                runs.setdefault(seg.equipment, [])
+                if seg.display == "running":
+                    runs[seg.equipment].append((seg.start, seg.end))
+        counts = [(plant.product(p), t) for (p, st), t in tallies.items() if st == sid]
+        ideal = sum(bound[sid].seconds(prod) * t.attempts for prod, t in counts)
+        out[sid] = station_oee(
+            runs, scheduled, ideal, sum(t.attempts for _, t in counts), sum(t.first_pass for _, t in counts)
+        )
+    return out

@@ -6,7 +6,7 @@ import pytest
 
 from line.calendar import scheduled_intervals, shift_at, shifts_between
 from line.config import Plant
-from line.oee import oee_for, state_intervals
+from line.oee import oee_for, state_intervals, station_oee
 from line.spc import Subgroup, baseline_p, p_chart, western_electric
 
 
@@ -78,3 +78,34 @@ def test_oee_over_scheduled_time_only() -> None:
     rolled = o + o
     assert rolled.oee == pytest.approx(o.oee)  # summed times, not averaged percentages
     assert state_intervals(changes, t, t + 6 * h, "UDT") == [(t + h, t + 1.5 * h)]
+
+
+def test_station_oee_sums_machines_not_merged_intervals() -> None:
+    """Two jigs over a 4 h shift: jig 1 runs 3 h, jig 2 runs 2 h of it (and 1 h after the shift).
+    A = (3 + 2) / (2 x 4) = 62.5 %; 600 units at 30 s ideal: P = 18,000 s / 18,000 s = 100 %;
+    570 first passes: Q = 95 %; OEE = 570 x 30 / 28,800 s."""
+    t, h = datetime(2026, 11, 2, 0, 0, tzinfo=UTC), timedelta(hours=1)
+    runs = {"FCT-01": [(t, t + 3 * h)], "FCT-02": [(t + 2 * h, t + 5 * h)]}
+    o = station_oee(runs, [(t, t + 4 * h)], ideal_s=600 * 30, total=600, good=570)
+    assert (o.scheduled_s, o.run_s) == (8 * 3600, 5 * 3600)
+    assert o.availability == pytest.approx(0.625) and o.performance == pytest.approx(1.0)
+    assert o.quality == pytest.approx(0.95) and o.oee == pytest.approx(570 * 30 / 28_800)
+
+
+def test_station_oees_from_segments_and_tallies(plant) -> None:  # type: ignore[no-untyped-def]
+    """The line page's OEE: FCT's two jigs, FF-50's attempts at the plant file's FCT time."""
+    from dashboard.queries import station_oees
+    from line.kpi import StationTally
+    from line.status import Segment
+    from stations.models import bind_plant
+
+    t, h = datetime(2026, 11, 2, 0, 0, tzinfo=UTC), timedelta(hours=1)
+    segs = [Segment("FCT", "FCT-01", "running", None, t, t + 3 * h),
+            Segment("FCT", "FCT-01", "down", "USD_Repair", t + 3 * h, t + 4 * h),
+            Segment("FCT", "FCT-02", "running", None, t, t + 4 * h)]  # fmt: skip
+    tallies = {("FF-50", "FCT"): StationTally(units=40, first_pass=36, final_pass=40, attempts=44)}
+    o = station_oees(plant, segs, [(t, t + 4 * h)], tallies)["FCT"]
+    ct = bind_plant(plant)["FCT"].seconds(plant.product("FF-50"))
+    assert o.availability == pytest.approx(7 / 8)
+    assert o.performance == pytest.approx(44 * ct / (7 * 3600))
+    assert o.quality == pytest.approx(36 / 44)

@@ -151,6 +151,10 @@ def test_twin_dashboard_shows_the_simulators_counts(twin: TwinRun, plant: Plant)
         shown = {sid: page.inner_text(f"#ov-state-{sid}") for sid in plant.station_order}
         assert shown == tiles
         page.screenshot(path=str(ARTIFACTS / "twin-overview.png"), full_page=True)
+        page.goto(twin.url + "/line")  # OEE of the test station over the twin's day
+        page.wait_for_selector("#line-oee-FCT", timeout=30_000)
+        assert page.inner_text("#line-oee-FCT").endswith(" %")
+        page.screenshot(path=str(ARTIFACTS / "twin-line.png"), full_page=True)
     assert errors == []
     _stop(twin)
 

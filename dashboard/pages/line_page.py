@@ -12,8 +12,9 @@ from dash import Input, Output, callback, dcc, html
 from dashboard.context import current
 from dashboard.figures import pareto_figure, state_timeline
 from dashboard.periods import period_bounds
+from dashboard.queries import station_oees
 from dashboard.widgets import choice
-from line.calendar import merge, overlap_seconds, scheduled_intervals
+from line.calendar import merge, scheduled_intervals
 from line.config import Plant
 from line.kpi import pareto
 from line.status import COLOURS, Segment, downtime_minutes, segments
@@ -89,26 +90,57 @@ def update(line_id: str, period: str, _n: int | None) -> tuple[object, ...]:
 def _availability(
     plant: Plant, segs: list[Segment], stations: list[str], start: datetime, end: datetime
 ) -> object:
-    """Share of scheduled time each station's equipment was productive (summed times, not averages)."""
+    """Per station: availability (running over scheduled time, summed machine by machine); for an
+    inspection station also OEE = A x P x Q, with the plant file's process time per unit as the
+    ideal cycle time and its first passes over its attempts as quality."""
     sched = merge(scheduled_intervals(plant.spec.calendar, plant.tz, start, end))
-    sched_s = sum((b - a).total_seconds() for a, b in sched)
-    badges = []
+    tallies, _ = current().store.yield_tallies(start, end)
+    oees = station_oees(plant, segs, sched, tallies)
+    avail_badges, oee_rows = [], []
     for sid in stations:
-        run = [(s.start, s.end) for s in segs if s.station == sid and s.display == "running"]
-        eq = {s.equipment for s in segs if s.station == sid} or {sid}
-        avail = overlap_seconds(merge(run), sched) / (sched_s * len(eq)) if sched_s and run else None
-        text = "–" if avail is None else f"{avail * 100:.0f} %"
-        colour = (
-            "secondary"
-            if avail is None
-            else "success"
-            if avail > 0.85
-            else "warning"
-            if avail >= 0.65
-            else "danger"
+        o = oees[sid]
+        runs = o.scheduled_s > 0 and any(seg.station == sid for seg in segs)
+        a = o.availability if runs else None
+        avail_badges.append(
+            dbc.Badge(f"{sid} {_pct0(a)}", color=_tone(a), className="me-2 fs-5", id=f"line-avail-{sid}")
         )
-        badges.append(dbc.Badge(f"{sid} {text}", color=colour, className="me-2 fs-5", id=f"line-avail-{sid}"))
-    return html.Div([html.Span("Availability (running / scheduled time): ", className="fs-5"), *badges])
+        if plant.inspects(sid) and o.total and runs:
+            oee_rows.append(
+                html.Tr(
+                    [
+                        html.Td(sid),
+                        html.Td(_pct0(o.oee), id=f"line-oee-{sid}", className="fw-bold"),
+                        html.Td(_pct0(a)),
+                        html.Td(_pct0(o.performance)),
+                        html.Td(_pct0(o.quality)),
+                    ]
+                )
+            )
+    table = dbc.Table(
+        [
+            html.Thead(
+                html.Tr([html.Th(h) for h in ("Station", "OEE", "Availability", "Performance", "Quality")])
+            ),
+            html.Tbody(oee_rows),
+        ],
+        bordered=False,
+        hover=True,
+        size="sm",
+        className="mt-2",
+        style={"maxWidth": "48rem"},
+    )
+    return html.Div(
+        [html.Span("Availability (running / scheduled time): ", className="fs-5"), *avail_badges,
+         html.H4("OEE of the inspection and test stations", className="mt-3"), table]
+    )  # fmt: skip
+
+
+def _pct0(x: float | None) -> str:
+    return "–" if x is None else f"{x * 100:.0f} %"
+
+
+def _tone(x: float | None) -> str:
+    return "secondary" if x is None else "success" if x > 0.85 else "warning" if x >= 0.65 else "danger"
 
 
 def _output_figure(plant: Plant, line_id: str, start: datetime, end: datetime) -> object:
