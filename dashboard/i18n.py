@@ -24,6 +24,17 @@ KO = {
     "source": "설비 연결", "silent since": "수신 없음, 마지막", "no message yet": "수신 이력 없음",
     # page headings
     "Yield per product": "제품별 수율", "Quality": "품질", "Traceability": "추적성",
+    # yield page
+    "RTY": "누적 직행률(RTY)", "Final yield": "최종 수율", "Units": "대수", "Station": "공정", "FPY": "직행률",
+    "Retests": "재검사", "False-call share": "오판정 비율", "No units in this period": "이 기간 생산 없음",
+    "units counted by their first attempt in this period": "이 기간에 첫 검사를 받은 제품 기준",
+    # line page
+    "Availability (running / scheduled time)": "가동률 (가동 / 계획 시간)", "OEE": "설비종합효율(OEE)",
+    "Availability": "시간 가동률", "Performance": "성능 가동률",
+    "OEE of the inspection and test stations": "검사·시험 공정의 설비종합효율",
+    # QA page
+    "All products": "전체 제품", "Search": "검색", "serial number or work order": "시리얼 번호 또는 작업지시",
+    "Defect code": "불량 코드", "Reference designator": "부품 위치", "Top defect": "최다 불량",
 }  # fmt: skip
 
 

@@ -6,12 +6,16 @@ from collections.abc import Mapping
 
 import dash_bootstrap_components as dbc
 
+from dashboard.i18n import t
 
-def choice(id_: str, options: Mapping[str, str], value: str, large: bool = True) -> dbc.RadioItems:
-    """Inline radio buttons: `options` maps value -> label (readable on a floor PC)."""
+
+def choice(
+    id_: str, options: Mapping[str, str], value: str, large: bool = True, lang: str | None = None
+) -> dbc.RadioItems:
+    """Inline radio buttons: `options` maps value -> label (readable on a floor PC), in `lang`."""
     return dbc.RadioItems(
         id=id_,
-        options=[{"label": label, "value": key} for key, label in options.items()],
+        options=[{"label": t(label, lang), "value": key} for key, label in options.items()],
         value=value,
         inline=True,
         className="fs-5" if large else "",

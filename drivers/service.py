@@ -8,6 +8,7 @@ so the broker delivers them again on the next start.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from line.config import Plant
 from line.config_model import BindingDef
 from line.errors import LinemonError
 from store.base import Store
+
+log = logging.getLogger("linemon.ingest")
 
 
 @dataclass
@@ -99,7 +102,10 @@ class IngestService:
 
         def health_writer() -> None:
             while not done.wait(2.0):
-                self.store.put_health(h.snapshot() for h in self.health.values())
+                try:
+                    self.store.put_health(h.snapshot() for h in self.health.values())
+                except Exception:  # a busy store must not end the health rows for good
+                    log.exception("writing the sources' health")
 
         threading.Thread(target=stopper, name="ingest-stopper", daemon=True).start()
         threading.Thread(target=health_writer, name="ingest-health", daemon=True).start()

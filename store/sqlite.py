@@ -113,9 +113,12 @@ class SqliteStore:
             v = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if v and int(v[0]) != SCHEMA_VERSION:
                 raise sqlite3.DatabaseError(f"schema version {v[0]}, this linemon expects {SCHEMA_VERSION}")
-        # every statement is IF NOT EXISTS: tables and indexes added since a store was made appear
+        # every statement is IF NOT EXISTS: tables and indexes added since a store was made appear.
+        # IMMEDIATE: take the write lock first (waiting for it), so a writer in another process
+        # committing meanwhile cannot fail this transaction (a deferred one would get SQLITE_BUSY
+        # when it turns from reading to writing, without waiting)
         conn.executescript(
-            f"BEGIN; {SCHEMA} INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;"
+            f"BEGIN IMMEDIATE; {SCHEMA} INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;"
         )
 
     def close(self) -> None:

@@ -130,6 +130,13 @@ def test_yield_page_in_chromium(served: str) -> None:
         page.wait_for_selector("#units-FF-50:text-is('4')", timeout=10_000)
         assert page.inner_text("#fpy-FF-50-FCT") == "75.0 %"
         page.screenshot(path=str(ARTIFACTS / "yield-30d.png"), full_page=True)
+        page.goto(served + "?lang=ko")  # Korean labels, the same figures
+        page.wait_for_selector("#card-FF-50:has-text('누적 직행률(RTY)')", timeout=20_000)
+        assert page.inner_text("#fpy-FF-50-FCT") == "50.0 %"
+        assert "최근 30일" in page.inner_text("#yield-period") and "직행률" in page.inner_text(
+            "#yield-tables"
+        )
+        page.screenshot(path=str(ARTIFACTS / "yield-ko.png"), full_page=True)
     assert errors == []
 
 

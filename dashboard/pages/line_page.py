@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
 from dashboard.figures import pareto_figure, state_timeline
+from dashboard.i18n import lang_of, t
 from dashboard.periods import period_bounds
 from dashboard.queries import station_oees
 from dashboard.widgets import choice
@@ -24,14 +25,16 @@ dash.register_page(__name__, path="/line", name="Line", order=1)
 PERIODS = {"today": "Today", "yesterday": "Yesterday", "7d": "Last 7 days"}
 
 
-def layout(**_: object) -> html.Div:
+def layout(lang: str | None = None, **_: object) -> html.Div:
     plant = current().plant
+    lang = lang_of(lang)
     return html.Div(
         [
             dcc.Interval(id="line-tick", interval=30_000),
+            dcc.Store(id="line-lang", data=lang),
             dbc.Row(
                 [
-                    dbc.Col(html.H2("Line"), md=2),
+                    dbc.Col(html.H2(t("Line", lang)), md=2),
                     dbc.Col(
                         choice(
                             "line-id",
@@ -41,7 +44,7 @@ def layout(**_: object) -> html.Div:
                         md=6,
                     ),
                     dbc.Col(
-                        choice("line-period", PERIODS, "today"),
+                        choice("line-period", PERIODS, "today", lang=lang),
                         md=4,
                     ),
                 ],
@@ -64,8 +67,9 @@ def layout(**_: object) -> html.Div:
     Input("line-id", "value"),
     Input("line-period", "value"),
     Input("line-tick", "n_intervals"),
+    State("line-lang", "data"),
 )
-def update(line_id: str, period: str, _n: int | None) -> tuple[object, ...]:
+def update(line_id: str, period: str, _n: int | None, lang: str | None = "en") -> tuple[object, ...]:
     ctx = current()
     plant = ctx.plant
     now = current().now()
@@ -80,7 +84,7 @@ def update(line_id: str, period: str, _n: int | None) -> tuple[object, ...]:
     gantt = state_timeline(segs, plant.tz, COLOURS, title)
     down = pareto({k: round(v) for k, v in downtime_minutes(segs).items()})
     return (
-        _availability(plant, segs, stations, start, end),
+        _availability(plant, segs, stations, start, end, lang_of(lang)),
         gantt,
         pareto_figure(down, "Stops (scheduled and unscheduled)", unit="minutes"),
         _output_figure(plant, line_id, start, end),
@@ -88,7 +92,7 @@ def update(line_id: str, period: str, _n: int | None) -> tuple[object, ...]:
 
 
 def _availability(
-    plant: Plant, segs: list[Segment], stations: list[str], start: datetime, end: datetime
+    plant: Plant, segs: list[Segment], stations: list[str], start: datetime, end: datetime, lang: str
 ) -> object:
     """Per station: availability (running over scheduled time, summed machine by machine); for an
     inspection station also OEE = A x P x Q, with the plant file's process time per unit as the
@@ -119,7 +123,12 @@ def _availability(
     table = dbc.Table(
         [
             html.Thead(
-                html.Tr([html.Th(h) for h in ("Station", "OEE", "Availability", "Performance", "Quality")])
+                html.Tr(
+                    [
+                        html.Th(t(h, lang))
+                        for h in ("Station", "OEE", "Availability", "Performance", "Quality")
+                    ]
+                )
             ),
             html.Tbody(oee_rows),
         ],
@@ -130,8 +139,8 @@ def _availability(
         style={"maxWidth": "48rem"},
     )
     return html.Div(
-        [html.Span("Availability (running / scheduled time): ", className="fs-5"), *avail_badges,
-         html.H4("OEE of the inspection and test stations", className="mt-3"), table]
+        [html.Span(t("Availability (running / scheduled time)", lang) + ": ", className="fs-5"), *avail_badges,
+         html.H4(t("OEE of the inspection and test stations", lang), className="mt-3"), table]
     )  # fmt: skip
 
 

@@ -28,7 +28,7 @@ BASELINE_DAYS = 7
 
 def layout(lang: str | None = None, **_: object) -> html.Div:
     plant = current().plant
-    products = [{"label": "All products", "value": ""}] + [
+    products = [{"label": t("All products", lang_of(lang)), "value": ""}] + [
         {"label": c, "value": c} for c in plant.spec.products
     ]
     stations = [{"label": s, "value": s} for s in plant.station_order if plant.inspects(s)]
@@ -38,12 +38,12 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
                 [
                     dbc.Col(html.H2(t("Quality", lang_of(lang))), md=2),
                     dbc.Col(
-                        choice("qa-period", PERIODS, "30d"),
+                        choice("qa-period", PERIODS, "30d", lang=lang_of(lang)),
                         md=3,
                     ),
                     dbc.Col(dcc.Dropdown(id="qa-product", options=products, value="", clearable=False), md=3),
                     dbc.Col(
-                        choice("qa-by", BY, "code", large=False),
+                        choice("qa-by", BY, "code", large=False, lang=lang_of(lang)),
                         md=4,
                     ),
                 ],
@@ -65,8 +65,12 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
             html.H3(t("Traceability", lang_of(lang))),
             dbc.InputGroup(
                 [
-                    dbc.Input(id="qa-serial", placeholder="serial number or work order", debounce=True),
-                    dbc.Button("Search", id="qa-search", n_clicks=0),
+                    dbc.Input(
+                        id="qa-serial",
+                        placeholder=t("serial number or work order", lang_of(lang)),
+                        debounce=True,
+                    ),
+                    dbc.Button(t("Search", lang_of(lang)), id="qa-search", n_clicks=0),
                 ],
                 className="mb-3",
                 style={"maxWidth": "40rem"},

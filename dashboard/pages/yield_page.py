@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
 from dashboard.figures import GOOD, WARN, fpy_heatmap, rty_bars
@@ -25,13 +25,15 @@ PERIODS = {
 
 
 def layout(lang: str | None = None, **_: object) -> html.Div:
+    lang = lang_of(lang)
     return html.Div(
         [
+            dcc.Store(id="yield-lang", data=lang),
             dbc.Row(
                 [
-                    dbc.Col(html.H2(t("Yield per product", lang_of(lang))), md=4),
+                    dbc.Col(html.H2(t("Yield per product", lang)), md=4),
                     dbc.Col(
-                        choice("yield-period", PERIODS, "7d"),
+                        choice("yield-period", PERIODS, "7d", lang=lang),
                         md=5,
                     ),
                     dbc.Col(dcc.DatePickerRange(id="yield-dates", display_format="YYYY-MM-DD"), md=3),
@@ -56,28 +58,34 @@ def _tone(x: float | None) -> str:
     return "success" if x >= GOOD else "warning" if x >= WARN else "danger"
 
 
-def product_card(py: ProductYield) -> dbc.Col:
+def product_card(py: ProductYield, lang: str = "en") -> dbc.Col:
     dpmo = "–" if py.dpmo is None else f"{py.dpmo:,.0f}"
     body = [
         html.H4(py.code, className="card-title mb-0"),
         html.Div(py.name, className="text-muted"),
         html.Div(
-            [html.Span("RTY "), html.Span(_pct(py.rty), id=f"rty-{py.code}", className="fw-bold")],
+            [
+                html.Span(t("RTY", lang) + " "),
+                html.Span(_pct(py.rty), id=f"rty-{py.code}", className="fw-bold"),
+            ],
             className="fs-3 text-primary",
         ),
         html.Div(
-            [html.Span("Final yield "), html.Span(_pct(py.final_yield), id=f"final-{py.code}")],
+            [html.Span(t("Final yield", lang) + " "), html.Span(_pct(py.final_yield), id=f"final-{py.code}")],
             className="fs-5",
         ),
         html.Div([html.Span("DPMO "), html.Span(dpmo, id=f"dpmo-{py.code}")], className="fs-5"),
-        html.Div([html.Span("Units "), html.Span(str(py.units), id=f"units-{py.code}")], className="fs-5"),
+        html.Div(
+            [html.Span(t("Units", lang) + " "), html.Span(str(py.units), id=f"units-{py.code}")],
+            className="fs-5",
+        ),
     ]
     return dbc.Col(
         dbc.Card(dbc.CardBody(body), id=f"card-{py.code}", className="h-100"), md=4, lg=True, className="mb-3"
     )
 
 
-def station_table(py: ProductYield) -> dbc.Card:
+def station_table(py: ProductYield, lang: str = "en") -> dbc.Card:
     def row(sid: str, t: StationTally) -> html.Tr:
         return html.Tr(
             [
@@ -92,12 +100,15 @@ def station_table(py: ProductYield) -> dbc.Card:
 
     head = html.Thead(
         html.Tr(
-            [html.Th(h) for h in ("Station", "Units", "FPY", "Final yield", "Retests", "False-call share")]
+            [
+                html.Th(t(h, lang))
+                for h in ("Station", "Units", "FPY", "Final yield", "Retests", "False-call share")
+            ]
         )
     )
     body = html.Tbody(
         [row(s, t) for s, t in py.stations.items()]
-        or [html.Tr(html.Td("No units in this period", colSpan=6))]
+        or [html.Tr(html.Td(t("No units in this period", lang), colSpan=6))]
     )
     return dbc.Card(
         [
@@ -117,8 +128,10 @@ def station_table(py: ProductYield) -> dbc.Card:
     Input("yield-period", "value"),
     Input("yield-dates", "start_date"),
     Input("yield-dates", "end_date"),
+    State("yield-lang", "data"),
 )
-def update(period: str, d0: str | None, d1: str | None) -> tuple[object, ...]:
+def update(period: str, d0: str | None, d1: str | None, lang: str | None = "en") -> tuple[object, ...]:
+    lang = lang_of(lang)
     ctx = current()
     plant = ctx.plant
     now = current().now()
@@ -127,9 +140,9 @@ def update(period: str, d0: str | None, d1: str | None) -> tuple[object, ...]:
     figs = yield_report(plant, stations, products)
     window = (
         f"{start.astimezone(plant.tz):%Y-%m-%d %H:%M} – {end.astimezone(plant.tz):%Y-%m-%d %H:%M} "
-        f"({plant.spec.site.timezone}) · units counted by their first attempt in this period"
+        f"({plant.spec.site.timezone}) · {t('units counted by their first attempt in this period', lang)}"
     )
-    cards = dbc.Row([product_card(py) for py in figs.values()])
-    tables = dbc.Row([dbc.Col(station_table(py), lg=6) for py in figs.values()])
+    cards = dbc.Row([product_card(py, lang) for py in figs.values()])
+    tables = dbc.Row([dbc.Col(station_table(py, lang), lg=6) for py in figs.values()])
     inspection = [s for s in plant.station_order if plant.inspects(s)]
     return window, cards, fpy_heatmap(figs, inspection), rty_bars(figs), tables
