@@ -201,3 +201,41 @@ def test_streaming_percentiles_and_summaries() -> None:
     assert ci["mean"] == 2 and ci["ci95"][0] == pytest.approx(2 - 4.303 / 3**0.5, rel=1e-3)
     out = summarise([{"a": 1, "b": {"c": None}}, {"a": 3, "b": {"c": 0.5}}])
     assert out["a"]["mean"] == 2 and out["b"]["c"] == {"mean": 0.5, "ci95": [0.5, 0.5]}
+
+
+def test_fpy_drift_moves_first_pass_yield_to_its_target() -> None:
+    """FPY 0.98 until t = 5,000 s, then a linear ramp to 0.60 over 5,000 s: the first-pass share of
+    each phase matches the ramp's mean (binomial 99.9 % bounds); the drift's own value is exact."""
+    from sim.network import FpyDrift
+
+    drift = FpyDrift("T", "P", 5_000, 5_000, 0.60)
+    assert (drift.at(0.98, 1_000), drift.at(0.98, 7_500), drift.at(0.98, 20_000)) == pytest.approx(
+        (0.98, 0.79, 0.60)
+    )
+    st = StationSpec("T", {"*": constant(1.0)}, inspects=True, fpy={"P": 0.98})
+    net = single_product([st], Release("conwip", wip_cap=1, mix={"P": 1.0}))
+    net = Network(net.stations, net.routings, net.release, drifts=(drift,))
+
+    class Phases:
+        def __init__(self) -> None:
+            self.n = [0, 0, 0]
+            self.passed = [0, 0, 0]
+
+        def result(
+            self, t: float, _st: StationSpec, _s: int, unit: object, passed: bool, _d: list[str]
+        ) -> None:
+            if getattr(unit, "fails", 0) == 0:
+                k = 0 if t <= 5_000 else 1 if t <= 10_000 else 2
+                self.n[k] += 1
+                self.passed[k] += passed
+
+        def state(self, *_: object) -> None: ...
+
+        def started(self, *_: object) -> None: ...
+
+    sink = Phases()
+    Simulation(simpy.Environment(), net, random.Random(5), sink=sink).run(30_000)  # type: ignore[arg-type]
+    for k, p in enumerate((0.98, 0.79, 0.60)):
+        n = sink.n[k]
+        half = 3.3 * (p * (1 - p) / n) ** 0.5
+        assert abs(sink.passed[k] / n - p) < half + 0.01, (k, sink.passed[k], n)
