@@ -5,6 +5,7 @@ when started by root. `listener_conf` adds listener settings (TLS files, passwor
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import shutil
 import signal
@@ -21,11 +22,8 @@ from line.errors import LinemonError
 
 def _die_with_parent() -> None:
     """Linux: SIGTERM this child when the process that started it dies (PR_SET_PDEATHSIG)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the orderly stop still ends the broker
-        pass
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the orderly stop still ends it
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def free_port() -> int:
