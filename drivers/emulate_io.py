@@ -9,7 +9,7 @@ import random
 import select
 import termios
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,21 +81,34 @@ def emulate_serial(
     units = random_units(plant, b.station_id, rng)
     if fmt.type == "poll":
         rack = RackEmulator(fmt, plant.station(b.station_id).slots or 1, units)
-        buf = b""
-        while not stop.is_set() and (count is None or len(rack.finished) < count):
-            buf += port.read(0.2)
-            while b"\r" in buf or b"\n" in buf:
-                cut = min(i for i in (buf.find(b"\r"), buf.find(b"\n")) if i >= 0)
-                req, buf = buf[:cut], buf[cut + 1 :]
-                answer = rack.answer(req, rng)
-                if answer is not None:
-                    port.write(answer + (b"\r" if b.terminator == "CR" else b"\r\n"))
+
+        def done() -> bool:
+            return stop.is_set() or (count is not None and len(rack.finished) >= count)
+
+        answer_polls(port, lambda req: rack.answer(req, rng), b.terminator, done)
         return len(rack.finished)
     sent = 0
     for u in paced(units, stop, rate, count):
         port.write(scanner_frame(fmt, b, u) if "result" not in fmt.fields else unit_frame(fmt, b, u, rng))
         sent += 1
     return sent
+
+
+def answer_polls(
+    port: PtyPort, answer: Callable[[bytes], bytes | None], terminator: str, done: Callable[[], bool]
+) -> None:
+    """Be the polled device: each request (ended by CR or LF) gets `answer`'s reply, ended the
+    binding's way, until `done()`."""
+    end = b"\r" if terminator == "CR" else b"\r\n"
+    buf = b""
+    while not done():
+        buf += port.read(0.2)
+        while b"\r" in buf or b"\n" in buf:
+            cut = min(i for i in (buf.find(b"\r"), buf.find(b"\n")) if i >= 0)
+            request, buf = buf[:cut], buf[cut + 1 :]
+            reply = answer(request)
+            if reply is not None:
+                port.write(reply + end)
 
 
 def paced(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 
-from drivers.emulate_io import PtyPort
+from drivers.emulate_io import PtyPort, answer_polls
 from drivers.mqtt_source import LocalBus
 from line.config_model import FormatDef
 from line.errors import LinemonError
@@ -81,7 +81,7 @@ class TwinRack:
     is emptied once the ingest has read the verdict. Units wait for a free slot if the ingest
     has not yet collected the previous occupant's verdict."""
 
-    def __init__(self, binding: str, fmt: FormatDef, slots: int, terminator: bytes, seed: int) -> None:
+    def __init__(self, binding: str, fmt: FormatDef, slots: int, terminator: str, seed: int) -> None:
         self.binding, self.fmt, self.slots, self.terminator = binding, fmt, slots, terminator
         self.port = PtyPort()
         self.rng = random.Random(seed)
@@ -154,17 +154,8 @@ class TwinRack:
         return f"R01S{n:02d},{s.serial},{self.rng.uniform(44.0, 46.0):.1f},{token}".encode()
 
     def _run(self) -> None:
-        if not self.port.wait_for_reader(self._stop):
-            return
-        buf = b""
-        while not self._stop.is_set():
-            buf += self.port.read(0.2)
-            while b"\r" in buf or b"\n" in buf:
-                cut = min(i for i in (buf.find(b"\r"), buf.find(b"\n")) if i >= 0)
-                request, buf = buf[:cut], buf[cut + 1 :]
-                reply = self.answer(request)
-                if reply is not None:
-                    self.port.write(reply + self.terminator)
+        if self.port.wait_for_reader(self._stop):
+            answer_polls(self.port, self.answer, self.terminator, self._stop.is_set)
 
     def close(self) -> None:
         self._stop.set()

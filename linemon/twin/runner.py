@@ -165,8 +165,7 @@ class Twin:
             fmt = self.plant.spec.formats[b.format]
             if fmt.type == "poll":
                 slots = self.plant.station(b.station_id).slots or 1
-                term = b"\r" if b.terminator == "CR" else b"\r\n"
-                rack = TwinRack(b.id, fmt, slots, term, self.opts.seed + 3)
+                rack = TwinRack(b.id, fmt, slots, b.terminator, self.opts.seed + 3)
                 self.racks[b.id] = rack
                 ports[b.id] = rack.path
             else:
