@@ -73,17 +73,21 @@ def station_oees(
     process time per unit (station model) as the ideal cycle time for every attempt, first passes
     over attempts as quality. Stations without inspections have no counts (performance unknown)."""
     bound = bind_plant(plant)
+    runs: dict[str, dict[str, list[Interval]]] = {sid: {} for sid in plant.spec.stations}
+    for seg in segs:  # one pass: each machine of each station, with its running segments
+        machine = runs.setdefault(seg.station, {}).setdefault(seg.equipment, [])
+        if seg.display == "running":
+            machine.append((seg.start, seg.end))
+    counts: dict[str, list[tuple[float, StationTally]]] = {}
+    for (p, st), t in tallies.items():
+        if st not in bound or p not in plant.spec.products:
+            continue  # a station or product the plant file no longer has
+        counts.setdefault(st, []).append((bound[st].seconds(plant.product(p)), t))
     out = {}
     for sid in plant.spec.stations:
-        runs: dict[str, list[Interval]] = {}
-        for seg in segs:
-            if seg.station == sid:
-                runs.setdefault(seg.equipment, [])
-                if seg.display == "running":
-                    runs[seg.equipment].append((seg.start, seg.end))
-        counts = [(plant.product(p), t) for (p, st), t in tallies.items() if st == sid]
-        ideal = sum(bound[sid].seconds(prod) * t.attempts for prod, t in counts)
+        c = counts.get(sid, [])
+        ideal = sum(ct * t.attempts for ct, t in c)
         out[sid] = station_oee(
-            runs, scheduled, ideal, sum(t.attempts for _, t in counts), sum(t.first_pass for _, t in counts)
+            runs[sid], scheduled, ideal, sum(t.attempts for _, t in c), sum(t.first_pass for _, t in c)
         )
     return out

@@ -41,15 +41,19 @@ class MqttIntake:
             if source in self.health:
                 self.health[source].set(status, detail)
 
-    def deliver(self, topic: str, payload: bytes, mid: int, qos: int, ack: Callable[[], None] | None) -> None:
+    def deliver(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
         binding = self._binding(topic)
         source = binding.id if binding else "mqtt"
         self.health[source].message()
         if binding is None:
             reject = Reject(f"topic {topic} matches no binding", payload)
-            self.put(Batch(source, topic, [reject], ack))
+            self.put(Batch(source, topic, [reject], self._reject_ack(mid, qos)))
         else:
             self.put(RawMessage(source, topic, payload, mid, qos))
+
+    def _reject_ack(self, mid: int, qos: int) -> Callable[[], None] | None:
+        """What acknowledges a message on no binding's topic once its dead letter is stored."""
+        return None
 
     def _binding(self, topic: str) -> BindingDef | None:
         """The binding whose subscription matches; remembered per topic (a plant has few)."""
@@ -76,7 +80,7 @@ class LocalBus(MqttIntake):
         """Nothing to acknowledge without a broker."""
 
     def publish(self, topic: str, payload: bytes) -> None:
-        self.deliver(topic, payload, 0, 0, None)
+        self.deliver(topic, payload, 0, 0)
 
 
 class MqttSource(MqttIntake):
@@ -151,14 +155,15 @@ class MqttSource(MqttIntake):
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         """Hand the message over untouched: parsing happens in the writer, off this thread."""
         try:
-            self.deliver(
-                msg.topic, bytes(msg.payload), msg.mid, msg.qos, _acker(self.client, msg.mid, msg.qos)
-            )
+            self.deliver(msg.topic, bytes(msg.payload), msg.mid, msg.qos)
         except Exception:  # never let an exception escape into paho's thread
             log.exception("on_message %s", msg.topic)
 
     def ack(self, mid: int, qos: int) -> None:
         self.client.ack(mid, qos)
+
+    def _reject_ack(self, mid: int, qos: int) -> Callable[[], None] | None:
+        return _acker(self.client, mid, qos)
 
 
 def _acker(client: mqtt.Client, mid: int, qos: int) -> Callable[[], None] | None:
