@@ -22,6 +22,7 @@ KO = {
     "figures below are not live.": "아래 수치는 실시간이 아닙니다.",
     "down for": "고장 지속", "limit": "한도", "FPY this shift": "이번 근무조 직행률", "below": "기준 미만",
     "source": "설비 연결", "silent since": "수신 없음, 마지막", "no message yet": "수신 이력 없음",
+    "messages on topics no binding takes": "건, 연결 설정에 없는 토픽으로 수신",
     # page headings
     "Yield per product": "제품별 수율", "Quality": "품질", "Traceability": "추적성",
     # yield page

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from line.records import StateRecord
 
@@ -131,4 +132,60 @@ def downtime_minutes(segs: Sequence[Segment]) -> dict[str, float]:
         if s.display in ("down", "setup", "planned_down"):
             key = f"{s.display}: {s.reason or 'no reason given'}"
             out[key] = out.get(key, 0.0) + (s.end - s.start).total_seconds() / 60
+    return out
+
+
+class HealthRow(Protocol):
+    """What the alarms read of a source's health row (store.base.SourceHealth)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def last_message(self) -> datetime | None: ...
+    @property
+    def rejected(self) -> int: ...
+    @property
+    def detail(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    source: str
+    kind: str  # "status" (not connected), "silent" (no message while expected), "unbound"
+    detail: str | None = None
+    since: datetime | None = None  # silent: the last message, None if there never was one
+    count: int = 0  # unbound: messages on topics no binding takes
+
+
+def source_problems(
+    health: Iterable[HealthRow],
+    binding_station: Mapping[str, str | None],
+    status: Mapping[str, StationStatus],
+    now: datetime,
+    silent_after: timedelta,
+) -> list[SourceProblem]:
+    """What the andon reports about the equipment sources. A source that is not connected is
+    always reported. Silence is a fault only while the source's station runs: a final tester
+    with no units yet on a Monday morning is quiet, not broken (a binding without a station
+    feeds many: it is expected while any station runs). The ingest's catch-all source (not a
+    binding) is reported only when messages arrived on topics no binding takes."""
+    running = {sid for sid, st in status.items() if st.display == "running"}
+    out = []
+    for h in health:
+        if h.status == "stopped":
+            continue
+        if h.source not in binding_station:
+            if h.rejected:
+                out.append(SourceProblem(h.source, "unbound", count=h.rejected))
+            continue
+        if h.status != "connected":
+            out.append(SourceProblem(h.source, "status", h.detail))
+            continue
+        station = binding_station[h.source]
+        expected = station in running if station is not None else bool(running)
+        quiet = h.last_message is None or now - h.last_message > silent_after
+        if expected and quiet:
+            out.append(SourceProblem(h.source, "silent", since=h.last_message))
     return out

@@ -15,7 +15,15 @@ from werkzeug.serving import make_server
 from dashboard.app import create_app
 from line.config import Plant, plant_from_dict
 from line.records import StateRecord, record_from_dict
-from line.status import display_state, down_too_long, station_status
+from line.status import (
+    SourceProblem,
+    StationStatus,
+    display_state,
+    down_too_long,
+    source_problems,
+    station_status,
+)
+from store.base import SourceHealth
 from store.sqlite import SqliteStore
 from tests.conftest import result
 from tests.test_dashboard import ARTIFACTS, chromium_page
@@ -171,3 +179,36 @@ def test_line_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         page.get_by_text("ASSY1 · ").click()
         page.wait_for_selector("#line-avail-ASSY", timeout=10_000)
     assert errors == []
+
+
+def test_source_alarms_only_when_a_source_is_expected_to_talk() -> None:
+    """Silence counts only while the source's station runs; the catch-all only with messages on
+    unknown topics; a source that is not connected always."""
+    now = T + timedelta(hours=2)
+
+    def health(
+        source: str, status: str = "connected", last: datetime | None = None, rejected: int = 0
+    ) -> SourceHealth:
+        return SourceHealth(source, status, last, 0, 0, rejected, 0, "lost", now)
+
+    def st(display: str) -> StationStatus:
+        return StationStatus("X", display, T, {})
+
+    status = {"FCT": st("running"), "FT": st("starved"), "SPI": st("running")}
+    bindings = {"fct": "FCT", "ft": "FT", "spi": "SPI", "mes": None, "gone": "SPI"}
+    rows = [
+        health("fct", last=now - timedelta(minutes=20)),  # running and silent 20 min: alarm
+        health("ft"),  # no message yet, but its station has no units: quiet, not broken
+        health("spi", last=now - timedelta(minutes=1)),  # talking
+        health("mes"),  # feeds many stations, some run: alarm
+        health("gone", status="reconnecting"),
+        health("mqtt"),  # the catch-all, nothing on unknown topics
+        health("stopped-one", status="stopped"),
+    ]
+    got = source_problems(rows, bindings, status, now, timedelta(minutes=5))
+    assert [(p.source, p.kind, p.since) for p in got] == [
+        ("fct", "silent", now - timedelta(minutes=20)), ("mes", "silent", None), ("gone", "status", None),
+    ]  # fmt: skip
+    assert source_problems([health("mqtt", rejected=3)], bindings, status, now, timedelta(minutes=5)) == [
+        SourceProblem("mqtt", "unbound", count=3)
+    ]

@@ -16,7 +16,7 @@ from dashboard.queries import today_output
 from line.calendar import local_day_bounds, shift_at
 from line.config import Plant
 from line.kpi import line_yield
-from line.status import COLOURS, LABELS, StationStatus, down_too_long, station_status
+from line.status import COLOURS, LABELS, StationStatus, down_too_long, source_problems, station_status
 from store.base import SourceHealth
 
 dash.register_page(__name__, path="/overview", name="Overview", order=-1)
@@ -183,17 +183,18 @@ def _alarms(
                 f"{sid} {t('FPY this shift', lang)} {f * 100:.1f} % ({t('below', lang)} {floor * 100:.0f} %)"
             )
     silent = timedelta(minutes=sp.alarms.source_silent_min)
-    for h in health:
-        if h.status == "stopped":
-            continue
-        if h.status != "connected":
-            items.append(f"source {h.source}: {h.status} ({h.detail or ''})")
-        elif h.last_message is None or now - h.last_message > silent:
+    stations = {b.id: b.station for b in sp.bindings}
+    for p in source_problems(health, stations, status, now, silent):
+        if p.kind == "status":
+            items.append(f"source {p.source}: {p.detail or ''}")
+        elif p.kind == "unbound":
+            items.append(f"{p.count} {t('messages on topics no binding takes', lang)}")
+        elif p.since is not None:
             items.append(
-                f"{t('source', lang)} {h.source} {t('silent since', lang)} {h.last_message.astimezone(plant.tz):%H:%M}"
-                if h.last_message
-                else f"{t('source', lang)} {h.source}: {t('no message yet', lang)}"
+                f"{t('source', lang)} {p.source} {t('silent since', lang)} {p.since.astimezone(plant.tz):%H:%M}"
             )
+        else:
+            items.append(f"{t('source', lang)} {p.source}: {t('no message yet', lang)}")
     if not items:
         return html.Div(t("No active alarms", lang), id="ov-no-alarms", className="text-success fs-4")
     return html.Ul([html.Li(a, className="text-danger fs-4") for a in items], id="ov-alarm-list")
