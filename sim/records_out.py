@@ -76,6 +76,13 @@ class RecordSink:
             "equipment": f"{st.id}-{key[1] + 1:02d}", "state": e10, "reason": reason,
         })  # fmt: skip
 
+    def release(self, now: float) -> None:
+        """Write the held states time has moved past: a live consumer sees a state change when
+        it happens, not when the server changes state again (an idle tester would show its
+        Friday state all weekend)."""
+        for key in [k for k, held in self.held.items() if held[0] < now]:
+            self._write_state(key, *self.held.pop(key))
+
     def close(self) -> None:
         """Write the held states and everything pending."""
         for key, held in self.held.items():

@@ -151,6 +151,7 @@ class Twin:
                 self.sink.state(0.0, st.spec, srv.index, srv.state)
         if self.history_s > 0:
             self.sim.env.run(until=self.history_s)
+            self.sink.release(self.history_s)
         self.sink.go_live()
         return self.sink.written
 
@@ -229,8 +230,11 @@ class Twin:
         target = t0
         while not stop.is_set():
             target = min(end, t0 + (time.time() - real0) * self.opts.speed)
+            moved = env.peek() <= target
             while env.peek() <= target:
                 env.step()
+            if moved:
+                self.sink.release(env.now)
             if target >= end:
                 break
             if time.time() >= next_log:
