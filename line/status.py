@@ -168,9 +168,10 @@ def source_problems(
 ) -> list[SourceProblem]:
     """What the andon reports about the equipment sources. A source that is not connected is
     always reported. Silence is a fault only while the source's station runs: a final tester
-    with no units yet on a Monday morning is quiet, not broken (a binding without a station
-    feeds many: it is expected while any station runs). The ingest's catch-all source (not a
-    binding) is reported only when messages arrived on topics no binding takes."""
+    with no units yet on a Monday morning is quiet, not broken. A binding without a station
+    (a gateway for many) has no station to tell whether it should be talking, so its silence is
+    not judged. The ingest's catch-all source (not a binding) is reported only when messages
+    arrived on topics no binding takes."""
     running = {sid for sid, st in status.items() if st.display == "running"}
     out = []
     for h in health:
@@ -183,8 +184,7 @@ def source_problems(
         if h.status != "connected":
             out.append(SourceProblem(h.source, "status", h.detail))
             continue
-        station = binding_station[h.source]
-        expected = station in running if station is not None else bool(running)
+        expected = binding_station[h.source] in running
         quiet = h.last_message is None or now - h.last_message > silent_after
         if expected and quiet:
             out.append(SourceProblem(h.source, "silent", since=h.last_message))
