@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 import plotly.graph_objects as go
 
+from dashboard.i18n import t
 from line.kpi import ParetoBar, ProductYield
 from line.spc import PPoint
 from line.status import Segment
@@ -172,4 +173,32 @@ def time_split_figure(stations: dict[str, Any], title: str) -> go.Figure:
         title=title, barmode="stack", xaxis={"title": "% of time", "range": [0, 100]},
         yaxis={"autorange": "reversed"}, height=max(320, 26 * len(names) + 140), legend={"orientation": "h", "y": -0.15},
     )  # fmt: skip
+    return fig
+
+
+def output_figure(
+    hours: Sequence[tuple[datetime, int, int, float | None]], tz: tzinfo, station: str, lang: str = "en"
+) -> go.Figure:
+    """Units per hour at a station (finally passed, and not or not yet) stacked, with the levelled
+    plan per hour as a step line when a plan is loaded."""
+    x = [h.astimezone(tz).replace(tzinfo=None) for h, *_ in hours]
+    fig = go.Figure(
+        [
+            go.Bar(x=x, y=[g for _, _, g, _ in hours], name=t("passed", lang), marker={"color": "#2ca02c"}),
+            go.Bar(x=x, y=[u - g for _, u, g, _ in hours], name=t("not passed (yet)", lang),
+                   marker={"color": "#d62728"}),
+        ]
+    )  # fmt: skip
+    planned = [p for *_, p in hours]
+    has_plan = any(p is not None for p in planned)
+    if has_plan:
+        fig.add_trace(
+            go.Scatter(x=x, y=[None if p is None else round(p, 2) for p in planned], name=t("plan", lang),
+                       mode="lines", line={"shape": "hvh", "color": "#1f1f1f", "width": 3})
+        )  # fmt: skip
+    title = f"{t('Output per hour at', lang)} {station}" + (
+        "" if has_plan else f" ({t('no plan loaded', lang)})"
+    )
+    fig.update_layout(title=title, barmode="stack", yaxis={"title": t("units", lang)}, margin={"t": 50},
+                      legend={"orientation": "h", "y": -0.2}, font={"size": 15})  # fmt: skip
     return fig

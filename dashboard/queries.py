@@ -11,6 +11,7 @@ from line.calendar import Interval, local_day_bounds
 from line.config import Plant
 from line.kpi import StationTally
 from line.oee import Oee, station_oee
+from line.plan import planned_between, planned_by, scheduled_seconds
 from line.spc import Subgroup
 from line.status import Segment
 from stations.models import bind_plant
@@ -37,30 +38,94 @@ def daily_subgroups(
 
 
 @dataclass(frozen=True)
-class OutputRow:
+class OrderRow:
+    """One work order on the andon: its plan, its output so far and today's."""
+
     product: str
     work_order: str | None
-    started: int  # units whose first inspection of their routing was today
-    completed: int  # units that finally passed the last inspection of their routing today
+    quantity: int | None  # planned quantity (None: not in the plan)
+    planned_now: float | None  # units the levelled plan calls for by now (None: no due date)
+    done: int  # units that finally passed the last inspection of their routing, all time
+    started_today: int  # units whose first inspection of their routing was today
+    done_today: int  # of the units done, those whose last inspection was first tried today
+    open: int  # units started (all time) and not yet done: WIP, repairs and scrap
+
+    @property
+    def versus_plan(self) -> float | None:
+        return None if self.planned_now is None else self.done - self.planned_now
 
 
-def today_output(store: Store, plant: Plant, start: datetime, end: datetime) -> list[OutputRow]:
-    """Started and completed units per product and work order in [start, end)."""
-    first = {c: plant.inspection_route(c)[0] for c in plant.spec.products if plant.inspection_route(c)}
-    last = {c: plant.inspection_route(c)[-1] for c in first}
-    counts: dict[tuple[str, str | None], list[int]] = {}
+RECENT_PLAN_DAYS = 62  # how far back the andon looks for the plan of an order worked on today
+
+
+def _ends(plant: Plant) -> tuple[dict[str, str], dict[str, str]]:
+    """First and last inspection station of each product's routing."""
+    routes = {c: plant.inspection_route(c) for c in plant.spec.products}
+    return {c: r[0] for c, r in routes.items() if r}, {c: r[-1] for c, r in routes.items() if r}
+
+
+def order_progress(store: Store, plant: Plant, now: datetime, day: Interval) -> list[OrderRow]:
+    """Every work order planned over `day` or worked on during it, planned ones first in plan
+    order. A finished order without a due date in the day drops off once nothing happens to it."""
+    first, last = _ends(plant)
+    today: dict[tuple[str, str | None], list[int]] = {}
     for product, wo, station, units, final_pass in store.work_order_counts(
-        start, end, set(first.values()) | set(last.values())
+        day[0], min(day[1], now + timedelta(seconds=1)), set(first.values()) | set(last.values())
     ):
-        row = counts.setdefault((product, wo), [0, 0])
-        if station == first.get(product):
-            row[0] += units
-        if station == last.get(product):
-            row[1] += final_pass
-    return [
-        OutputRow(p, wo, a, b)
-        for (p, wo), (a, b) in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
-    ]
+        row = today.setdefault((product, wo), [0, 0])
+        row[0] += units if station == first.get(product) else 0
+        row[1] += final_pass if station == last.get(product) else 0
+    # orders of earlier windows too: last week's order still finishing today is a planned order
+    known = store.planned_orders(day[0] - timedelta(days=RECENT_PLAN_DAYS), day[1])
+    worked = {wo for _, wo in today}
+    orders = [o for o in known if o.id in worked or o.due is None or o.due > day[0]]
+    planned = planned_by(known, now, scheduled_seconds(plant.spec.calendar, plant.tz))
+    keys = [(o.product, o.id) for o in orders] + sorted(
+        (k for k in today if k[1] not in planned), key=lambda k: (k[0], k[1] or "")
+    )
+    totals: dict[str, list[int]] = {}
+    wanted = {wo for _, wo in keys if wo is not None}
+    for wo, station, units, final_pass in store.work_order_totals(
+        wanted, set(first.values()) | set(last.values())
+    ):
+        product = next(p for p, w in keys if w == wo)
+        cell = totals.setdefault(wo, [0, 0])
+        cell[0] += units if station == first.get(product) else 0
+        cell[1] += final_pass if station == last.get(product) else 0
+    quantity = {o.id: (o.quantity, o.due) for o in orders}
+    out = []
+    for product, wo in keys:
+        started, done = totals.get(wo or "", [0, 0]) if wo else today.get((product, wo), [0, 0])
+        t_started, t_done = today.get((product, wo), [0, 0])
+        q, due = quantity.get(wo or "", (None, None))
+        if q is not None and done >= q and not t_started and not t_done and (due is None or due < day[0]):
+            continue
+        out.append(
+            OrderRow(product, wo, q, planned.get(wo or ""), done, t_started, t_done, max(started - done, 0))
+        )
+    return out
+
+
+def hourly_output(
+    store: Store, plant: Plant, station: str, start: datetime, end: datetime
+) -> list[tuple[datetime, int, int, float | None]]:
+    """Per local hour of [start, end): (hour, units first tried at `station`, of them finally
+    passed, units the levelled plan calls for in that hour or None without a plan)."""
+    seen = store.hourly_station_output(start, end, station)
+    orders = [o for o in store.planned_orders(start, end) if o.due is not None]
+    sched = scheduled_seconds(plant.spec.calendar, plant.tz)
+    out = []
+    h = start.replace(minute=0, second=0, microsecond=0)
+    while h < end:
+        units, good = seen.get(h, (0, 0))
+        plan = (
+            planned_between(orders, max(h, start), min(h + timedelta(hours=1), end), sched)
+            if orders
+            else None
+        )
+        out.append((h, units, good, plan))
+        h += timedelta(hours=1)
+    return out
 
 
 def station_oees(

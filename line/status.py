@@ -9,7 +9,7 @@ station whose jigs take turns being busy is "running" since the first of them st
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -87,6 +87,32 @@ def station_status(changes: Sequence[StateRecord], stations: Sequence[str]) -> d
     return {s: StationStatus(s, current[s], since[s], dict(per_eq[s])) for s in stations}
 
 
+# states of equipment that waits: outside scheduled time these are "not scheduled". Equipment
+# idle overnight rarely reports the end of a shift; the shift calendar knows it.
+WAITING = frozenset({"starved", "blocked", "idle", "unknown"})
+OFF_SHIFT = "outside the shift calendar"
+
+
+def status_on_shift(
+    status: Mapping[str, StationStatus], now: datetime, scheduled: Sequence[tuple[datetime, datetime]]
+) -> dict[str, StationStatus]:
+    """The andon's view with the calendar applied (`scheduled`: merged intervals up to `now`): a
+    waiting station is "not scheduled" outside worked time, and inside it waits since the worked
+    time began at the latest (not "starved for 60 h" on a Monday morning)."""
+    current = next(((a, b) for a, b in scheduled if a <= now < b), None)
+    ended = max((b for _, b in scheduled if b <= now), default=None)
+    out = {}
+    for sid, st in status.items():
+        if st.display not in WAITING:
+            out[sid] = st
+        elif current is None:
+            since = ended if st.since is None or ended is None else max(st.since, ended)
+            out[sid] = replace(st, display="not_scheduled", since=since)
+        else:
+            out[sid] = replace(st, since=current[0] if st.since is None else max(st.since, current[0]))
+    return out
+
+
 def down_too_long(
     status: Mapping[str, StationStatus], now: datetime, limit_min: Mapping[str, float]
 ) -> list[tuple[str, float]]:
@@ -122,6 +148,30 @@ def segments(changes: Sequence[StateRecord], start: datetime, end: datetime) -> 
             a, b = max(rec.ts, start), min(nxt.ts if nxt else end, end)
             if a < b:
                 out.append(Segment(sid, eq, display_state(rec.state, rec.reason), rec.reason, a, b))
+    return out
+
+
+def segments_on_shift(
+    segs: Sequence[Segment], scheduled: Sequence[tuple[datetime, datetime]]
+) -> list[Segment]:
+    """Segments with the calendar applied (`scheduled`: merged intervals): the parts of waiting
+    states outside worked time become "not scheduled"; work, stops and setups stay as reported."""
+    out: list[Segment] = []
+    for seg in segs:
+        if seg.display not in WAITING:
+            out.append(seg)
+            continue
+        cur = seg.start
+        for a, b in scheduled:
+            if b <= cur or a >= seg.end:
+                continue
+            x, y = max(a, cur), min(b, seg.end)
+            if x > cur:
+                out.append(replace(seg, display="not_scheduled", reason=OFF_SHIFT, start=cur, end=x))
+            out.append(replace(seg, start=x, end=y))
+            cur = y
+        if cur < seg.end:
+            out.append(replace(seg, display="not_scheduled", reason=OFF_SHIFT, start=cur, end=seg.end))
     return out
 
 

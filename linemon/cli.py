@@ -39,6 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_import)
 
+    p = sub.add_parser(
+        "plan",
+        help="load a plan file's work orders into the store: the andon's output against plan",
+        description="Each work order is planned from its release to its due time ([plan] due or the "
+        "order's own due); orders sharing a window are levelled over its scheduled time in plan order.",
+    )
+    p.add_argument("file", help="plan file (TOML, as for `linemon simulate`)")
+    p.add_argument("--dry-run", action="store_true", help="check and print the orders, store nothing")
+    _common(p)
+    p.set_defaults(func=cmd_plan)
+
     p = sub.add_parser("report", help="print figures from the store")
     rsub = p.add_subparsers(dest="report", required=True, metavar="REPORT")
     y = rsub.add_parser("yield", help="FPY, final yield, RTY and DPMO per product and station")
@@ -168,6 +179,34 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     print(f"stored {res.counts.stored}, duplicate {res.counts.duplicate}, rejected {res.rejected}")
     return 0 if res.rejected == 0 else 1
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from sim.plan import floor_orders, load_plan, plan_problems
+
+    plant, plan = _plant(args), load_plan(args.file)
+    problems = plan_problems(plan, plant)
+    if problems:
+        raise ConfigError(args.file, problems)
+    orders = floor_orders(plan, plant)
+    for o in orders:
+        due = (
+            "no due time (no plan by time)"
+            if o.due is None
+            else f"due {o.due.astimezone(plant.tz):%Y-%m-%d %H:%M}"
+        )
+        print(
+            f"{o.id:<16} {o.product:<10} {o.quantity:>6}  from {o.start.astimezone(plant.tz):%Y-%m-%d %H:%M}  {due}"
+        )
+    if args.dry_run:
+        return 0
+    store = _store(args)
+    try:
+        n = store.put_work_orders(orders)
+    finally:
+        store.close()
+    print(f"stored {n} work orders in {store.url}")
+    return 0
 
 
 def cmd_report_yield(args: argparse.Namespace) -> int:

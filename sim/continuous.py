@@ -11,8 +11,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from line.config import Plant
+from line.plan import PlannedOrder
 from sim.network import FpyDrift, Lot, Network, Release
-from sim.plan import PlanFile
+from sim.plan import PlanFile, floor_orders
 from sim.plant import build_network
 
 WEEK_S = 7 * 86400.0
@@ -41,15 +42,32 @@ def _weekly(release: Release, start: datetime, weeks: int) -> Release:
     order = {wo: i + 1 for i, wo in enumerate(dict.fromkeys(lot.work_order for lot in release.lots))}
     lots: list[Lot] = []
     for k in range(weeks):
-        year, week, _ = (start + timedelta(weeks=k)).isocalendar()
         for i, lot in enumerate(release.lots):
             at = lot.release_s if lot.release_s is not None else (0.0 if i == 0 else None)
             lots.append(
                 Lot(
                     lot.product,
-                    f"WO-{year % 100:02d}{week:02d}-{order[lot.work_order]:02d}",
+                    _weekly_name(start, k, order[lot.work_order]),
                     lot.quantity,
                     None if at is None else k * WEEK_S + at,
                 )
             )
     return replace(release, lots=tuple(lots))
+
+
+def _weekly_name(start: datetime, week_index: int, n: int) -> str:
+    year, week, _ = (start + timedelta(weeks=week_index)).isocalendar()
+    return f"WO-{year % 100:02d}{week:02d}-{n:02d}"
+
+
+def weekly_orders(plant: Plant, plan: PlanFile, start: datetime, weeks: int) -> list[PlannedOrder]:
+    """The floor's plan (`line.plan`) of the repeated plan: each week's orders under the names
+    `repeating_network` gives them, their windows moved with the week."""
+    local = start.astimezone(plant.tz)
+    base = floor_orders(plan, plant, local)
+    out = []
+    for k in range(weeks):
+        for n, o in enumerate(base, start=1):
+            due = None if o.due is None else o.due + timedelta(weeks=k)
+            out.append(replace(o, id=_weekly_name(local, k, n), start=o.start + timedelta(weeks=k), due=due))
+    return out

@@ -10,7 +10,7 @@ data and validated by the same loader, so a what-if with a typo fails like a bad
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from line.config import Plant, plant_from_dict, read_toml
 from line.errors import ConfigError, describe_validation
+from line.plan import PlannedOrder
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 Positive = Annotated[float, Field(gt=0)]
@@ -35,6 +36,7 @@ class PlanHeader(BaseModel):
     arrival: dict[str, Any] | None = None  # arrivals: any distribution of minutes between units
     mix: dict[str, Positive] = {}  # conwip/arrivals: relative share of each product
     lot_size: Annotated[int, Field(ge=1)] = 1  # conwip/arrivals: units of one product in a row
+    due: datetime | None = None  # when the plan's work orders are due (the floor's plan by time)
 
 
 class Settings(BaseModel):
@@ -55,6 +57,7 @@ class WorkOrder(BaseModel):
     quantity: Annotated[int, Field(ge=1)]
     lot_size: Annotated[int, Field(ge=1)] | None = None
     release_h: Annotated[float, Field(ge=0)] | None = None  # hours after start; none: in sequence
+    due: datetime | None = None  # this order's due time; none: the plan's
 
 
 class Crew(BaseModel):
@@ -114,8 +117,35 @@ def plan_problems(plan: PlanFile, plant: Plant) -> list[str]:
             elif sid in seen:
                 out.append(f"crews.{name}.stations: {sid} is already in crew {seen[sid]!r}")
             seen[sid] = name
+    for i, wo in enumerate(plan.work_orders):
+        due = wo.due or plan.plan.due
+        comparable = due is not None and (due.tzinfo is None) == (plan.plan.start.tzinfo is None)
+        if comparable and due is not None and due <= plan.plan.start + timedelta(hours=wo.release_h or 0.0):
+            out.append(f"work_orders[{i}].due: {due.isoformat()} is not after the order's release")
     if mode != "plan" and plan.plan.hours is None:
         out.append(f"plan.hours: a {mode!r} release runs until a horizon; give one")
+    return out
+
+
+def floor_orders(plan: PlanFile, plant: Plant, start: datetime | None = None) -> list[PlannedOrder]:
+    """The plan's work orders as the floor's plan (`line.plan`): each from its release (the plan's
+    start, or `release_h` after it) to its due time. `start` moves the whole plan (the twin plays
+    the plan from its own clock); times without an offset are plant-local."""
+
+    def local(t: datetime) -> datetime:
+        return t if t.tzinfo is not None else t.replace(tzinfo=plant.tz)
+
+    given = local(plan.plan.start)
+    shift = (start - given) if start is not None else timedelta(0)
+    out = []
+    for wo in plan.work_orders:
+        due = wo.due or plan.plan.due
+        release = given + timedelta(hours=wo.release_h or 0.0)
+        out.append(
+            PlannedOrder(
+                wo.id, wo.product, wo.quantity, release + shift, None if due is None else local(due) + shift
+            )
+        )
     return out
 
 

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 from line.errors import LinemonError
 from line.kpi import ProductTally, StationTally
+from line.plan import PlannedOrder
 from line.records import Record, ResultRecord, StateRecord, UnitSeen
 
 __all__ = ["UnitSeen"]  # defined in line.records: drivers make them, stores keep them
@@ -98,6 +99,26 @@ class Store(Protocol):
     def work_order_counts(
         self, start: datetime, end: datetime, stations: Iterable[str]
     ) -> list[tuple[str, str | None, str, int, int]]: ...
+
+    def put_work_orders(self, orders: Iterable[PlannedOrder]) -> int:
+        """Insert or update planned work orders by id; returns how many were given."""
+        ...
+
+    def planned_orders(self, start: datetime, end: datetime) -> list[PlannedOrder]:
+        """Planned orders whose window overlaps [start, end), in plan order."""
+        ...
+
+    def work_order_totals(
+        self, work_orders: Iterable[str], stations: Iterable[str]
+    ) -> list[tuple[str, str, int, int]]:
+        """(work order, station, units, units finally passed) over all time."""
+        ...
+
+    def hourly_station_output(
+        self, start: datetime, end: datetime, station: str
+    ) -> dict[datetime, tuple[int, int]]:
+        """(units, finally passed) at a station per UTC hour of the units' first attempt there."""
+        ...
 
     def state_changes(self, start: datetime, end: datetime) -> list[StateRecord]:
         """State records in [start, end) and each equipment's last one before start, in time order."""

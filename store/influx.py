@@ -22,6 +22,7 @@ from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
 
 from line.kpi import ProductTally, StationTally
+from line.plan import PlannedOrder
 from line.records import Record, ResultRecord, StateRecord, ts_ms
 from store.base import DeadLetter, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
 
@@ -229,6 +230,22 @@ class InfluxStore:
         self, start: datetime, end: datetime, stations: Iterable[str]
     ) -> list[tuple[str, str | None, str, int, int]]:
         raise StoreError(f"{self.url}: output per work order is not yet available on the InfluxDB store")
+
+    def put_work_orders(self, orders: Iterable[PlannedOrder]) -> int:
+        raise StoreError(f"{self.url}: planned work orders are not yet kept on the InfluxDB store")
+
+    def planned_orders(self, start: datetime, end: datetime) -> list[PlannedOrder]:
+        raise StoreError(f"{self.url}: planned work orders are not yet kept on the InfluxDB store")
+
+    def work_order_totals(
+        self, work_orders: Iterable[str], stations: Iterable[str]
+    ) -> list[tuple[str, str, int, int]]:
+        raise StoreError(f"{self.url}: output per work order is not yet available on the InfluxDB store")
+
+    def hourly_station_output(
+        self, start: datetime, end: datetime, station: str
+    ) -> dict[datetime, tuple[int, int]]:
+        raise StoreError(f"{self.url}: output per hour is not yet available on the InfluxDB store")
 
     def state_changes(self, start: datetime, end: datetime) -> list[StateRecord]:
         raise StoreError(f"{self.url}: station states are not yet readable from the InfluxDB store")

@@ -18,7 +18,9 @@ from typing import Any
 import orjson
 
 from line.kpi import ProductTally, StationTally
+from line.plan import PlannedOrder
 from line.records import ResultRecord, StateRecord, from_ms, ts_ms
+from store import sqlite_output as out_q
 from store.base import DeadLetter, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
 from store.sqlite_rollup import refresh_rollups
 from store.sqlite_schema import SCHEMA, SCHEMA_VERSION
@@ -300,18 +302,25 @@ class SqliteStore:
     def work_order_counts(
         self, start: datetime, end: datetime, stations: Iterable[str]
     ) -> list[tuple[str, str | None, str, int, int]]:
-        """(product, work order, station, units, units finally passed) of the units whose first
-        attempt at one of `stations` falls in [start, end)."""
-        wanted = list(stations)
-        marks = ",".join("?" * len(wanted))
-        rows = self._conn().execute(
-            "SELECT us.product, (SELECT r.work_order FROM results r WHERE r.serial = us.serial "
-            "AND r.station = us.station LIMIT 1) AS wo, us.station, count(*), sum(us.last_pass) "
-            f"FROM unit_station us WHERE us.first_ts >= ? AND us.first_ts < ? AND us.station IN ({marks}) "
-            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-            (ts_ms(start), ts_ms(end), *wanted),
-        )
-        return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+        return out_q.work_order_counts(self._conn(), start, end, stations)
+
+    def put_work_orders(self, orders: Iterable[PlannedOrder]) -> int:
+        conn = self._conn()
+        with _transaction(conn):
+            return out_q.put_work_orders(conn, orders)
+
+    def planned_orders(self, start: datetime, end: datetime) -> list[PlannedOrder]:
+        return out_q.planned_orders(self._conn(), start, end)
+
+    def work_order_totals(
+        self, work_orders: Iterable[str], stations: Iterable[str]
+    ) -> list[tuple[str, str, int, int]]:
+        return out_q.work_order_totals(self._conn(), work_orders, stations)
+
+    def hourly_station_output(
+        self, start: datetime, end: datetime, station: str
+    ) -> dict[datetime, tuple[int, int]]:
+        return out_q.hourly_station_output(self._conn(), start, end, station)
 
     def state_changes(self, start: datetime, end: datetime) -> list[StateRecord]:
         """State records in [start, end), plus each equipment's last one before start (its state at

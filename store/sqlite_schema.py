@@ -81,6 +81,11 @@ CREATE TABLE IF NOT EXISTS source_health (
   detail TEXT, updated INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+CREATE TABLE IF NOT EXISTS work_orders (
+  id TEXT PRIMARY KEY, product TEXT NOT NULL, quantity INTEGER NOT NULL, start INTEGER NOT NULL, due INTEGER
+);
+CREATE INDEX IF NOT EXISTS work_orders_start ON work_orders(start);
+
 CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY, received INTEGER NOT NULL, source TEXT NOT NULL,
   location TEXT, reason TEXT NOT NULL, raw BLOB NOT NULL

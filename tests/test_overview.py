@@ -14,14 +14,18 @@ from werkzeug.serving import make_server
 
 from dashboard.app import create_app
 from line.config import Plant, plant_from_dict
+from line.plan import PlannedOrder
 from line.records import StateRecord, record_from_dict
 from line.status import (
     SourceProblem,
     StationStatus,
     display_state,
     down_too_long,
+    segments,
+    segments_on_shift,
     source_problems,
     station_status,
+    status_on_shift,
 )
 from store.base import SourceHealth
 from store.sqlite import SqliteStore
@@ -91,6 +95,9 @@ def test_work_order_counts(store: SqliteStore) -> None:
 def andon(tmp_path: Path, plant: Plant) -> Iterator[tuple[str, SqliteStore]]:
     data = plant.spec.model_dump(mode="json", exclude_unset=True)
     data.setdefault("alarms", {})["source_silent_min"] = 0.1  # 6 s: the stale banner within the test
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]  # worked around the clock: whatever the
+    data["calendar"] = {"shifts": [{"name": "am", "start": "00:00", "end": "12:00", "days": days},  # date
+                                   {"name": "pm", "start": "12:00", "end": "00:00", "days": days}]}  # fmt: skip
     quick = plant_from_dict(data, "quick-stale.toml")
     db = tmp_path / "andon.db"
     s = SqliteStore(db)
@@ -104,6 +111,7 @@ def andon(tmp_path: Path, plant: Plant) -> Iterator[tuple[str, SqliteStore]]:
         for i in range(4)
     ] + [result("S0", "OQA", "PASS", 0, work_order="WO-A", start=now - timedelta(minutes=5))]
     s.write(recs)
+    s.put_work_orders([PlannedOrder("WO-A", "FF-50", 10, now - timedelta(days=1), now + timedelta(days=1))])
     app = create_app(quick, f"sqlite:///{db}")
     srv = make_server("127.0.0.1", 0, app.server, threaded=True)
     th = threading.Thread(target=srv.serve_forever, daemon=True)
@@ -128,6 +136,7 @@ def test_overview_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         assert "MOUNT down for 30 min" in page.inner_text("#ov-alarm-list")
         assert page.locator("#ov-stale-banner").count() == 0
         assert page.inner_text("#ov-done-FF-50-WO-A") == "1"
+        assert page.inner_text("#ov-plan-FF-50-WO-A") == "10"  # the planned order and its quantity
         page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
         time.sleep(7)  # no new data for longer than the (test) silence limit
         page.wait_for_selector("#ov-stale-banner", timeout=15_000)
@@ -175,6 +184,7 @@ def test_line_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         page.wait_for_selector("#line-gantt .main-svg", timeout=20_000)
         page.wait_for_selector("#line-downtime text:has-text('down: breakdown')", timeout=20_000)
         assert page.locator("#line-gantt g.trace.bars").count() >= 2  # running and down at least
+        page.wait_for_selector("#line-output .legendtext:text-is('plan')", timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "line.png"), full_page=True)
         page.get_by_text("ASSY1 · ").click()
         page.wait_for_selector("#line-avail-ASSY", timeout=10_000)
@@ -212,3 +222,33 @@ def test_source_alarms_only_when_a_source_is_expected_to_talk() -> None:
     assert source_problems([health("mqtt", rejected=3)], bindings, status, now, timedelta(minutes=5)) == [
         SourceProblem("mqtt", "unbound", count=3)
     ]
+
+
+def test_waiting_outside_worked_time_is_not_scheduled() -> None:
+    """Equipment starved since Thursday evening is "not scheduled" over the weekend and starved
+    only from Monday's shift start; work and stops are kept as reported, even in a break."""
+    thu = datetime(2026, 11, 5, 11, 0, tzinfo=UTC)  # 20:00 Seoul
+    mon = datetime(2026, 11, 8, 23, 30, tzinfo=UTC)  # Monday 08:30 Seoul
+    worked = [(thu - timedelta(hours=2), thu + timedelta(minutes=30)), (mon, mon + timedelta(hours=2)),
+              (mon + timedelta(hours=2, minutes=10), mon + timedelta(hours=3, minutes=30))]  # fmt: skip
+    changes = [_state("FT", "SBY", thu, reason="starved"), _state("MOUNT", "UDT", thu, reason="breakdown")]
+    segs = segments_on_shift(segments(changes, thu, mon + timedelta(hours=3)), worked)
+    ft = [(s.display, s.start, s.end) for s in segs if s.station == "FT"]
+    assert ft == [
+        ("starved", thu, thu + timedelta(minutes=30)),
+        ("not_scheduled", thu + timedelta(minutes=30), mon),
+        ("starved", mon, mon + timedelta(hours=2)),
+        ("not_scheduled", mon + timedelta(hours=2), mon + timedelta(hours=2, minutes=10)),  # the break
+        ("starved", mon + timedelta(hours=2, minutes=10), mon + timedelta(hours=3)),
+    ]
+    assert [(s.display, s.start, s.end) for s in segs if s.station == "MOUNT"] == [
+        ("down", thu, mon + timedelta(hours=3))
+    ]
+    status = station_status(changes, ["FT", "MOUNT", "VI1"])
+    weekend = status_on_shift(status, mon - timedelta(days=1), worked)
+    assert (weekend["FT"].display, weekend["FT"].since) == ("not_scheduled", thu + timedelta(minutes=30))
+    assert weekend["MOUNT"] == status["MOUNT"]  # a breakdown is a breakdown, shift or not
+    assert (weekend["VI1"].display, weekend["VI1"].since) == ("not_scheduled", thu + timedelta(minutes=30))
+    monday = status_on_shift(status, mon + timedelta(minutes=20), worked)
+    assert (monday["FT"].display, monday["FT"].since) == ("starved", mon)
+    assert (monday["VI1"].display, monday["VI1"].since) == ("unknown", mon)

@@ -3,22 +3,22 @@ output per hour, for a line and a day or shift."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
-from dashboard.figures import pareto_figure, state_timeline
+from dashboard.figures import output_figure, pareto_figure, state_timeline
 from dashboard.i18n import lang_of, t
 from dashboard.periods import period_bounds
-from dashboard.queries import station_oees
+from dashboard.queries import hourly_output, station_oees
 from dashboard.widgets import choice
-from line.calendar import merge, scheduled_intervals
+from line.calendar import Interval, merge, scheduled_intervals
 from line.config import Plant
 from line.kpi import pareto
-from line.status import COLOURS, Segment, downtime_minutes, segments
+from line.status import COLOURS, Segment, downtime_minutes, segments, segments_on_shift
 
 dash.register_page(__name__, path="/line", name="Line", order=1)
 
@@ -77,27 +77,33 @@ def update(line_id: str, period: str, _n: int | None, lang: str | None = "en") -
     end = min(end, now)
     stations = plant.spec.lines[line_id].stations
     changes = [c for c in ctx.store.state_changes(start, end) if c.station in stations]
-    segs = segments(changes, start, end)
+    sched = merge(scheduled_intervals(plant.spec.calendar, plant.tz, start, end))
+    segs = segments_on_shift(segments(changes, start, end), sched)
     title = (
         f"{line_id} states, {start.astimezone(plant.tz):%m-%d %H:%M} - {end.astimezone(plant.tz):%m-%d %H:%M}"
     )
     gantt = state_timeline(segs, plant.tz, COLOURS, title)
     down = pareto({k: round(v) for k, v in downtime_minutes(segs).items()})
     return (
-        _availability(plant, segs, stations, start, end, lang_of(lang)),
+        _availability(plant, segs, stations, sched, start, end, lang_of(lang)),
         gantt,
         pareto_figure(down, "Stops (scheduled and unscheduled)", unit="minutes"),
-        _output_figure(plant, line_id, start, end),
+        _output_figure(plant, line_id, start, end, lang_of(lang)),
     )
 
 
 def _availability(
-    plant: Plant, segs: list[Segment], stations: list[str], start: datetime, end: datetime, lang: str
+    plant: Plant,
+    segs: list[Segment],
+    stations: list[str],
+    sched: list[Interval],
+    start: datetime,
+    end: datetime,
+    lang: str,
 ) -> object:
     """Per station: availability (running over scheduled time, summed machine by machine); for an
     inspection station also OEE = A x P x Q, with the plant file's process time per unit as the
     ideal cycle time and its first passes over its attempts as quality."""
-    sched = merge(scheduled_intervals(plant.spec.calendar, plant.tz, start, end))
     tallies, _ = current().store.yield_tallies(start, end)
     oees = station_oees(plant, segs, sched, tallies)
     avail_badges, oee_rows = [], []
@@ -152,22 +158,11 @@ def _tone(x: float | None) -> str:
     return "secondary" if x is None else "success" if x > 0.85 else "warning" if x >= 0.65 else "danger"
 
 
-def _output_figure(plant: Plant, line_id: str, start: datetime, end: datetime) -> object:
-    """Units through the line's last inspection station per local hour (by their first attempt)."""
-    import plotly.graph_objects as go
-
+def _output_figure(plant: Plant, line_id: str, start: datetime, end: datetime, lang: str) -> object:
+    """Units through the line's last inspection station per hour (by their first attempt there),
+    against the levelled plan of the work orders loaded in the store."""
     stations = [s for s in plant.spec.lines[line_id].stations if plant.inspects(s)]
-    last = stations[-1] if stations else None
-    hours: list[datetime] = []
-    counts: list[int] = []
-    t = start.replace(minute=0, second=0, microsecond=0)
-    while last and t < end and len(hours) < 24 * 8:
-        tallies, _ = current().store.yield_tallies(t, t + timedelta(hours=1))
-        hours.append(t.astimezone(plant.tz).replace(tzinfo=None))
-        counts.append(sum(x.units for (_, s), x in tallies.items() if s == last))
-        t += timedelta(hours=1)
-    fig = go.Figure(go.Bar(x=hours, y=counts, name=f"units at {last}"))
-    fig.update_layout(
-        title=f"Output per hour at {last} (no plan loaded)", yaxis={"title": "units"}, margin={"t": 50}
-    )
-    return fig
+    if not stations:
+        return output_figure([], plant.tz, line_id, lang)
+    hours = hourly_output(current().store, plant, stations[-1], start, end)
+    return output_figure(hours, plant.tz, stations[-1], lang)

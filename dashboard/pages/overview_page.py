@@ -12,11 +12,19 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
 from dashboard.i18n import lang_of, t
-from dashboard.queries import today_output
-from line.calendar import local_day_bounds, shift_at
+from dashboard.queries import OrderRow, order_progress
+from line.calendar import local_day_bounds, merge, scheduled_intervals, shift_at
 from line.config import Plant
 from line.kpi import line_yield
-from line.status import COLOURS, LABELS, StationStatus, down_too_long, source_problems, station_status
+from line.status import (
+    COLOURS,
+    LABELS,
+    StationStatus,
+    down_too_long,
+    source_problems,
+    station_status,
+    status_on_shift,
+)
 from store.base import SourceHealth
 
 dash.register_page(__name__, path="/overview", name="Overview", order=-1)
@@ -67,7 +75,10 @@ def refresh(_n: int | None, lang: str | None = "en") -> tuple[object, ...]:
     now = current().now()
     last = store.last_data_time()
     changes = store.state_changes(now - timedelta(days=1), now + timedelta(seconds=1))
-    status = station_status(changes, plant.station_order)
+    worked = merge(
+        scheduled_intervals(plant.spec.calendar, plant.tz, now - timedelta(days=7), now + timedelta(days=1))
+    )
+    status = status_on_shift(station_status(changes, plant.station_order), now, worked)
     shift = shift_at(plant.spec.calendar, plant.tz, now)
     fpy: dict[str, float | None] = {}
     if shift is not None:
@@ -201,27 +212,31 @@ def _alarms(
 
 
 def _output(plant: Plant, now: datetime, lang: str = "en") -> object:
-    ctx = current()
+    """Work orders against the levelled plan (`line.plan`): plan, planned by now, done, ahead or
+    behind, today's starts and completions, and what is open."""
     day = local_day_bounds(plant.tz, now.astimezone(plant.tz).date())
-    rows = today_output(ctx.store, plant, day[0], min(day[1], now + timedelta(seconds=1)))
-    head = html.Thead(
-        html.Tr(
-            [
-                html.Th(t(h, lang))
-                for h in ("Product", "Work order", "Started", "Completed (good)", "In process")
-            ]
-        )
+    rows = order_progress(current().store, plant, now, day)
+    heads = ("Product", "Work order", "Plan", "Plan by now", "Done", "+/- plan", "Started today",
+             "Done today", "Open")  # fmt: skip
+    head = html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads]))
+    body = [_order_row(r) for r in rows] or [html.Tr(html.Td(t("No units today", lang), colSpan=len(heads)))]
+    return dbc.Table([head, html.Tbody(body)], striped=True, size="sm", className="fs-5", id="ov-orders")
+
+
+def _order_row(r: OrderRow) -> html.Tr:
+    key = f"{r.product}-{r.work_order or 'none'}"
+    diff = r.versus_plan
+    tone = "" if diff is None else "text-success" if diff >= 0 else "text-danger fw-bold"
+    return html.Tr(
+        [
+            html.Td(r.product),
+            html.Td(r.work_order or "–"),
+            html.Td("–" if r.quantity is None else r.quantity, id=f"ov-plan-{key}"),
+            html.Td("–" if r.planned_now is None else f"{r.planned_now:.0f}", id=f"ov-plannow-{key}"),
+            html.Td(r.done, id=f"ov-done-{key}"),
+            html.Td("–" if diff is None else f"{diff:+.0f}", id=f"ov-diff-{key}", className=tone),
+            html.Td(r.started_today),
+            html.Td(r.done_today, id=f"ov-today-{key}"),
+            html.Td(r.open),
+        ]
     )
-    body = [
-        html.Tr(
-            [
-                html.Td(r.product),
-                html.Td(r.work_order or "–"),
-                html.Td(r.started),
-                html.Td(r.completed, id=f"ov-done-{r.product}-{r.work_order or 'none'}"),
-                html.Td(r.started - r.completed),
-            ]
-        )
-        for r in rows
-    ] or [html.Tr(html.Td(t("No units today", lang), colSpan=5))]
-    return dbc.Table([head, html.Tbody(body)], striped=True, size="sm", className="fs-5")

@@ -35,7 +35,7 @@ from linemon.broker import Broker, mosquitto_path
 from linemon.twin.channels import BrokerPublisher, LocalPublisher, PtyWriter, TwinRack
 from linemon.twin.routes import Delivery, Publish, RackLoad, RackVerdict, Router, Write
 from linemon.twin.sink import TwinSink
-from sim.continuous import repeating_network
+from sim.continuous import repeating_network, weekly_orders
 from sim.engine import Simulation
 from sim.network import FpyDrift
 from sim.plan import load_plan, plan_problems
@@ -107,6 +107,7 @@ class Twin:
             raise ConfigError(opts.plan, problems)
         weeks = math.ceil(self.history_s / (7 * 86400)) + LIVE_WEEKS
         net = repeating_network(plant, plan, self.start, weeks, self._drifts(), opts.plan)
+        self.orders = weekly_orders(plant, plan, self.start, weeks)
         self.router = Router(plant, random.Random(opts.seed + 1))
         problems = self.router.problems()
         if problems:
@@ -146,6 +147,7 @@ class Twin:
     def write_history(self) -> int:
         """Simulate the history at full speed, straight into the store; returns records written.
         Every machine reports its state at the start, as equipment does when it connects."""
+        self.store.put_work_orders(self.orders)  # the floor's plan: output against it on the andon
         for st in self.sim.stations.values():
             for srv in st.servers:
                 self.sink.state(0.0, st.spec, srv.index, srv.state)

@@ -1,0 +1,101 @@
+"""SQLite queries behind "output against plan": the planned work orders, each order's output so
+far, and a station's output per hour (from the hourly roll-up, not one query per hour)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+
+from line.plan import PlannedOrder
+from line.records import from_ms, ts_ms
+
+HOUR_MS = 3_600_000
+
+
+def work_order_counts(
+    conn: sqlite3.Connection, start: datetime, end: datetime, stations: Iterable[str]
+) -> list[tuple[str, str | None, str, int, int]]:
+    """(product, work order, station, units, units finally passed) of the units whose first
+    attempt at one of `stations` falls in [start, end)."""
+    wanted = list(stations)
+    marks = ",".join("?" * len(wanted))
+    rows = conn.execute(
+        "SELECT us.product, (SELECT r.work_order FROM results r WHERE r.serial = us.serial "
+        "AND r.station = us.station LIMIT 1) AS wo, us.station, count(*), sum(us.last_pass) "
+        f"FROM unit_station us WHERE us.first_ts >= ? AND us.first_ts < ? AND us.station IN ({marks}) "
+        "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        (ts_ms(start), ts_ms(end), *wanted),
+    )
+    return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+
+
+def put_work_orders(conn: sqlite3.Connection, orders: Iterable[PlannedOrder]) -> int:
+    """Insert or update orders by id (an updated order keeps its place in the plan's sequence)."""
+    rows = [(o.id, o.product, o.quantity, ts_ms(o.start), ts_ms(o.due) if o.due else None) for o in orders]
+    conn.executemany(
+        "INSERT INTO work_orders VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET product = excluded.product, "
+        "quantity = excluded.quantity, start = excluded.start, due = excluded.due",
+        rows,
+    )
+    return len(rows)
+
+
+def planned_orders(conn: sqlite3.Connection, start: datetime, end: datetime) -> list[PlannedOrder]:
+    """Orders whose window overlaps [start, end) (no due date: open from its start), in plan order."""
+    rows = conn.execute(
+        "SELECT id, product, quantity, start, due FROM work_orders WHERE start < ? AND (due IS NULL OR due > ?) "
+        "ORDER BY start, rowid",
+        (ts_ms(end), ts_ms(start)),
+    )
+    return [
+        PlannedOrder(r[0], r[1], r[2], from_ms(r[3]), from_ms(r[4]) if r[4] is not None else None)
+        for r in rows
+    ]
+
+
+def work_order_totals(
+    conn: sqlite3.Connection, work_orders: Iterable[str], stations: Iterable[str]
+) -> list[tuple[str, str, int, int]]:
+    """(work order, station, units seen there, units whose last attempt there passed), all time."""
+    wos, sts = list(work_orders), list(stations)
+    if not wos or not sts:
+        return []
+    rows = conn.execute(
+        "SELECT r.work_order, us.station, count(*), sum(us.last_pass) "
+        f"FROM (SELECT DISTINCT work_order, serial FROM results WHERE work_order IN ({','.join('?' * len(wos))})) r "
+        f"JOIN unit_station us ON us.serial = r.serial AND us.station IN ({','.join('?' * len(sts))}) "
+        "GROUP BY 1, 2 ORDER BY 1, 2",
+        (*wos, *sts),
+    )
+    return [(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
+
+
+def hourly_station_output(
+    conn: sqlite3.Connection, start: datetime, end: datetime, station: str
+) -> dict[datetime, tuple[int, int]]:
+    """(units, units finally passed) at `station` per UTC hour of their first attempt in [start,
+    end): whole hours from `station_hourly`, the partial hours at the edges from `unit_station`."""
+    a, b = ts_ms(start), ts_ms(end)
+    h0, h1 = -(-a // HOUR_MS), b // HOUR_MS
+    out: dict[int, list[int]] = {}
+
+    def add(rows: Iterable[tuple[int, int, int]]) -> None:
+        for hour, units, good in rows:
+            cell = out.setdefault(int(hour), [0, 0])
+            cell[0] += int(units)
+            cell[1] += int(good or 0)
+
+    edges = [(a, b)] if h0 >= h1 else [(a, h0 * HOUR_MS), (h1 * HOUR_MS, b)]
+    for x, y in edges:
+        if x < y:
+            add(conn.execute(
+                "SELECT first_ts / 3600000, count(*), sum(last_pass) FROM unit_station "
+                "WHERE first_ts >= ? AND first_ts < ? AND station = ? GROUP BY 1", (x, y, station)
+            ))  # fmt: skip
+    if h0 < h1:
+        add(conn.execute(
+            "SELECT hour, sum(units), sum(final_pass) FROM station_hourly "
+            "WHERE hour >= ? AND hour < ? AND station = ? GROUP BY 1", (h0, h1, station)
+        ))  # fmt: skip
+    return {from_ms(h * HOUR_MS): (u, g) for h, (u, g) in sorted(out.items()) if u}
