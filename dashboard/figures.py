@@ -11,13 +11,13 @@ import plotly.graph_objects as go
 from dashboard.i18n import t
 from line.kpi import ParetoBar, ProductYield
 from line.spc import PPoint
-from line.status import Segment
+from line.status import LABELS, Segment
 
 # text colour bands used on the yield page (not colour alone: values are always printed)
 GOOD, WARN = 0.95, 0.90
 
 
-def fpy_heatmap(figs: dict[str, ProductYield], stations: Sequence[str]) -> go.Figure:
+def fpy_heatmap(figs: dict[str, ProductYield], stations: Sequence[str], lang: str = "en") -> go.Figure:
     """FPY of every product (rows) at every inspection station (columns); blank = no units."""
     cols = [s for s in stations if any(s in py.stations for py in figs.values())]
     rows = list(figs)
@@ -27,8 +27,8 @@ def fpy_heatmap(figs: dict[str, ProductYield], stations: Sequence[str]) -> go.Fi
         zr: list[float | None] = []
         tr: list[str] = []
         for s in cols:
-            t = figs[code].stations.get(s)
-            f = t.fpy if t else None
+            tally = figs[code].stations.get(s)
+            f = tally.fpy if tally else None
             zr.append(None if f is None else round(f * 100, 2))
             tr.append("" if f is None else f"{f * 100:.1f}%")
         z.append(zr)
@@ -44,12 +44,12 @@ def fpy_heatmap(figs: dict[str, ProductYield], stations: Sequence[str]) -> go.Fi
             colorscale=[[0, "#d62728"], [0.5, "#ffbf00"], [1, "#2ca02c"]],
             zmin=85,
             zmax=100,
-            colorbar={"title": "FPY %"},
+            colorbar={"title": t("FPY", lang) + " %"},
             hovertemplate="%{y} at %{x}: FPY %{z:.2f}%<extra></extra>",
         )
     )
     fig.update_layout(
-        title="First-pass yield per product and station",
+        title=t("First-pass yield per product and station", lang),
         margin={"l": 90, "r": 20, "t": 50, "b": 40},
         height=120 + 60 * max(len(rows), 1),
         yaxis={"autorange": "reversed"},
@@ -58,7 +58,7 @@ def fpy_heatmap(figs: dict[str, ProductYield], stations: Sequence[str]) -> go.Fi
     return fig
 
 
-def rty_bars(figs: dict[str, ProductYield]) -> go.Figure:
+def rty_bars(figs: dict[str, ProductYield], lang: str = "en") -> go.Figure:
     """RTY and final yield side by side for each product."""
     codes = [c for c, py in figs.items() if py.units]
     fig = go.Figure()
@@ -68,7 +68,7 @@ def rty_bars(figs: dict[str, ProductYield]) -> go.Figure:
     ):
         vals = [None if v is None else v * 100 for v in values]
         fig.add_bar(
-            name=name,
+            name=t(name, lang),
             x=codes,
             y=vals,
             text=[f"{v:.1f}%" if v is not None else "" for v in vals],
@@ -78,41 +78,43 @@ def rty_bars(figs: dict[str, ProductYield]) -> go.Figure:
         barmode="group",
         yaxis={"title": "%", "range": [0, 105]},
         font={"size": 15},
-        title="Rolled throughput yield and final yield",
+        title=t("Rolled throughput yield and final yield", lang),
         margin={"t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.15},
     )
     return fig
 
 
-def pareto_figure(bars: Sequence[ParetoBar], title: str, unit: str = "defects") -> go.Figure:
+def pareto_figure(
+    bars: Sequence[ParetoBar], title: str, unit: str = "defects", lang: str = "en"
+) -> go.Figure:
     """Bars by count, largest first, with the cumulative share as a line on a 0-100 % axis."""
     keys = [b.key for b in bars]
     fig = go.Figure(
         [
-            go.Bar(x=keys, y=[b.count for b in bars], name="Count", text=[b.count for b in bars], textposition="outside"),
+            go.Bar(x=keys, y=[b.count for b in bars], name=t("Count", lang), text=[b.count for b in bars], textposition="outside"),
             go.Scatter(
-                x=keys, y=[round(b.cumulative_share * 100, 1) for b in bars], name="Cumulative %", yaxis="y2",
+                x=keys, y=[round(b.cumulative_share * 100, 1) for b in bars], name=t("Cumulative %", lang), yaxis="y2",
                 mode="lines+markers", line={"color": "#d62728"},
             ),
         ]
     )  # fmt: skip
     fig.update_layout(
-        title=title, yaxis={"title": unit}, yaxis2={"title": "cumulative %", "overlaying": "y", "side": "right", "range": [0, 105]},
+        title=title, yaxis={"title": t(unit, lang)}, yaxis2={"title": t("Cumulative %", lang), "overlaying": "y", "side": "right", "range": [0, 105]},
         margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.2}, font={"size": 15},
     )  # fmt: skip
     return fig
 
 
-def p_chart_figure(points: Sequence[PPoint], baseline_label: str, title: str) -> go.Figure:
+def p_chart_figure(points: Sequence[PPoint], baseline_label: str, title: str, lang: str = "en") -> go.Figure:
     """Fraction failing per subgroup with its own limits drawn as steps; rule violations marked."""
     x = [p.label for p in points]
     pct = [round(p.p * 100, 3) for p in points]
     fig = go.Figure(
         [
-            go.Scatter(x=x, y=pct, mode="lines+markers", name="p (% failing first pass)", line={"color": "#1f77b4"}),
+            go.Scatter(x=x, y=pct, mode="lines+markers", name=t("p (% failing first pass)", lang), line={"color": "#1f77b4"}),
             go.Scatter(x=x, y=[p.ucl * 100 for p in points], name="UCL", line={"shape": "hvh", "dash": "dash", "color": "#d62728"}),
-            go.Scatter(x=x, y=[p.center * 100 for p in points], name=f"centre ({baseline_label})", line={"color": "#2ca02c"}),
+            go.Scatter(x=x, y=[p.center * 100 for p in points], name=f"{t('centre', lang)} ({baseline_label})", line={"color": "#2ca02c"}),
             go.Scatter(x=x, y=[p.lcl * 100 for p in points], name="LCL", line={"shape": "hvh", "dash": "dash", "color": "#d62728"}),
         ]
     )  # fmt: skip
@@ -120,17 +122,19 @@ def p_chart_figure(points: Sequence[PPoint], baseline_label: str, title: str) ->
     if bad:
         fig.add_trace(
             go.Scatter(
-                x=[p.label for p in bad], y=[p.p * 100 for p in bad], mode="markers+text", name="rule violation",
+                x=[p.label for p in bad], y=[p.p * 100 for p in bad], mode="markers+text", name=t("rule violation", lang),
                 marker={"size": 16, "color": "#d62728", "symbol": "x"},
-                text=["rule " + ",".join(map(str, p.violations)) for p in bad], textposition="top center",
+                text=[t("rule", lang) + " " + ",".join(map(str, p.violations)) for p in bad], textposition="top center",
             )
         )  # fmt: skip
-    fig.update_layout(title=title, yaxis={"title": "% failing"}, margin={"t": 50, "b": 40}, font={"size": 15},
+    fig.update_layout(title=title, yaxis={"title": t("% failing", lang)}, margin={"t": 50, "b": 40}, font={"size": 15},
                       legend={"orientation": "h", "y": -0.2})  # fmt: skip
     return fig
 
 
-def state_timeline(segs: Sequence[Segment], tz: tzinfo, colours: dict[str, str], title: str) -> go.Figure:
+def state_timeline(
+    segs: Sequence[Segment], tz: tzinfo, colours: dict[str, str], title: str, lang: str = "en"
+) -> go.Figure:
     """A Gantt of equipment states (one row per equipment), in the plant's local time."""
     rows = sorted({(s.station, s.equipment) for s in segs})
     labels = [f"{st} · {eq}" if eq != st else st for st, eq in rows]
@@ -142,7 +146,7 @@ def state_timeline(segs: Sequence[Segment], tz: tzinfo, colours: dict[str, str],
                 base=[s.start.astimezone(tz).replace(tzinfo=None) for s in mine],
                 x=[(s.end - s.start).total_seconds() * 1000 for s in mine],
                 y=[f"{s.station} · {s.equipment}" if s.equipment != s.station else s.station for s in mine],
-                orientation="h", name=state.replace("_", " "), marker={"color": colours[state]},
+                orientation="h", name=t(LABELS[state], lang), marker={"color": colours[state]},
                 hovertext=[s.reason or "" for s in mine],
             )
         )  # fmt: skip
@@ -157,20 +161,20 @@ SPLIT_COLOURS = {"busy": "#2ca02c", "setup": "#1f77b4", "down": "#d62728", "bloc
                  "starved": "#ffbf00", "off_shift": "#c7c7c7"}  # fmt: skip
 
 
-def time_split_figure(stations: dict[str, Any], title: str) -> go.Figure:
+def time_split_figure(stations: dict[str, Any], title: str, lang: str = "en") -> go.Figure:
     """Each station's time split (mean over replications) as stacked horizontal bars, in %."""
     names = list(stations)
     fig = go.Figure(
         [
             go.Bar(
-                y=names, x=[round(stations[s]["time_split"][k]["mean"] * 100, 1) for s in names], name=k.replace("_", " "),
+                y=names, x=[round(stations[s]["time_split"][k]["mean"] * 100, 1) for s in names], name=t(k.replace("_", " "), lang),
                 orientation="h", marker={"color": colour},
             )
             for k, colour in SPLIT_COLOURS.items()
         ]
     )  # fmt: skip
     fig.update_layout(
-        title=title, barmode="stack", xaxis={"title": "% of time", "range": [0, 100]},
+        title=title, barmode="stack", xaxis={"title": t("% of time", lang), "range": [0, 100]},
         yaxis={"autorange": "reversed"}, height=max(320, 26 * len(names) + 140), legend={"orientation": "h", "y": -0.15},
     )  # fmt: skip
     return fig

@@ -36,6 +36,31 @@ KO = {
     # QA page
     "All products": "전체 제품", "Search": "검색", "serial number or work order": "시리얼 번호 또는 작업지시",
     "Defect code": "불량 코드", "Reference designator": "부품 위치", "Top defect": "최다 불량",
+    # output against plan (overview, line page)
+    "Plan": "계획", "Plan by now": "현재 계획", "Done": "완료", "+/- plan": "계획 대비", "Started today": "오늘 투입",
+    "Done today": "오늘 완료", "Open": "미완료", "passed": "합격", "not passed (yet)": "불합격(미완료)", "plan": "계획",
+    "Output per hour at": "시간당 생산량,", "no plan loaded": "계획 없음", "units": "대",
+    # figures
+    "First-pass yield per product and station": "제품·공정별 직행률",
+    "Rolled throughput yield and final yield": "누적 직행률과 최종 수율", "Count": "건수", "Cumulative %": "누적 %",
+    "defects": "불량", "minutes": "분", "p (% failing first pass)": "p (첫 검사 불합격 %)", "centre": "중심선",
+    "rule violation": "규칙 위반", "rule": "규칙", "% failing": "불합격 %", "states": "상태",
+    "Stops (scheduled and unscheduled)": "정지 (계획 및 비계획)", "busy": "가공", "setup": "셋업", "down": "고장",
+    "blocked": "후공정 대기", "starved": "자재 대기", "off shift": "비근무", "% of time": "시간 비율 %",
+    # QA page
+    "Defects by": "불량 분류:", "no confirmed defects": "확정 불량 없음", "baseline": "기준 기간",
+    "no units in the baseline days": "기준 기간에 생산 없음", "first-pass failures at": "첫 검사 불합격,",
+    "Enter a serial number or a work order.": "시리얼 번호나 작업지시를 입력하세요.", "Not in the store": "저장소에 없음",
+    "Time": "시각", "Equipment": "설비", "Result": "결과", "Defects": "불량",
+    # simulation page
+    "Running simulations needs the engineer role.": "시뮬레이션 실행은 엔지니어 권한이 필요합니다.",
+    "Plan file": "계획 파일", "Product mix": "제품 구성", "Units per product": "제품별 수량", "Lot size": "로트 크기",
+    "Replications": "반복 횟수", "What-if (one KEY=VALUE per line)": "가정 변경 (한 줄에 KEY=VALUE 하나)",
+    "Run": "실행", "Cancel": "취소", "Throughput per hour": "시간당 처리량", "Makespan (h)": "총 소요 시간 (h)",
+    "WIP (units)": "재공 (대)", "Lead time mean (h)": "평균 리드타임 (h)", "Bottleneck": "병목 공정",
+    "what-if − plan (paired 95 % CI)": "가정 − 계획 (대응 95 % 신뢰구간)", "replications each, seeds": "회 반복, 시드",
+    "means with 95 % confidence intervals.": "평균과 95 % 신뢰구간.", "Time split": "시간 구성",
+    "Enter units for at least one product.": "적어도 한 제품의 수량을 입력하세요.",
 }  # fmt: skip
 
 

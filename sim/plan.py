@@ -149,6 +149,19 @@ def floor_orders(plan: PlanFile, plant: Plant, start: datetime | None = None) ->
     return out
 
 
+def mix_plan(
+    quantities: dict[str, int], lot_size: int, start: datetime, name: str = "Product mix"
+) -> PlanFile:
+    """A plan built from quantities per product (the simulation page's product mix): one work
+    order per product, released in sequence in lots of `lot_size`, from `start`."""
+    orders = [
+        WorkOrder(id=f"MIX-{code}", product=code, quantity=q, lot_size=min(lot_size, q))
+        for code, q in quantities.items()
+        if q > 0
+    ]
+    return PlanFile(plan=PlanHeader(name=name, start=start), work_orders=orders)
+
+
 def parse_assignment(text: str) -> tuple[str, Any]:
     """`KEY=VALUE` from the command line; VALUE is read as TOML (2, 1.5, true, "x"), else a string."""
     key, sep, raw = text.partition("=")

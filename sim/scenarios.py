@@ -31,7 +31,18 @@ def scenario_from_file(
     warmup: float | None = None,
 ) -> Built:
     """Load, check and build one scenario; errors name the plan file and the key."""
-    plan = load_plan(path)
+    return scenario_from_plan(plant, load_plan(path), path, overrides, hours, warmup)
+
+
+def scenario_from_plan(
+    plant: Plant,
+    plan: PlanFile,
+    path: str,
+    overrides: dict[str, Any],
+    hours: float | None = None,
+    warmup: float | None = None,
+) -> Built:
+    """Check and build one scenario from a plan (`path` names it in errors)."""
     what_if = apply_overrides(plant, {**plan.set, **overrides}, f"the [set] of {path} and --set")
     problems = plan_problems(plan, what_if)
     if problems:
@@ -46,15 +57,19 @@ def scenario_from_file(
 
 def compare_whatif(
     plant: Plant,
-    plan: str,
+    plan: str | PlanFile,
     overrides: dict[str, Any],
     reps: int,
     progress: Callable[[tuple[int, int, str]], None] | None = None,
     seed: int = 2611,
 ) -> dict[str, Any]:
-    """The plan as it is and with `overrides`, `reps` replications each with the same seeds:
+    """The plan (a file or a built plan) as it is and with `overrides`, `reps` replications each with the same seeds:
     both reports and the what-if's paired difference (`whatif.versus_baseline`)."""
-    built = [scenario_from_file(plant, plan, {}), scenario_from_file(plant, plan, overrides)]
+    plan_file, source = (load_plan(plan), plan) if isinstance(plan, str) else (plan, "<product mix>")
+    built = [
+        scenario_from_plan(plant, plan_file, source, {}),
+        scenario_from_plan(plant, plan_file, source, overrides),
+    ]
     seeds = replication_seeds(seed, reps)
     total = len(built) * reps
     runs: list[list[dict[str, Any]]] = [[], []]

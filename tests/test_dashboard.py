@@ -136,6 +136,7 @@ def test_yield_page_in_chromium(served: str) -> None:
         assert "최근 30일" in page.inner_text("#yield-period") and "직행률" in page.inner_text(
             "#yield-tables"
         )
+        page.wait_for_selector("#yield-heatmap .gtitle:text-is('제품·공정별 직행률')", timeout=10_000)
         page.screenshot(path=str(ARTIFACTS / "yield-ko.png"), full_page=True)
     assert errors == []
 
@@ -175,9 +176,9 @@ def test_qa_page_in_chromium(served: str) -> None:
         page.goto(served + "qa")
         page.wait_for_selector("#qa-top-key", timeout=20_000)
         assert page.inner_text("#qa-top-key") == "bridge"  # 2 bridges (B, R) before 1 open
-        assert "(2 of 3)" in page.inner_text("#qa-top")
+        assert "(2 / 3)" in page.inner_text("#qa-top")
         page.get_by_text("Reference designator").click()
-        page.wait_for_selector("#qa-top:has-text('of 3')")
+        page.wait_for_selector("#qa-top:has-text('/ 3')")
         page.fill("#qa-serial", "B")
         page.click("#qa-search")
         page.wait_for_selector("#qa-hist-B", timeout=10_000)
@@ -212,4 +213,28 @@ def test_simulation_page_runs_in_the_background(served: str) -> None:
         page.click("#sim-run")
         page.wait_for_selector("#sim-error", timeout=60_000)
         assert "NOPE" in page.inner_text("#sim-error")
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_simulation_of_a_product_mix_in_korean(served: str) -> None:
+    with chromium_page(1300) as (page, errors):
+        page.goto(served + "simulate?lang=ko")
+        page.wait_for_selector("#sim-run:has-text('실행')", timeout=20_000)
+        page.get_by_text("제품 구성").click()
+        page.wait_for_selector("#sim-mix-box.show", timeout=10_000)
+        page.fill("#sim-reps", "2")
+        page.fill("#sim-whatif", "stations.FT.machines=1")
+        page.click("#sim-run")  # nothing typed in yet: a clear message, not a traceback
+        page.wait_for_selector("#sim-error", timeout=60_000)
+        assert page.inner_text("#sim-error") == "적어도 한 제품의 수량을 입력하세요."
+        page.fill('[id*="sim-mix"][id*="GPS-70"]', "30")
+        page.fill("#sim-lot", "15")
+        page.click("#sim-run")
+        page.wait_for_selector("#sim-table", timeout=120_000)
+        head = page.inner_text("#sim-table thead")
+        assert "제품 구성" in head and "대응 95 % 신뢰구간" in head
+        assert "병목 공정" in page.inner_text("#sim-table") and page.inner_text("#sim-bottleneck-whatif") == "FT"
+        page.wait_for_selector(".gtitle:has-text('시간 구성')", timeout=10_000)  # figure titles too
+        page.screenshot(path=str(ARTIFACTS / "simulation-mix-ko.png"), full_page=True)
     assert errors == []

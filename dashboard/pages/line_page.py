@@ -79,16 +79,15 @@ def update(line_id: str, period: str, _n: int | None, lang: str | None = "en") -
     changes = [c for c in ctx.store.state_changes(start, end) if c.station in stations]
     sched = merge(scheduled_intervals(plant.spec.calendar, plant.tz, start, end))
     segs = segments_on_shift(segments(changes, start, end), sched)
-    title = (
-        f"{line_id} states, {start.astimezone(plant.tz):%m-%d %H:%M} - {end.astimezone(plant.tz):%m-%d %H:%M}"
-    )
-    gantt = state_timeline(segs, plant.tz, COLOURS, title)
+    lang = lang_of(lang)
+    title = f"{line_id} {t('states', lang)}, {start.astimezone(plant.tz):%m-%d %H:%M} - {end.astimezone(plant.tz):%m-%d %H:%M}"
+    gantt = state_timeline(segs, plant.tz, COLOURS, title, lang)
     down = pareto({k: round(v) for k, v in downtime_minutes(segs).items()})
     return (
-        _availability(plant, segs, stations, sched, start, end, lang_of(lang)),
+        _availability(plant, segs, stations, sched, start, end, lang),
         gantt,
-        pareto_figure(down, "Stops (scheduled and unscheduled)", unit="minutes"),
-        _output_figure(plant, line_id, start, end, lang_of(lang)),
+        pareto_figure(down, t("Stops (scheduled and unscheduled)", lang), unit="minutes", lang=lang),
+        _output_figure(plant, line_id, start, end, lang),
     )
 
 

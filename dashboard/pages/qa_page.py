@@ -34,6 +34,7 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
     stations = [{"label": s, "value": s} for s in plant.station_order if plant.inspects(s)]
     return html.Div(
         [
+            dcc.Store(id="qa-lang", data=lang_of(lang)),
             dbc.Row(
                 [
                     dbc.Col(html.H2(t("Quality", lang_of(lang))), md=2),
@@ -86,17 +87,19 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
     Input("qa-period", "value"),
     Input("qa-product", "value"),
     Input("qa-by", "value"),
+    State("qa-lang", "data"),
 )
-def update_pareto(period: str, product: str, by: str) -> tuple[object, ...]:
+def update_pareto(period: str, product: str, by: str, lang: str | None = "en") -> tuple[object, ...]:
+    lang = lang_of(lang)
     ctx = current()
     start, end = _window(period, ctx.plant)
     bars = pareto(ctx.store.defect_counts(start, end, by=by, product=product or None))
-    title = f"Defects by {BY[by].lower()} · {product or 'all products'}"
+    title = f"{t('Defects by', lang)} {t(BY[by], lang)} · {product or t('All products', lang)}"
     top = html.Span(
-        [html.Span("Top defect: "), html.B(bars[0].key if bars else "–", id="qa-top-key"),
-         html.Span(f" ({bars[0].count} of {sum(b.count for b in bars)})" if bars else " (no confirmed defects)")]
+        [html.Span(t("Top defect", lang) + ": "), html.B(bars[0].key if bars else "–", id="qa-top-key"),
+         html.Span(f" ({bars[0].count} / {sum(b.count for b in bars)})" if bars else f" ({t('no confirmed defects', lang)})")]
     )  # fmt: skip
-    return pareto_figure(bars, title), top
+    return pareto_figure(bars, title, lang=lang), top
 
 
 @callback(
@@ -104,21 +107,22 @@ def update_pareto(period: str, product: str, by: str) -> tuple[object, ...]:
     Input("qa-period", "value"),
     Input("qa-product", "value"),
     Input("qa-station", "value"),
+    State("qa-lang", "data"),
 )
-def update_pchart(period: str, product: str, station: str) -> object:
+def update_pchart(period: str, product: str, station: str, lang: str | None = "en") -> object:
+    lang = lang_of(lang)
     ctx = current()
     start, end = _window(period, ctx.plant)
     groups = daily_subgroups(ctx.store, ctx.plant, start, end, station, product or None)
     base = groups[:BASELINE_DAYS]
-    label = f"baseline {base[0].label}..{base[-1].label}" if base else "no baseline"
+    label = f"{t('baseline', lang)} {base[0].label}..{base[-1].label}" if base else ""
     try:
         pbar = baseline_p(base)
     except ValueError:
-        return p_chart_figure([], "no units in the baseline days", f"p-chart {station}: no data")
+        return p_chart_figure([], "", f"p-chart {station}: {t('no units in the baseline days', lang)}", lang)
     points = p_chart(groups[BASELINE_DAYS:] or groups, pbar)
-    return p_chart_figure(
-        points, label, f"p-chart · first-pass failures at {station} · {product or 'all products'}"
-    )
+    title = f"p-chart · {t('first-pass failures at', lang)} {station} · {product or t('All products', lang)}"
+    return p_chart_figure(points, label, title, lang)
 
 
 def _window(period: str, plant: Plant) -> tuple[datetime, datetime]:
@@ -131,30 +135,32 @@ def _window(period: str, plant: Plant) -> tuple[datetime, datetime]:
     Input("qa-search", "n_clicks"),
     Input("qa-serial", "value"),
     State("qa-serial", "value"),
+    State("qa-lang", "data"),
     prevent_initial_call=True,
 )
-def search(_n: int, _v: str | None, text: str | None) -> object:
+def search(_n: int, _v: str | None, text: str | None, lang: str | None = "en") -> object:
+    lang = lang_of(lang)
     ctx = current()
     key = (text or "").strip()
     if not key:
-        return html.Div("Enter a serial number or a work order.", className="text-muted")
+        return html.Div(t("Enter a serial number or a work order.", lang), className="text-muted")
     history = ctx.store.unit_history(key)
     if history:
-        return history_table(key, history, ctx.plant)
+        return history_table(key, history, ctx.plant, lang)
     units = ctx.store.work_order_units(key)
     if units:
         return html.Div(
-            [html.H4(f"Work order {key}: {len(units)} units", id="qa-wo-count")]
-            + [history_table(s, h, ctx.plant) for s, h in sorted(units.items())]
+            [html.H4(f"{t('Work order', lang)} {key}: {len(units)} {t('units', lang)}", id="qa-wo-count")]
+            + [history_table(s, h, ctx.plant, lang) for s, h in sorted(units.items())]
         )
     return html.Div(
-        f"No serial number or work order {key!r} in the store.",
+        f"{t('Not in the store', lang)}: {key!r}",
         id="qa-notfound",
         className="text-warning fs-5",
     )
 
 
-def history_table(serial: str, history: list[ResultRecord], plant: Plant) -> dbc.Card:
+def history_table(serial: str, history: list[ResultRecord], plant: Plant, lang: str = "en") -> dbc.Card:
     rows = [
         html.Tr(
             [
@@ -167,12 +173,15 @@ def history_table(serial: str, history: list[ResultRecord], plant: Plant) -> dbc
         )
         for r in history
     ]
-    head = html.Thead(html.Tr([html.Th(h) for h in ("Time", "Station", "Equipment", "Result", "Defects")]))
+    head = html.Thead(
+        html.Tr([html.Th(t(h, lang)) for h in ("Time", "Station", "Equipment", "Result", "Defects")])
+    )
     first = history[0]
     return dbc.Card(
         [
             dbc.CardHeader(
-                f"{serial} · {first.product} · work order {first.work_order or '–'}", id=f"qa-hist-{serial}"
+                f"{serial} · {first.product} · {t('Work order', lang)} {first.work_order or '–'}",
+                id=f"qa-hist-{serial}",
             ),
             dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-0 fs-5"),
         ],

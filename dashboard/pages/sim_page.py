@@ -4,19 +4,22 @@ progress and cancel, and compare the what-if against the plan as it is (same see
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import ALL, Input, Output, State, callback, dcc, html
 
 from dashboard.auth import current_user
 from dashboard.context import current
 from dashboard.figures import time_split_figure
-from line.config import load_plant
+from dashboard.i18n import lang_of, t
+from line.calendar import local_day_bounds, scheduled_intervals
+from line.config import Plant, load_plant
 from line.errors import LinemonError
-from sim.plan import parse_assignment
+from sim.plan import PlanFile, mix_plan, parse_assignment
 from sim.scenarios import compare_whatif
 
 dash.register_page(__name__, path="/simulate", name="Simulation", order=3)
@@ -26,58 +29,46 @@ def plan_files(plant_path: str) -> list[Path]:
     return sorted((Path(plant_path).parent / "plans").glob("*.toml"))
 
 
-def layout(**_: object) -> html.Div:
+def layout(lang: str | None = None, **_: object) -> html.Div:
     plant = current().plant
+    lang = lang_of(lang)
     plans = [{"label": p.stem, "value": str(p)} for p in plan_files(plant.path)]
     user = current_user()
     can_run = user is None or user.role == "engineer"
     return html.Div(
         [
             dcc.Store(id="sim-plant", data=plant.path),
-            html.H2("Simulation"),
+            dcc.Store(id="sim-lang", data=lang),
+            html.H2(t("Simulation", lang)),
             html.Div(
-                "" if can_run else "Running simulations needs the engineer role.",
+                "" if can_run else t("Running simulations needs the engineer role.", lang),
                 id="sim-role-note",
                 className="text-muted",
             ),
             dbc.Row(
                 [
+                    dbc.Col(_source_choice(plans, list(plant.spec.products), lang), md=5),
                     dbc.Col(
                         [
-                            dbc.Label("Plan"),
-                            dcc.Dropdown(
-                                id="sim-plan",
-                                options=plans,
-                                value=plans[0]["value"] if plans else None,
-                                clearable=False,
-                            ),
-                        ],
-                        md=4,
-                    ),
-                    dbc.Col(
-                        [
-                            dbc.Label("Replications"),
+                            dbc.Label(t("Replications", lang)),
                             dbc.Input(id="sim-reps", type="number", min=1, max=20, value=3),
-                        ],
-                        md=2,
-                    ),
-                    dbc.Col(
-                        [
-                            dbc.Label("What-if (one KEY=VALUE per line)"),
+                            dbc.Label(t("What-if (one KEY=VALUE per line)", lang), className="mt-2"),
                             dbc.Textarea(id="sim-whatif", value="stations.FT.machines=3", rows=3),
                         ],
-                        md=4,
+                        md=5,
                     ),
                     dbc.Col(
                         [
                             dbc.Button(
-                                "Run",
+                                t("Run", lang),
                                 id="sim-run",
                                 color="primary",
                                 className="me-2 mt-4",
                                 disabled=not can_run,
                             ),
-                            dbc.Button("Cancel", id="sim-cancel", color="secondary", className="mt-4"),
+                            dbc.Button(
+                                t("Cancel", lang), id="sim-cancel", color="secondary", className="mt-4"
+                            ),
                         ],
                         md=2,
                     ),
@@ -92,13 +83,67 @@ def layout(**_: object) -> html.Div:
     )
 
 
+def _source_choice(plans: list[dict[str, str]], products: list[str], lang: str) -> list[object]:
+    """A plan file, or a product mix typed in: units per product, released in lots."""
+    mix = [
+        dbc.InputGroup(
+            [
+                dbc.InputGroupText(code, style={"minWidth": "7rem"}),
+                dbc.Input(id={"type": "sim-mix", "product": code}, type="number", min=0, step=1, value=0),
+            ],
+            size="sm",
+            className="mb-1",
+        )
+        for code in products
+    ]
+    return [
+        dbc.RadioItems(
+            id="sim-source",
+            options=[
+                {"label": t("Plan file", lang), "value": "plan"},
+                {"label": t("Product mix", lang), "value": "mix"},
+            ],
+            value="plan",
+            inline=True,
+        ),
+        dcc.Dropdown(
+            id="sim-plan", options=plans, value=plans[0]["value"] if plans else None, clearable=False
+        ),
+        dbc.Collapse(
+            [
+                dbc.Label(t("Units per product", lang), className="mt-2"),
+                *mix,
+                dbc.InputGroup(
+                    [
+                        dbc.InputGroupText(t("Lot size", lang), style={"minWidth": "7rem"}),
+                        dbc.Input(id="sim-lot", type="number", min=1, step=1, value=20),
+                    ],
+                    size="sm",
+                ),
+            ],
+            id="sim-mix-box",
+            is_open=False,
+        ),
+    ]
+
+
+@callback(Output("sim-mix-box", "is_open"), Output("sim-plan", "disabled"), Input("sim-source", "value"))
+def show_source(source: str) -> tuple[bool, bool]:
+    return source == "mix", source == "mix"
+
+
 @callback(
     Output("sim-results", "children"),
     Input("sim-run", "n_clicks"),
     State("sim-plant", "data"),
+    State("sim-source", "value"),
     State("sim-plan", "value"),
+    State({"type": "sim-mix", "product": ALL}, "value"),
+    State({"type": "sim-mix", "product": ALL}, "id"),
+    State("sim-lot", "value"),
     State("sim-reps", "value"),
     State("sim-whatif", "value"),
+    State("sim-lang", "data"),
     background=True,
     running=[(Output("sim-run", "disabled"), True, False), (Output("sim-cancel", "disabled"), False, True)],
     progress=[
@@ -113,23 +158,44 @@ def run(
     set_progress: Callable[[tuple[int, int, str]], None],
     _n: int,
     plant_path: str,
+    source: str,
     plan: str,
+    mix: list[int | None],
+    mix_ids: list[dict[str, str]],
+    lot: int | None,
     reps: int | None,
     whatif: str | None,
+    lang: str | None,
 ) -> object:
     """Runs in the background worker (no request context: the plant is loaded from its path)."""
+    lang = lang_of(lang)
     try:
+        plant = load_plant(plant_path)
+        chosen: str | PlanFile = plan
+        if source == "mix":
+            quantities = {i["product"]: int(q or 0) for i, q in zip(mix_ids, mix, strict=True)}
+            if not any(q > 0 for q in quantities.values()):
+                raise ValueError(t("Enter units for at least one product.", lang))
+            chosen = mix_plan(quantities, int(lot or 1), next_week_start(plant), t("Product mix", lang))
         overrides = dict(parse_assignment(line) for line in (whatif or "").splitlines() if line.strip())
         out = compare_whatif(
-            load_plant(plant_path),
-            plan,
+            plant,
+            chosen,
             overrides,
             int(reps or 1),
             lambda p: set_progress((round(100 * p[0] / p[1]), 100, p[2])),
         )
     except (LinemonError, ValueError) as exc:
         return dbc.Alert(str(exc), color="danger", id="sim-error", style={"whiteSpace": "pre-wrap"})
-    return results_view(out)
+    return results_view(out, lang)
+
+
+def next_week_start(plant: Plant) -> datetime:
+    """The first worked moment of next week (a mix is tried on a fresh week, as a release would)."""
+    today = datetime.now(plant.tz).date()
+    monday = local_day_bounds(plant.tz, today + timedelta(days=7 - today.weekday()))[0]
+    worked = scheduled_intervals(plant.spec.calendar, plant.tz, monday, monday + timedelta(days=14))
+    return (worked[0][0] if worked else monday).astimezone(plant.tz)
 
 
 def _ci(v: dict[str, Any] | None, fmt: str = "{:.2f}") -> str:
@@ -138,7 +204,7 @@ def _ci(v: dict[str, Any] | None, fmt: str = "{:.2f}") -> str:
     return f"{fmt.format(v['mean'])} [{fmt.format(v['ci95'][0])}, {fmt.format(v['ci95'][1])}]"
 
 
-def results_view(out: dict[str, Any]) -> object:
+def results_view(out: dict[str, Any], lang: str = "en") -> object:
     base, what = out["baseline"], out["whatif"]
     diff = what["versus_baseline"]
     rows = [
@@ -149,7 +215,7 @@ def results_view(out: dict[str, Any]) -> object:
     body = [
         html.Tr(
             [
-                html.Td(label),
+                html.Td(t(label, lang)),
                 html.Td(_ci(base.get(key))),
                 html.Td(_ci(what.get(key))),
                 html.Td(_ci(diff.get(key), "{:+.2f}")),
@@ -159,18 +225,31 @@ def results_view(out: dict[str, Any]) -> object:
         for label, key in rows
     ]
     lt = (
-        "Lead time mean (h)",
+        t("Lead time mean (h)", lang),
         _ci(base["lead_time_h"]["mean"]),
         _ci(what["lead_time_h"]["mean"]),
         _ci(diff.get("lead_time_h_mean"), "{:+.2f}"),
     )
     body.append(html.Tr([html.Td(x) for x in lt]))
-    body.append(html.Tr([html.Td("Bottleneck"), html.Td(base["bottleneck"]["station"], id="sim-bottleneck-base"),
-                         html.Td(what["bottleneck"]["station"], id="sim-bottleneck-whatif"), html.Td("")]))  # fmt: skip
-    head = html.Thead(
-        html.Tr([html.Th(h) for h in ("", base["name"], what["name"], "what-if − plan (paired 95 % CI)")])
+    body.append(
+        html.Tr(
+            [
+                html.Td(t("Bottleneck", lang)),
+                html.Td(base["bottleneck"]["station"], id="sim-bottleneck-base"),
+                html.Td(what["bottleneck"]["station"], id="sim-bottleneck-whatif"),
+                html.Td(""),
+            ]
+        )
     )
-    note = f"{base['replications']} replications each, seeds {base['seeds']}; means with 95 % confidence intervals."
+    head = html.Thead(
+        html.Tr(
+            [html.Th(h) for h in ("", base["name"], what["name"], t("what-if − plan (paired 95 % CI)", lang))]
+        )
+    )
+    note = (
+        f"{base['replications']} {t('replications each, seeds', lang)} {base['seeds']}; "
+        f"{t('means with 95 % confidence intervals.', lang)}"
+    )
     return html.Div(
         [
             dbc.Table([head, html.Tbody(body)], bordered=True, className="fs-5", id="sim-table"),
@@ -178,11 +257,19 @@ def results_view(out: dict[str, Any]) -> object:
             dbc.Row(
                 [
                     dbc.Col(
-                        dcc.Graph(figure=time_split_figure(base["stations"], f"Time split · {base['name']}")),
+                        dcc.Graph(
+                            figure=time_split_figure(
+                                base["stations"], f"{t('Time split', lang)} · {base['name']}", lang
+                            )
+                        ),
                         lg=6,
                     ),
                     dbc.Col(
-                        dcc.Graph(figure=time_split_figure(what["stations"], f"Time split · {what['name']}")),
+                        dcc.Graph(
+                            figure=time_split_figure(
+                                what["stations"], f"{t('Time split', lang)} · {what['name']}", lang
+                            )
+                        ),
                         lg=6,
                     ),
                 ]

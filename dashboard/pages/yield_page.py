@@ -145,4 +145,4 @@ def update(period: str, d0: str | None, d1: str | None, lang: str | None = "en")
     cards = dbc.Row([product_card(py, lang) for py in figs.values()])
     tables = dbc.Row([dbc.Col(station_table(py, lang), lg=6) for py in figs.values()])
     inspection = [s for s in plant.station_order if plant.inspects(s)]
-    return window, cards, fpy_heatmap(figs, inspection), rty_bars(figs), tables
+    return window, cards, fpy_heatmap(figs, inspection, lang), rty_bars(figs, lang), tables
