@@ -133,28 +133,38 @@ def p_chart_figure(points: Sequence[PPoint], baseline_label: str, title: str, la
 
 
 def state_timeline(
-    segs: Sequence[Segment], tz: tzinfo, colours: dict[str, str], title: str, lang: str = "en"
-) -> go.Figure:
-    """A Gantt of equipment states (one row per equipment), in the plant's local time."""
-    rows = sorted({(s.station, s.equipment) for s in segs})
+    segs: Sequence[Segment],
+    tz: tzinfo,
+    colours: dict[str, str],
+    title: str,
+    lang: str = "en",
+    flow: Sequence[str] = (),
+) -> dict[str, Any]:
+    """A Gantt of equipment states (one row per equipment), in the plant's local time, as a
+    plain figure dict: a week of a line is ~10k segments, and plotly's validation and copying
+    of them took most of the page's budget (dcc.Graph takes the dict as it is)."""
+    place = {sid: i for i, sid in enumerate(flow)}  # stations in flow order from the top, then the rest
+    rows = sorted({(s.station, s.equipment) for s in segs}, key=lambda r: (place.get(r[0], len(place)), r))
     labels = [f"{st} · {eq}" if eq != st else st for st, eq in rows]
-    fig = go.Figure()
+    traces = []
     for state in sorted({s.display for s in segs}):
         mine = [s for s in segs if s.display == state]
-        fig.add_trace(
-            go.Bar(
-                base=[s.start.astimezone(tz).replace(tzinfo=None) for s in mine],
-                x=[(s.end - s.start).total_seconds() * 1000 for s in mine],
-                y=[f"{s.station} · {s.equipment}" if s.equipment != s.station else s.station for s in mine],
-                orientation="h", name=t(LABELS[state], lang), marker={"color": colours[state]},
-                hovertext=[s.reason or "" for s in mine],
-            )
+        traces.append(
+            {
+                "type": "bar", "orientation": "h", "name": t(LABELS[state], lang), "marker": {"color": colours[state]},
+                "base": [s.start.astimezone(tz).replace(tzinfo=None).isoformat() for s in mine],
+                "x": [(s.end - s.start).total_seconds() * 1000 for s in mine],
+                "y": [f"{s.station} · {s.equipment}" if s.equipment != s.station else s.station for s in mine],
+                "hovertext": [s.reason or "" for s in mine],
+            }
         )  # fmt: skip
-    fig.update_layout(
-        title=title, barmode="overlay", xaxis={"type": "date"}, yaxis={"categoryorder": "array", "categoryarray": labels[::-1]},
-        height=max(300, 28 * len(labels) + 120), margin={"t": 50, "l": 140}, legend={"orientation": "h", "y": -0.15},
-    )  # fmt: skip
-    return fig
+    layout = {
+        "title": {"text": title}, "barmode": "overlay", "xaxis": {"type": "date"},
+        "yaxis": {"categoryorder": "array", "categoryarray": labels[::-1]},
+        "height": max(300, 28 * len(labels) + 120), "margin": {"t": 50, "l": 140},
+        "legend": {"orientation": "h", "y": -0.15},
+    }  # fmt: skip
+    return {"data": traces, "layout": layout}
 
 
 SPLIT_COLOURS = {"busy": "#2ca02c", "setup": "#1f77b4", "down": "#d62728", "blocked": "#ff7f0e",

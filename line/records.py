@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -111,6 +111,20 @@ class StateRecord(BaseModel):
 
 
 Record = ResultRecord | StateRecord
+
+
+class StateChange(NamedTuple):
+    """A stored state record as the store's queries return it: the fields of `StateRecord`,
+    validated once when the record entered linemon. A tuple, because a week of a line is tens
+    of thousands of them and rebuilding models was most of the cost of reading them."""
+
+    id: str
+    ts: datetime
+    line: str
+    station: str
+    equipment: str | None
+    state: str
+    reason: str | None
 
 
 @dataclass(frozen=True)

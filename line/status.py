@@ -13,7 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from line.records import StateRecord
+from line.records import StateChange, StateRecord
+
+StateLike = StateRecord | StateChange  # a record as it arrives, or as the store gives it back
 
 # most urgent first: the station shows the first one any of its equipment is in
 PRIORITY = (
@@ -72,7 +74,7 @@ def _aggregate(states: Iterable[str]) -> str:
     return next((p for p in PRIORITY if p in present), "unknown")
 
 
-def station_status(changes: Sequence[StateRecord], stations: Sequence[str]) -> dict[str, StationStatus]:
+def station_status(changes: Sequence[StateLike], stations: Sequence[str]) -> dict[str, StationStatus]:
     """The status of every station from its state records (in time order)."""
     per_eq: dict[str, dict[str, str]] = {s: {} for s in stations}
     current: dict[str, str] = dict.fromkeys(stations, "unknown")
@@ -136,10 +138,10 @@ class Segment:
     end: datetime
 
 
-def segments(changes: Sequence[StateRecord], start: datetime, end: datetime) -> list[Segment]:
+def segments(changes: Sequence[StateLike], start: datetime, end: datetime) -> list[Segment]:
     """Each equipment's states as time segments clipped to [start, end); a state lasts until the
     equipment's next record (the last one until `end`)."""
-    by_eq: dict[tuple[str, str], list[StateRecord]] = {}
+    by_eq: dict[tuple[str, str], list[StateLike]] = {}
     for rec in sorted(changes, key=lambda r: r.ts):
         by_eq.setdefault((rec.station, rec.equipment or rec.station), []).append(rec)
     out = []
@@ -161,17 +163,18 @@ def segments_on_shift(
         if seg.display not in WAITING:
             out.append(seg)
             continue
+        sid, eq, shown, why = seg.station, seg.equipment, seg.display, seg.reason
         cur = seg.start
         for a, b in scheduled:
             if b <= cur or a >= seg.end:
                 continue
             x, y = max(a, cur), min(b, seg.end)
             if x > cur:
-                out.append(replace(seg, display="not_scheduled", reason=OFF_SHIFT, start=cur, end=x))
-            out.append(replace(seg, start=x, end=y))
+                out.append(Segment(sid, eq, "not_scheduled", OFF_SHIFT, cur, x))
+            out.append(Segment(sid, eq, shown, why, x, y))
             cur = y
         if cur < seg.end:
-            out.append(replace(seg, display="not_scheduled", reason=OFF_SHIFT, start=cur, end=seg.end))
+            out.append(Segment(sid, eq, "not_scheduled", OFF_SHIFT, cur, seg.end))
     return out
 
 

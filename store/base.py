@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 from line.errors import LinemonError
 from line.kpi import ProductTally, StationTally
 from line.plan import PlannedOrder
-from line.records import Record, ResultRecord, StateRecord, UnitSeen
+from line.records import Record, ResultRecord, StateChange, UnitSeen
 
 __all__ = ["UnitSeen"]  # defined in line.records: drivers make them, stores keep them
 
@@ -120,8 +120,11 @@ class Store(Protocol):
         """(units, finally passed) at a station per UTC hour of the units' first attempt there."""
         ...
 
-    def state_changes(self, start: datetime, end: datetime) -> list[StateRecord]:
-        """State records in [start, end) and each equipment's last one before start, in time order."""
+    def state_changes(
+        self, start: datetime, end: datetime, stations: Collection[str] | None = None
+    ) -> list[StateChange]:
+        """State records in [start, end) and each equipment's last one before start, in time
+        order (only of `stations` when given)."""
         ...
 
     def last_data_time(self) -> datetime | None: ...

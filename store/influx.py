@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 
 from line.kpi import ProductTally, StationTally
 from line.plan import PlannedOrder
-from line.records import Record, ResultRecord, StateRecord, ts_ms
+from line.records import Record, ResultRecord, StateChange, StateRecord, ts_ms
 from store.base import DeadLetter, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
 
 LOOKBACK = timedelta(days=90)  # how far before a window first attempts are looked for
@@ -247,7 +247,9 @@ class InfluxStore:
     ) -> dict[datetime, tuple[int, int]]:
         raise StoreError(f"{self.url}: output per hour is not yet available on the InfluxDB store")
 
-    def state_changes(self, start: datetime, end: datetime) -> list[StateRecord]:
+    def state_changes(
+        self, start: datetime, end: datetime, stations: Collection[str] | None = None
+    ) -> list[StateChange]:
         raise StoreError(f"{self.url}: station states are not yet readable from the InfluxDB store")
 
     def last_data_time(self) -> datetime | None:

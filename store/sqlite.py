@@ -10,7 +10,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import orjson
 
 from line.kpi import ProductTally, StationTally
 from line.plan import PlannedOrder
-from line.records import ResultRecord, StateRecord, from_ms, ts_ms
+from line.records import ResultRecord, StateChange, StateRecord, from_ms, ts_ms
 from store import sqlite_output as out_q
 from store.base import DeadLetter, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
 from store.sqlite_rollup import refresh_rollups
@@ -322,22 +322,30 @@ class SqliteStore:
     ) -> dict[datetime, tuple[int, int]]:
         return out_q.hourly_station_output(self._conn(), start, end, station)
 
-    def state_changes(self, start: datetime, end: datetime) -> list[StateRecord]:
+    def state_changes(
+        self, start: datetime, end: datetime, stations: Collection[str] | None = None
+    ) -> list[StateChange]:
         """State records in [start, end), plus each equipment's last one before start (its state at
-        start), in time order."""
+        start), in time order; only of `stations` when given (by the (station, ts) index)."""
         conn = self._conn()
         a, b = ts_ms(start), ts_ms(end)
         cols = "id, ts, line, station, equipment, state, reason"
+        only, args = "", tuple[str, ...]()
+        if stations is not None:
+            only, args = f" AND station IN ({','.join('?' * len(stations))})", tuple(stations)
         rows = conn.execute(
-            f"SELECT {cols} FROM states WHERE ts >= ? AND ts < ? ORDER BY ts, rid", (a, b)
+            f"SELECT {cols} FROM states WHERE ts >= ? AND ts < ?{only} ORDER BY ts, rid", (a, b, *args)
         ).fetchall()
         before = conn.execute(
             f"SELECT {cols} FROM states s WHERE rid IN (SELECT (SELECT rid FROM states x WHERE x.station = k.station "
             "AND x.equipment IS k.equipment AND x.ts < ? ORDER BY x.ts DESC LIMIT 1) FROM "
-            "(SELECT DISTINCT station, equipment FROM states WHERE ts >= ? - 86400000 * 7 AND ts < ?) k)",
-            (a, a, b),
+            f"(SELECT DISTINCT station, equipment FROM states WHERE ts >= ? - 86400000 * 7 AND ts < ?{only}) k)",
+            (a, a, b, *args),
         ).fetchall()
-        return [_row_to_state(r) for r in sorted(before, key=lambda r: r[1]) + rows]
+        return [
+            StateChange(r[0], from_ms(r[1]), r[2], r[3], r[4], r[5], r[6])
+            for r in sorted(before, key=lambda r: r[1]) + rows
+        ]
 
     def last_data_time(self) -> datetime | None:
         """Time of the newest stored result or state (by arrival order)."""
@@ -385,13 +393,6 @@ def _window_rows(
 
 def _drop_empty(d: dict[tuple[str, str], StationTally]) -> dict[tuple[str, str], StationTally]:
     return {k: v for k, v in d.items() if v.units}
-
-
-def _row_to_state(r: tuple[Any, ...]) -> StateRecord:
-    return StateRecord.model_validate(
-        {"schema": "linemon.state/1", "id": r[0], "ts": from_ms(r[1]), "line": r[2], "station": r[3],
-         "equipment": r[4], "state": r[5], "reason": r[6]}
-    )  # fmt: skip
 
 
 def _row_to_result(r: tuple[Any, ...]) -> ResultRecord:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.serving import make_server
@@ -234,7 +235,28 @@ def test_simulation_of_a_product_mix_in_korean(served: str) -> None:
         page.wait_for_selector("#sim-table", timeout=120_000)
         head = page.inner_text("#sim-table thead")
         assert "제품 구성" in head and "대응 95 % 신뢰구간" in head
-        assert "병목 공정" in page.inner_text("#sim-table") and page.inner_text("#sim-bottleneck-whatif") == "FT"
+        assert (
+            "병목 공정" in page.inner_text("#sim-table") and page.inner_text("#sim-bottleneck-whatif") == "FT"
+        )
         page.wait_for_selector(".gtitle:has-text('시간 구성')", timeout=10_000)  # figure titles too
         page.screenshot(path=str(ARTIFACTS / "simulation-mix-ko.png"), full_page=True)
     assert errors == []
+
+
+def test_state_timeline_is_local_time_with_translated_states() -> None:
+    from dashboard.figures import state_timeline
+    from line.status import COLOURS, Segment
+
+    t0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # 09:00 in Seoul
+    segs = [Segment("FCT", "FCT-01", "running", None, t0, t0 + timedelta(minutes=30)),
+            Segment("FCT", "FCT-01", "down", "breakdown", t0 + timedelta(minutes=30), t0 + timedelta(minutes=45)),
+            Segment("SPI", "SPI", "running", None, t0, t0 + timedelta(hours=1))]  # fmt: skip
+    fig = state_timeline(segs, ZoneInfo("Asia/Seoul"), COLOURS, "t", "ko")
+    down, running = fig["data"]
+    assert (down["name"], running["name"]) == ("고장", "가동")
+    assert down["base"] == ["2026-11-02T09:30:00"] and down["x"] == [15 * 60 * 1000]
+    assert down["y"] == ["FCT · FCT-01"] and down["hovertext"] == ["breakdown"]
+    assert running["y"] == ["FCT · FCT-01", "SPI"] and running["marker"]["color"] == COLOURS["running"]
+    assert fig["layout"]["yaxis"]["categoryarray"] == ["SPI", "FCT · FCT-01"]  # sorted, first on top
+    flow = state_timeline(segs, ZoneInfo("Asia/Seoul"), COLOURS, "t", flow=["SPI", "FCT"])
+    assert flow["layout"]["yaxis"]["categoryarray"] == ["FCT · FCT-01", "SPI"]  # the line's flow, top down

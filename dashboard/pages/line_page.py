@@ -76,12 +76,12 @@ def update(line_id: str, period: str, _n: int | None, lang: str | None = "en") -
     start, end = period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, (None, None), now)
     end = min(end, now)
     stations = plant.spec.lines[line_id].stations
-    changes = [c for c in ctx.store.state_changes(start, end) if c.station in stations]
+    changes = ctx.store.state_changes(start, end, stations)
     sched = merge(scheduled_intervals(plant.spec.calendar, plant.tz, start, end))
     segs = segments_on_shift(segments(changes, start, end), sched)
     lang = lang_of(lang)
     title = f"{line_id} {t('states', lang)}, {start.astimezone(plant.tz):%m-%d %H:%M} - {end.astimezone(plant.tz):%m-%d %H:%M}"
-    gantt = state_timeline(segs, plant.tz, COLOURS, title, lang)
+    gantt = state_timeline(segs, plant.tz, COLOURS, title, lang, stations)
     down = pareto({k: round(v) for k, v in downtime_minutes(segs).items()})
     return (
         _availability(plant, segs, stations, sched, start, end, lang),
