@@ -33,6 +33,8 @@ for i in range(n):
     rec = {"schema": "linemon.result/1", "id": f"{tag}-{i}", "ts": "2026-11-21T09:00:00+09:00", "line": "SMT1",
            "station": "SPI", "equipment": "SPI-01", "serial": f"FF50-2611-{i:07d}", "product": "FF-50",
            "result": "PASS" if i % 50 else "FAIL", "defects": [] if i % 50 else [{"code": "bridge", "refdes": "U1"}]}
+    while i - acked[0] > 20_000:  # paho numbers messages 1..65535: more queued would reuse ids
+        time.sleep(0.001)
     c.publish(sys.argv[5], orjson.dumps(rec), qos=1)
     if rate > 0:
         time.sleep(max(0.0, t0 + (i + 1) / rate - time.monotonic()))

@@ -31,6 +31,7 @@ from store.base import open_store
 log = logging.getLogger("linemon.writer")
 Chunk = list[Batch | RawMessage]
 MAX_QUEUED = 50_000
+MERGE_UP_TO = 5_000  # items per commit at most
 
 
 def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> None:
@@ -43,12 +44,10 @@ def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> N
     writer = Writer(store, plant, health={})
     bindings = {b.id: b for b in plant.spec.bindings}
     try:
-        while True:
-            try:
-                chunk: Chunk | None = conn.recv()
-            except EOFError:  # the ingest process is gone
-                break
-            if chunk is None:
+        last = False
+        while not last:
+            chunk, last = _gather(conn)
+            if not chunk:
                 break
             acks: list[tuple[int, int]] = []
             now = clock.now()
@@ -62,6 +61,24 @@ def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> N
             conn.send(("final", writer.stored, writer.duplicates, writer.rejected))
     finally:
         store.close()
+
+
+def _gather(conn: Connection, most: int = MERGE_UP_TO) -> tuple[Chunk, bool]:
+    """The next chunk merged with every chunk already waiting in the pipe (up to `most` items),
+    and whether the sender has finished. Under load the forwarder sends small chunks as they
+    come; a commit costs a dozen statements whatever its size, so one commit per 10 records
+    took 4x the CPU per record of one per 1000. Idle, nothing waits: the latency stays the same."""
+    out: Chunk = []
+    try:
+        while True:
+            part: Chunk | None = conn.recv()
+            if part is None:
+                return out, True
+            out += part
+            if len(out) >= most or not conn.poll(0):
+                return out, False
+    except EOFError:  # the ingest process is gone: store what arrived
+        return out, True
 
 
 def _batch(

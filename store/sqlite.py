@@ -101,6 +101,7 @@ class SqliteStore:
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA temp_store=MEMORY")  # the roll-ups' per-batch key tables
                 conn.execute(f"PRAGMA cache_size=-{_cache_kib()}")
                 self._migrate(conn)
             except sqlite3.Error as exc:

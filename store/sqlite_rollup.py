@@ -28,10 +28,13 @@ def _station_delta(sign: str) -> str:
 
 
 _STEPS = [
-    "DROP TABLE IF EXISTS temp.k",
-    "DROP TABLE IF EXISTS temp.u",
-    # keys the batch touched
-    "CREATE TEMP TABLE k AS SELECT DISTINCT serial, station FROM results WHERE rid > :since",
+    # keys the batch touched (emptied, not dropped: a schema change would make SQLite prepare
+    # every statement again on the next batch)
+    "CREATE TEMP TABLE IF NOT EXISTS k (serial TEXT NOT NULL, station TEXT NOT NULL, PRIMARY KEY (serial, station))",
+    "CREATE TEMP TABLE IF NOT EXISTS u (serial TEXT PRIMARY KEY)",
+    "DELETE FROM k",
+    "DELETE FROM u",
+    "INSERT OR IGNORE INTO k SELECT serial, station FROM results WHERE rid > :since",
     "INSERT INTO defects SELECT r.rid, r.ts, r.product, r.station, json_extract(j.value, '$.code'), "
     "json_extract(j.value, '$.refdes'), json_extract(j.value, '$.confirmed') "
     "FROM results r, json_each(r.detail, '$.defects') j WHERE r.rid > :since AND r.detail IS NOT NULL",
@@ -51,7 +54,7 @@ _STEPS = [
               GROUP BY r.serial, r.station) l ON l.serial = f.serial AND l.station = f.station""",
     _station_delta(""),
     # the same for whole units
-    "CREATE TEMP TABLE u AS SELECT DISTINCT serial FROM k",
+    "INSERT OR IGNORE INTO u SELECT serial FROM k",
     """INSERT INTO product_hourly (hour, product, units, final_good, defects)
         SELECT un.first_ts / 3600000, un.product, -count(*), -sum(un.failing = 0), -sum(un.defects)
         FROM u CROSS JOIN units un USING (serial) GROUP BY 1, 2

@@ -216,3 +216,33 @@ def test_broker_restart_loses_and_duplicates_nothing(tmp_path: Path, sig: int) -
         # allows them, and only them: 0.5 % at most, and nothing stored twice.
         missing = witness.ids - set(ids)
         assert len(missing) <= 10, f"{len(missing)} of {len(witness.ids)} missing after a broker SIGKILL"
+
+
+def test_writer_merges_what_waits_in_its_pipe() -> None:
+    """The writer process commits every chunk already waiting together (one commit instead of
+    many small ones), stops at its limit, and on the sender's end or loss keeps what arrived."""
+    import multiprocessing as mp
+
+    from drivers.ingest import RawMessage
+    from drivers.writer_proc import _gather
+
+    def msgs(*mids: int) -> list[RawMessage]:
+        return [RawMessage("spi-mqtt", SPI, b"{}", m, 1) for m in mids]
+
+    a, b = mp.Pipe()
+    a.send(msgs(1, 2))
+    a.send(msgs(3))
+    got, last = _gather(b)
+    assert [m.mid for m in got] == [1, 2, 3] and not last  # the pipe is empty now: commit these
+    a.send(msgs(4, 5, 6))
+    a.send(msgs(7))
+    got, last = _gather(b, most=2)
+    assert [m.mid for m in got] == [4, 5, 6] and not last  # at the limit: the rest comes next
+    a.send(None)
+    got, last = _gather(b)
+    assert [m.mid for m in got] == [7] and last  # the sender has finished after it
+    a.send(msgs(8))
+    a.close()
+    got, last = _gather(b)
+    assert [m.mid for m in got] == [8] and last  # the ingest process is gone: store what came
+    assert _gather(b) == ([], True)
