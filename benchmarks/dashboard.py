@@ -36,12 +36,13 @@ def _timed(fn: Callable[[], Any], n: int = 5) -> float:
     return statistics.median(times)
 
 
-def _a_serial(db: Path) -> str:
+def _a_value(db: Path, column: str, fraction: int) -> str:
+    """A serial or work order from the middle of the store (something to search for)."""
     import sqlite3
 
     with sqlite3.connect(db) as c:
         row = c.execute(
-            "SELECT serial FROM results WHERE rid = (SELECT max(rid) / 2 FROM results)"
+            f"SELECT {column} FROM results WHERE rid = (SELECT max(rid) / {fraction} FROM results)"
         ).fetchone()
     return str(row[0]) if row else "none"
 
@@ -99,13 +100,19 @@ def bench_dashboard(db: Path) -> None:
     states = ensure_states(db, plant)
     print(f"dashboard: store holds {states:,} state changes (ready in {time.perf_counter() - t0:.0f} s)")
     app = create_app(plant, f"sqlite:///{db}", now=lambda: NOW)
-    serial = _a_serial(db)
+    serial = _a_value(db, "serial", 2)
     page = {
         name: sys.modules[f"pages.{name}"] for name in ("yield_page", "qa_page", "overview_page", "line_page")
     }
     checks: dict[str, Callable[[], Any]] = {
         "yield: last 7 days": lambda: page["yield_page"].update("7d", None, None),
         "yield: last 30 days": lambda: page["yield_page"].update("30d", None, None),
+        "yield: trend 30 d by day": lambda: page["yield_page"].update_trend("30d", None, None, "", "day"),
+        "yield: trend 30 d by shift": lambda: page["yield_page"].update_trend("30d", None, None, "", "shift"),
+        "yield: one work order": lambda: page["yield_page"].update(
+            "7d", None, None, "", _a_value(db, "work_order", 3)
+        ),
+        "qa: weekly failures": lambda: page["qa_page"].update_weekly(""),
         "qa: Pareto 30 days": lambda: page["qa_page"].update_pareto("30d", "", "code"),
         "qa: p-chart 30 days": lambda: page["qa_page"].update_pchart("30d", "", "FCT"),
         "qa: serial history": lambda: page["qa_page"].search(1, None, serial),

@@ -216,3 +216,46 @@ def output_figure(
     fig.update_layout(title=title, barmode="stack", yaxis={"title": t("units", lang)}, margin={"t": 50},
                       legend={"orientation": "h", "y": -0.2}, font={"size": 15})  # fmt: skip
     return fig
+
+
+def trend_figure(points: Sequence[Any], title: str, lang: str = "en") -> go.Figure:
+    """RTY per product over periods (`TrendPoint`s), one line each; the period axis is categorical
+    so shifts, days and weeks read the same way."""
+    periods = list(dict.fromkeys(p.period for p in points))
+    fig = go.Figure()
+    for code in dict.fromkeys(p.product for p in points):
+        by = {p.period: p for p in points if p.product == code}
+        fig.add_scatter(
+            x=periods, y=[None if (q := by.get(x)) is None or q.rty is None else round(q.rty * 100, 2) for x in periods],
+            name=code, mode="lines+markers", connectgaps=False,
+            customdata=[by[x].units if x in by else 0 for x in periods],
+            hovertemplate=f"{code} %{{x}}: RTY %{{y:.1f}}% (%{{customdata}} {t('units', lang)})<extra></extra>",
+        )  # fmt: skip
+    fig.update_layout(title=title, yaxis={"title": t("RTY", lang) + " %"}, xaxis={"type": "category"},
+                      margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.25}, font={"size": 15})  # fmt: skip
+    return fig
+
+
+def weekly_failure_figure(weeks: Sequence[Any], title: str, top: int = 6, lang: str = "en") -> go.Figure:
+    """Confirmed defects per week stacked by code (the `top` codes over the span, the rest as
+    "other"), with the share of first attempts that failed as a line on the right axis."""
+    totals: dict[str, int] = {}
+    for w in weeks:
+        for code, n in w.defects.items():
+            totals[code] = totals.get(code, 0) + n
+    keep = [c for c, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+    x = [w.week for w in weeks]
+    fig = go.Figure()
+    for code in keep:
+        fig.add_bar(x=x, y=[w.defects.get(code, 0) for w in weeks], name=code)
+    rest = [sum(n for c, n in w.defects.items() if c not in keep) for w in weeks]
+    if any(rest):
+        fig.add_bar(x=x, y=rest, name=t("other", lang), marker={"color": "#9e9e9e"})
+    fig.add_scatter(
+        x=x, y=[None if w.fail_rate is None else round(w.fail_rate * 100, 2) for w in weeks], yaxis="y2",
+        name=t("first attempts failed %", lang), mode="lines+markers", line={"color": "#1f1f1f", "width": 3},
+    )  # fmt: skip
+    fig.update_layout(title=title, barmode="stack", yaxis={"title": t("defects", lang)},
+                      yaxis2={"title": t("first attempts failed %", lang), "overlaying": "y", "side": "right", "rangemode": "tozero"},
+                      margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.25}, font={"size": 15})  # fmt: skip
+    return fig

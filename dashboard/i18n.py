@@ -61,6 +61,11 @@ KO = {
     "what-if − plan (paired 95 % CI)": "가정 − 계획 (대응 95 % 신뢰구간)", "replications each, seeds": "회 반복, 시드",
     "means with 95 % confidence intervals.": "평균과 95 % 신뢰구간.", "Time split": "시간 구성",
     "Enter units for at least one product.": "적어도 한 제품의 수량을 입력하세요.",
+    # trends and filters
+    "All lines": "전체 라인", "work order (all units of it)": "작업지시 (해당 전체 제품)", "Trend": "추이",
+    "by shift": "근무조별", "by day": "일별", "by week": "주별", "all its units, whenever made": "전체 제품, 생산 시점 무관",
+    "line": "라인", "RTY over its stations": "라인 공정의 누적 직행률", "Failures per week": "주별 불량",
+    "other": "기타", "first attempts failed %": "첫 검사 불합격 %",
 }  # fmt: skip
 
 

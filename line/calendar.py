@@ -132,3 +132,32 @@ def local_day_bounds(tz: ZoneInfo, day: date) -> Interval:
     a = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
     b = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
     return a, b
+
+
+def buckets(
+    cal: Calendar, tz: ZoneInfo, start: datetime, end: datetime, kind: str
+) -> list[tuple[str, Interval]]:
+    """[start, end) cut into labelled periods for trends: each shift occurrence ("shift"), local
+    day ("day") or ISO week from local Monday ("week"), clipped to the window; empty ones kept
+    out only for shifts (a shift is the unit of work, a day or week without work is a zero)."""
+    if kind == "shift":
+        return [
+            (inst.label, (max(inst.start, start), min(inst.end, end)))
+            for inst in shifts_between(cal, tz, start, end)
+        ]
+    if kind not in ("day", "week"):
+        raise ValueError(f"unknown trend period {kind!r} (expected shift, day or week)")
+    day = start.astimezone(tz).date()
+    if kind == "week":
+        day -= timedelta(days=day.weekday())
+    step = timedelta(days=7 if kind == "week" else 1)
+    out: list[tuple[str, Interval]] = []
+    while True:
+        a = local_day_bounds(tz, day)[0]
+        if a >= end:
+            return out
+        b = local_day_bounds(tz, day + step - timedelta(days=1))[1]
+        year, week, _ = day.isocalendar()
+        label = f"{year}-W{week:02d}" if kind == "week" else day.isoformat()
+        out.append((label, (max(a, start), min(b, end))))
+        day += step

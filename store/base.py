@@ -100,6 +100,10 @@ class Store(Protocol):
         self, start: datetime, end: datetime, stations: Iterable[str]
     ) -> list[tuple[str, str | None, str, int, int]]: ...
 
+    def work_order_tallies(self, work_order: str) -> Tallies:
+        """Station and product tallies of every unit of a work order (whenever made)."""
+        ...
+
     def put_work_orders(self, orders: Iterable[PlannedOrder]) -> int:
         """Insert or update planned work orders by id; returns how many were given."""
         ...

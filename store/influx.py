@@ -231,6 +231,9 @@ class InfluxStore:
     ) -> list[tuple[str, str | None, str, int, int]]:
         raise StoreError(f"{self.url}: output per work order is not yet available on the InfluxDB store")
 
+    def work_order_tallies(self, work_order: str) -> Tallies:
+        raise StoreError(f"{self.url}: yield per work order is not yet available on the InfluxDB store")
+
     def put_work_orders(self, orders: Iterable[PlannedOrder]) -> int:
         raise StoreError(f"{self.url}: planned work orders are not yet kept on the InfluxDB store")
 

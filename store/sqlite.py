@@ -305,6 +305,9 @@ class SqliteStore:
     ) -> list[tuple[str, str | None, str, int, int]]:
         return out_q.work_order_counts(self._conn(), start, end, stations)
 
+    def work_order_tallies(self, work_order: str) -> Tallies:
+        return out_q.work_order_tallies(self._conn(), work_order)
+
     def put_work_orders(self, orders: Iterable[PlannedOrder]) -> int:
         conn = self._conn()
         with _transaction(conn):

@@ -7,8 +7,11 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
+from line.kpi import ProductTally, StationTally
 from line.plan import PlannedOrder
 from line.records import from_ms, ts_ms
+
+Tallies = tuple[dict[tuple[str, str], StationTally], dict[str, ProductTally]]
 
 HOUR_MS = 3_600_000
 
@@ -99,3 +102,25 @@ def hourly_station_output(
             "WHERE hour >= ? AND hour < ? AND station = ? GROUP BY 1", (h0, h1, station)
         ))  # fmt: skip
     return {from_ms(h * HOUR_MS): (u, g) for h, (u, g) in sorted(out.items()) if u}
+
+
+def work_order_tallies(conn: sqlite3.Connection, work_order: str) -> Tallies:
+    """Station and product tallies of every unit of a work order, whenever it was made."""
+    units = "SELECT DISTINCT serial FROM results WHERE work_order = ?"
+    stations = {
+        (r[0], r[1]): StationTally(*map(int, r[2:]))
+        for r in conn.execute(
+            "SELECT product, station, count(*), sum(first_pass), sum(last_pass), sum(attempts), sum(defects), "
+            f"sum(false_calls) FROM unit_station WHERE serial IN ({units}) GROUP BY 1, 2",
+            (work_order,),
+        )
+    }
+    products = {
+        r[0]: ProductTally(*map(int, r[1:]))
+        for r in conn.execute(
+            "SELECT product, count(*), sum(failing = 0), sum(defects) FROM units "
+            f"WHERE serial IN ({units}) GROUP BY 1",
+            (work_order,),
+        )
+    }
+    return stations, products

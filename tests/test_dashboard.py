@@ -260,3 +260,26 @@ def test_state_timeline_is_local_time_with_translated_states() -> None:
     assert fig["layout"]["yaxis"]["categoryarray"] == ["SPI", "FCT · FCT-01"]  # sorted, first on top
     flow = state_timeline(segs, ZoneInfo("Asia/Seoul"), COLOURS, "t", flow=["SPI", "FCT"])
     assert flow["layout"]["yaxis"]["categoryarray"] == ["FCT · FCT-01", "SPI"]  # the line's flow, top down
+
+
+@pytest.mark.browser
+def test_yield_filters_and_trends_in_chromium(served: str) -> None:
+    with chromium_page(1400) as (page, errors):
+        page.goto(served)
+        page.wait_for_selector("#units-FF-50:text-is('2')", timeout=20_000)  # last 7 days: A and B
+        page.wait_for_selector("#yield-trend .legendtext:text-is('FF-50')", timeout=20_000)
+        page.fill("#yield-wo", "WO-T1")
+        page.press("#yield-wo", "Enter")  # the work order's units, whenever made: A, B, C, D
+        page.wait_for_selector("#units-FF-50:text-is('4')", timeout=10_000)
+        assert page.inner_text("#fpy-FF-50-FCT") == "75.0 %" and "WO-T1" in page.inner_text("#yield-window")
+        page.screenshot(path=str(ARTIFACTS / "yield-work-order.png"), full_page=True)
+        page.fill("#yield-wo", "")
+        page.press("#yield-wo", "Enter")
+        page.wait_for_selector("#units-FF-50:text-is('2')", timeout=10_000)
+        page.get_by_text("by week").click()
+        page.wait_for_selector("#yield-trend .gtitle:has-text('RTY by week')", timeout=10_000)
+        page.goto(served + "qa")
+        page.wait_for_selector("#qa-weekly .legendtext:text-is('bridge')", timeout=20_000)
+        assert page.locator("#qa-weekly .legendtext:text-is('first attempts failed %')").count() == 1
+        page.screenshot(path=str(ARTIFACTS / "qa-weekly.png"), full_page=True)
+    assert errors == []

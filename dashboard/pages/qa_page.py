@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
-from dashboard.figures import p_chart_figure, pareto_figure
+from dashboard.figures import p_chart_figure, pareto_figure, weekly_failure_figure
 from dashboard.i18n import lang_of, t
 from dashboard.periods import period_bounds
 from dashboard.queries import daily_subgroups
+from dashboard.trends import weekly_failures
 from dashboard.widgets import choice
 from line.config import Plant
 from line.kpi import pareto
@@ -63,6 +64,7 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
                 ]
             ),
             html.Div(id="qa-top", className="fs-5 mb-3"),
+            dcc.Graph(id="qa-weekly"),
             html.H3(t("Traceability", lang_of(lang))),
             dbc.InputGroup(
                 [
@@ -123,6 +125,22 @@ def update_pchart(period: str, product: str, station: str, lang: str | None = "e
     points = p_chart(groups[BASELINE_DAYS:] or groups, pbar)
     title = f"p-chart · {t('first-pass failures at', lang)} {station} · {product or t('All products', lang)}"
     return p_chart_figure(points, label, title, lang)
+
+
+TREND_WEEKS = 12
+
+
+@callback(Output("qa-weekly", "figure"), Input("qa-product", "value"), State("qa-lang", "data"))
+def update_weekly(product: str, lang: str | None = "en") -> object:
+    """The failure trend over the last weeks, whatever the period chosen above."""
+    lang = lang_of(lang)
+    ctx = current()
+    now = ctx.now()
+    weeks = weekly_failures(
+        ctx.store, ctx.plant, now - timedelta(weeks=TREND_WEEKS - 1), now, product or None
+    )
+    title = f"{t('Failures per week', lang)} · {product or t('All products', lang)}"
+    return weekly_failure_figure(weeks[-TREND_WEEKS:], title, lang=lang)
 
 
 def _window(period: str, plant: Plant) -> tuple[datetime, datetime]:

@@ -1,4 +1,4 @@
-"""Yield per marine-electronics product: RTY, final yield, DPMO, FPY per station, chosen period."""
+"""Yield per marine-electronics product: RTY, final yield, DPMO, FPY per station for a period, a\nline or a work order, and the RTY trend by shift, day or week."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
-from dashboard.figures import GOOD, WARN, fpy_heatmap, rty_bars
+from dashboard.figures import GOOD, WARN, fpy_heatmap, rty_bars, trend_figure
 from dashboard.i18n import lang_of, t
 from dashboard.periods import period_bounds
+from dashboard.trends import on_line, yield_trend
 from dashboard.widgets import choice
 from line.kpi import ProductYield, StationTally, yield_report
 
@@ -24,8 +25,14 @@ PERIODS = {
 }
 
 
+TRENDS = {"shift": "by shift", "day": "by day", "week": "by week"}
+
+
 def layout(lang: str | None = None, **_: object) -> html.Div:
     lang = lang_of(lang)
+    lines = [{"label": t("All lines", lang), "value": ""}] + [
+        {"label": f"{k} · {v.name}", "value": k} for k, v in current().plant.spec.lines.items()
+    ]
     return html.Div(
         [
             dcc.Store(id="yield-lang", data=lang),
@@ -40,9 +47,29 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
                 ],
                 className="align-items-center mb-2",
             ),
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Dropdown(id="yield-line", options=lines, value="", clearable=False), md=4),
+                    dbc.Col(
+                        dbc.Input(
+                            id="yield-wo", placeholder=t("work order (all units of it)", lang), debounce=True
+                        ),
+                        md=4,
+                    ),
+                ],
+                className="mb-2",
+            ),
             html.Div(id="yield-window", className="text-muted mb-3 fs-5"),
             html.Div(id="yield-cards"),
             dbc.Row([dbc.Col(dcc.Graph(id="yield-heatmap"), lg=7), dbc.Col(dcc.Graph(id="yield-rty"), lg=5)]),
+            dbc.Row(
+                [
+                    dbc.Col(html.H3(t("Trend", lang)), md=2),
+                    dbc.Col(choice("yield-trend-by", TRENDS, "day", lang=lang), md=10),
+                ],
+                className="align-items-center mt-2",
+            ),
+            dcc.Graph(id="yield-trend"),
             html.Div(id="yield-tables"),
         ]
     )
@@ -128,21 +155,60 @@ def station_table(py: ProductYield, lang: str = "en") -> dbc.Card:
     Input("yield-period", "value"),
     Input("yield-dates", "start_date"),
     Input("yield-dates", "end_date"),
+    Input("yield-line", "value"),
+    Input("yield-wo", "value"),
     State("yield-lang", "data"),
 )
-def update(period: str, d0: str | None, d1: str | None, lang: str | None = "en") -> tuple[object, ...]:
+def update(
+    period: str,
+    d0: str | None,
+    d1: str | None,
+    line: str | None = None,
+    wo: str | None = None,
+    lang: str | None = "en",
+) -> tuple[object, ...]:
     lang = lang_of(lang)
     ctx = current()
     plant = ctx.plant
-    now = current().now()
-    start, end = period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, (d0, d1), now)
-    stations, products = ctx.store.yield_tallies(start, end)
-    figs = yield_report(plant, stations, products)
-    window = (
-        f"{start.astimezone(plant.tz):%Y-%m-%d %H:%M} – {end.astimezone(plant.tz):%Y-%m-%d %H:%M} "
-        f"({plant.spec.site.timezone}) · {t('units counted by their first attempt in this period', lang)}"
-    )
+    wo = (wo or "").strip()
+    if wo:
+        tallies = ctx.store.work_order_tallies(wo)
+        window = f"{t('Work order', lang)} {wo}: {t('all its units, whenever made', lang)}"
+    else:
+        now = current().now()
+        start, end = period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, (d0, d1), now)
+        tallies = ctx.store.yield_tallies(start, end)
+        window = (
+            f"{start.astimezone(plant.tz):%Y-%m-%d %H:%M} – {end.astimezone(plant.tz):%Y-%m-%d %H:%M} "
+            f"({plant.spec.site.timezone}) · {t('units counted by their first attempt in this period', lang)}"
+        )
+    if line:
+        window += f" · {t('line', lang)} {line}: {t('RTY over its stations', lang)}"
+    figs = yield_report(plant, *on_line(plant, tallies, line))
     cards = dbc.Row([product_card(py, lang) for py in figs.values()])
     tables = dbc.Row([dbc.Col(station_table(py, lang), lg=6) for py in figs.values()])
     inspection = [s for s in plant.station_order if plant.inspects(s)]
     return window, cards, fpy_heatmap(figs, inspection, lang), rty_bars(figs, lang), tables
+
+
+@callback(
+    Output("yield-trend", "figure"),
+    Input("yield-period", "value"),
+    Input("yield-dates", "start_date"),
+    Input("yield-dates", "end_date"),
+    Input("yield-line", "value"),
+    Input("yield-trend-by", "value"),
+    State("yield-lang", "data"),
+)
+def update_trend(
+    period: str, d0: str | None, d1: str | None, line: str | None, by: str, lang: str | None = "en"
+) -> object:
+    """RTY per product by shift, day or week over the chosen period (and line)."""
+    lang = lang_of(lang)
+    ctx = current()
+    plant = ctx.plant
+    now = ctx.now()
+    start, end = period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, (d0, d1), now)
+    points = yield_trend(ctx.store, plant, start, min(end, now), by, line or None)
+    title = f"{t('RTY', lang)} {t(TRENDS[by], lang)}" + (f" · {line}" if line else "")
+    return trend_figure(points, title, lang)
