@@ -137,6 +137,7 @@ def test_overview_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         assert page.locator("#ov-stale-banner").count() == 0
         assert page.inner_text("#ov-done-FF-50-WO-A") == "1"
         assert page.inner_text("#ov-plan-FF-50-WO-A") == "10"  # the planned order and its quantity
+        assert page.inner_text("#ov-wip") == "3 WIP"  # S1-S3 started at SPI, not through OQA yet
         page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
         time.sleep(7)  # no new data for longer than the (test) silence limit
         page.wait_for_selector("#ov-stale-banner", timeout=15_000)

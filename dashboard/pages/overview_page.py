@@ -220,7 +220,16 @@ def _output(plant: Plant, now: datetime, lang: str = "en") -> object:
              "Done today", "Open")  # fmt: skip
     head = html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads]))
     body = [_order_row(r) for r in rows] or [html.Tr(html.Td(t("No units today", lang), colSpan=len(heads)))]
-    return dbc.Table([head, html.Tbody(body)], striped=True, size="sm", className="fs-5", id="ov-orders")
+    total = html.Tfoot(
+        html.Tr(
+            [html.Th(t("Total", lang), colSpan=4), html.Th(sum(r.done for r in rows)), html.Th(""),
+             html.Th(sum(r.started_today for r in rows)), html.Th(sum(r.done_today for r in rows)),
+             html.Th(f"{sum(r.open for r in rows)} {t('WIP', lang)}", id="ov-wip")]
+        )
+    )  # fmt: skip
+    return dbc.Table(
+        [head, html.Tbody(body), total], striped=True, size="sm", className="fs-5", id="ov-orders"
+    )
 
 
 def _order_row(r: OrderRow) -> html.Tr:
