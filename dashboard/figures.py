@@ -259,3 +259,18 @@ def weekly_failure_figure(weeks: Sequence[Any], title: str, top: int = 6, lang: 
                       yaxis2={"title": t("first attempts failed %", lang), "overlaying": "y", "side": "right", "rangemode": "tozero"},
                       margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.25}, font={"size": 15})  # fmt: skip
     return fig
+
+
+def shift_marks(shifts: Sequence[Any], tz: tzinfo) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Shapes and labels that show the shift boundaries on a time axis: a dashed line at each
+    shift's start and end (`ShiftInstance`s), the shift's name at its start."""
+    shapes: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    for sh in shifts:
+        a, b = (x.astimezone(tz).replace(tzinfo=None).isoformat() for x in (sh.start, sh.end))
+        for x in (a, b):
+            shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
+                           "line": {"color": "#555", "width": 1, "dash": "dash"}})  # fmt: skip
+        notes.append({"x": a, "xref": "x", "y": 1, "yref": "paper", "yanchor": "bottom", "xanchor": "left",
+                      "text": sh.name, "showarrow": False, "font": {"size": 12, "color": "#555"}})  # fmt: skip
+    return shapes, notes

@@ -283,3 +283,20 @@ def test_yield_filters_and_trends_in_chromium(served: str) -> None:
         assert page.locator("#qa-weekly .legendtext:text-is('first attempts failed %')").count() == 1
         page.screenshot(path=str(ARTIFACTS / "qa-weekly.png"), full_page=True)
     assert errors == []
+
+
+def test_shift_marks_at_local_shift_boundaries(plant: Plant) -> None:
+    from dashboard.figures import shift_marks
+    from line.calendar import shifts_between
+
+    seoul = ZoneInfo("Asia/Seoul")
+    mon = datetime(2026, 11, 2, 0, 0, tzinfo=seoul)
+    shapes, notes = shift_marks(
+        shifts_between(plant.spec.calendar, seoul, mon, mon + timedelta(days=1)), seoul
+    )
+    assert [s["x0"] for s in shapes] == ["2026-11-02T08:30:00", "2026-11-02T17:30:00",
+                                         "2026-11-02T17:30:00", "2026-11-02T20:30:00"]  # fmt: skip
+    assert [(n["x"], n["text"]) for n in notes] == [
+        ("2026-11-02T08:30:00", "day"),
+        ("2026-11-02T17:30:00", "overtime"),
+    ]

@@ -186,6 +186,7 @@ def test_line_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         page.wait_for_selector("#line-downtime text:has-text('down: breakdown')", timeout=20_000)
         assert page.locator("#line-gantt g.trace.bars").count() >= 2  # running and down at least
         page.wait_for_selector("#line-output .legendtext:text-is('plan')", timeout=20_000)
+        page.wait_for_selector("#line-gantt .annotation-text:text-is('am')", timeout=20_000)  # shift starts
         page.screenshot(path=str(ARTIFACTS / "line.png"), full_page=True)
         page.get_by_text("ASSY1 · ").click()
         page.wait_for_selector("#line-avail-ASSY", timeout=10_000)

@@ -7,15 +7,16 @@ from datetime import datetime
 
 import dash
 import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
-from dashboard.figures import output_figure, pareto_figure, state_timeline
+from dashboard.figures import output_figure, pareto_figure, shift_marks, state_timeline
 from dashboard.i18n import lang_of, t
 from dashboard.periods import period_bounds
 from dashboard.queries import hourly_output, station_oees
 from dashboard.widgets import choice
-from line.calendar import Interval, merge, scheduled_intervals
+from line.calendar import Interval, merge, scheduled_intervals, shifts_between
 from line.config import Plant
 from line.kpi import pareto
 from line.status import COLOURS, Segment, downtime_minutes, segments, segments_on_shift
@@ -82,12 +83,14 @@ def update(line_id: str, period: str, _n: int | None, lang: str | None = "en") -
     lang = lang_of(lang)
     title = f"{line_id} {t('states', lang)}, {start.astimezone(plant.tz):%m-%d %H:%M} - {end.astimezone(plant.tz):%m-%d %H:%M}"
     gantt = state_timeline(segs, plant.tz, COLOURS, title, lang, stations)
+    marks = shift_marks(shifts_between(plant.spec.calendar, plant.tz, start, end), plant.tz)
+    gantt["layout"].update(shapes=marks[0], annotations=marks[1])
     down = pareto({k: round(v) for k, v in downtime_minutes(segs).items()})
     return (
         _availability(plant, segs, stations, sched, start, end, lang),
         gantt,
         pareto_figure(down, t("Stops (scheduled and unscheduled)", lang), unit="minutes", lang=lang),
-        _output_figure(plant, line_id, start, end, lang),
+        _output_figure(plant, line_id, start, end, lang).update_layout(shapes=marks[0], annotations=marks[1]),
     )
 
 
@@ -157,7 +160,7 @@ def _tone(x: float | None) -> str:
     return "secondary" if x is None else "success" if x > 0.85 else "warning" if x >= 0.65 else "danger"
 
 
-def _output_figure(plant: Plant, line_id: str, start: datetime, end: datetime, lang: str) -> object:
+def _output_figure(plant: Plant, line_id: str, start: datetime, end: datetime, lang: str) -> go.Figure:
     """Units through the line's last inspection station per hour (by their first attempt there),
     against the levelled plan of the work orders loaded in the store."""
     stations = [s for s in plant.spec.lines[line_id].stations if plant.inspects(s)]
