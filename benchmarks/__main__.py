@@ -162,7 +162,7 @@ def main() -> None:
     ap.add_argument(
         "--only", choices=("import", "report", "simulation", "ingest", "dashboard"), help="run one benchmark"
     )
-    ap.add_argument("--ingest-messages", type=int, default=30_000)
+    ap.add_argument("--ingest-messages", type=int, default=100_000)
     ap.add_argument("--soak-minutes", type=float, default=10.0, help="ingest memory soak (0: skip)")
     ap.add_argument("--workdir", help="keep the generated stores here (default: a temporary directory)")
     args = ap.parse_args()

@@ -48,8 +48,29 @@ def _publish(port: int, n: int, tag: str, rate: float = 0.0) -> subprocess.Popen
     return subprocess.Popen([sys.executable, "-c", PUBLISHER, str(port), str(n), tag, str(rate), TOPIC])
 
 
-def raw_rate(broker: Broker, n: int) -> float:
-    """Messages per second one QoS 1 paho subscriber receives (no parsing, no store)."""
+def _cpu_s(pid: int) -> float:
+    import psutil
+
+    t = psutil.Process(pid).cpu_times()
+    return float(t.user + t.system)
+
+
+def _broker_pid(broker: Broker) -> int:
+    assert broker.proc is not None, "the broker is not running"
+    return broker.proc.pid
+
+
+def _children_cpu_s() -> float:
+    """CPU of the waited-for child processes (the publisher once it has ended)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def raw_rate(broker: Broker, n: int, cpu: dict[str, float] | None = None) -> float:
+    """Messages per second one QoS 1 paho subscriber receives (no parsing, no store). `cpu` gets
+    the CPU seconds per message of the subscriber, the broker and the publisher."""
     got = [0]
     done = threading.Event()
     t0 = [0.0]
@@ -65,12 +86,54 @@ def raw_rate(broker: Broker, n: int) -> float:
     sub.on_message = on_message
     sub.subscribe(TOPIC, qos=1)
     time.sleep(0.3)
+    before = (_cpu_s(os.getpid()), _cpu_s(_broker_pid(broker)), _children_cpu_s())
     pub = _publish(broker.port, n, "raw")
     done.wait(300)
     rate = (n - 1) / (time.perf_counter() - t0[0])
     pub.wait(60)
+    after = (_cpu_s(os.getpid()), _cpu_s(_broker_pid(broker)), _children_cpu_s())
+    if cpu is not None:
+        cpu.update(
+            zip(
+                ("subscriber", "broker", "publisher"),
+                ((b - a) / n for a, b in zip(before, after, strict=True)),
+                strict=True,
+            )
+        )
     sub.disconnect()
     return rate
+
+
+def e2e_rate(
+    broker: Broker, n: int, work: Path, cpu: dict[str, float] | None = None
+) -> tuple[float, subprocess.Popen[bytes], Path]:
+    """Records per second committed by `linemon ingest`; `cpu` gets the CPU seconds per message
+    of the ingest process, its writer process, the broker and the publisher."""
+    import psutil
+
+    db = work / "bench-ingest.db"
+    log = open(work / "ingest.log", "ab")  # noqa: SIM115 - the process outlives this function
+    plant = Path(__file__).resolve().parent.parent / "config" / "jincheon.toml"
+    ing = subprocess.Popen(
+        [sys.executable, "-m", "linemon", "ingest", "--config", str(plant), "--store", f"sqlite:///{db}",
+         "--only=spi-mqtt", f"--mqtt=127.0.0.1:{broker.port}"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    wait_for(lambda: "spi-mqtt: connected" in (work / "ingest.log").read_text(), 20, "ingest did not connect")
+    writer = psutil.Process(ing.pid).children()[-1].pid
+    before = (_cpu_s(ing.pid), _cpu_s(writer), _cpu_s(_broker_pid(broker)), _children_cpu_s())
+    pub = _publish(broker.port, n, "e2e")
+    wait_for(lambda: _stored(db) > 0, 60, "nothing stored")
+    t0 = time.perf_counter()
+    first = _stored(db)
+    wait_for(lambda: _stored(db) >= n, 600, "not all stored", every=0.05)
+    rate = (n - first) / (time.perf_counter() - t0)
+    pub.wait(60)
+    after = (_cpu_s(ing.pid), _cpu_s(writer), _cpu_s(_broker_pid(broker)), _children_cpu_s())
+    if cpu is not None:
+        names = ("ingest", "writer", "broker", "publisher")
+        cpu.update(zip(names, ((b - a) / n for a, b in zip(before, after, strict=True)), strict=True))
+    return rate, ing, db
 
 
 def _stored(db: Path) -> int:
@@ -95,26 +158,6 @@ def _rss_mb(pid: int) -> float:
     return total
 
 
-def e2e_rate(broker: Broker, n: int, work: Path) -> tuple[float, subprocess.Popen[bytes], Path]:
-    db = work / "bench-ingest.db"
-    log = open(work / "ingest.log", "ab")  # noqa: SIM115 - the process outlives this function
-    plant = Path(__file__).resolve().parent.parent / "config" / "jincheon.toml"
-    ing = subprocess.Popen(
-        [sys.executable, "-m", "linemon", "ingest", "--config", str(plant), "--store", f"sqlite:///{db}",
-         "--only=spi-mqtt", f"--mqtt=127.0.0.1:{broker.port}"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    wait_for(lambda: "spi-mqtt: connected" in (work / "ingest.log").read_text(), 20, "ingest did not connect")
-    pub = _publish(broker.port, n, "e2e")
-    wait_for(lambda: _stored(db) > 0, 60, "nothing stored")
-    t0 = time.perf_counter()
-    first = _stored(db)
-    wait_for(lambda: _stored(db) >= n, 600, "not all stored", every=0.05)
-    rate = (n - first) / (time.perf_counter() - t0)
-    pub.wait(60)
-    return rate, ing, db
-
-
 def soak(
     broker: Broker, ing: subprocess.Popen[bytes], db: Path, minutes: float, rate: float
 ) -> list[tuple[float, float]]:
@@ -133,21 +176,27 @@ def soak(
 
 
 def bench_ingest(
-    n: int = 30_000, soak_minutes: float = 1.0, soak_rate: float = 1000.0, rounds: int = 3
+    n: int = 100_000, soak_minutes: float = 1.0, soak_rate: float = 1000.0, rounds: int = 3
 ) -> None:
     """Raw and end-to-end rates alternately, `rounds` times each (this machine's other processes
-    make single runs noisy); the medians are compared."""
+    make single runs noisy); the medians are compared. With them, the CPU each process spends per
+    message: publisher, broker and consumer share this machine's cores, so the end-to-end rate
+    is bounded by cores / (the sum per message) while the raw one is bounded by the publisher."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for inflight, label in ((None, "mosquitto default inflight (20)"), (0, "max_inflight_messages 0")):
             raws, e2es = [], []
+            cpu_raw: list[dict[str, float]] = []
+            cpu_e2e: list[dict[str, float]] = []
             for r in range(rounds):
                 d = work / f"{inflight}-{r}"
                 d.mkdir()
                 broker = Broker(d, max_inflight=inflight, crash_safe=False)
                 try:
-                    raws.append(raw_rate(broker, n))
-                    e2e, ing, db = e2e_rate(broker, n, d)
+                    cpu_raw.append({})
+                    raws.append(raw_rate(broker, n, cpu_raw[-1]))
+                    cpu_e2e.append({})
+                    e2e, ing, db = e2e_rate(broker, n, d, cpu_e2e[-1])
                     e2es.append(e2e)
                     if inflight == 0 and r == rounds - 1 and soak_minutes > 0:
                         samples = soak(broker, ing, db, soak_minutes, soak_rate)
@@ -168,3 +217,10 @@ def bench_ingest(
                 f"mqtt [{label}]: linemon ingest      {e2e:9,.0f} rec/s into SQLite = {e2e / raw:.0%} of raw "
                 f"(target >= 80 %; runs: {runs})"
             )
+            print(f"mqtt [{label}]: CPU per message (us, median) raw: {_cpu_line(cpu_raw)}; "
+                  f"end to end: {_cpu_line(cpu_e2e)}; {os.cpu_count()} cores")  # fmt: skip
+
+
+def _cpu_line(runs: list[dict[str, float]]) -> str:
+    parts = {k: statistics.median(r[k] for r in runs) * 1e6 for k in runs[0]}
+    return " + ".join(f"{k} {v:.0f}" for k, v in parts.items()) + f" = {sum(parts.values()):.0f}"
