@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import plotly.graph_objects as go
@@ -12,6 +12,8 @@ from dashboard.i18n import t
 from line.kpi import ParetoBar, ProductYield
 from line.spc import PPoint
 from line.status import LABELS, Segment
+
+HOUR_MS = 3_600_000
 
 # text colour bands used on the yield page (not colour alone: values are always printed)
 GOOD, WARN = 0.95, 0.90
@@ -194,13 +196,15 @@ def output_figure(
     hours: Sequence[tuple[datetime, int, int, float | None]], tz: tzinfo, station: str, lang: str = "en"
 ) -> go.Figure:
     """Units per hour at a station (finally passed, and not or not yet) stacked, with the levelled
-    plan per hour as a step line when a plan is loaded."""
-    x = [h.astimezone(tz).replace(tzinfo=None) for h, *_ in hours]
+    plan per hour as a step line when a plan is loaded. Bars and steps sit on the middle of their
+    hour, so both cover [h, h + 1 h) on the time axis."""
+    x = [(h + timedelta(minutes=30)).astimezone(tz).replace(tzinfo=None) for h, *_ in hours]
     fig = go.Figure(
         [
-            go.Bar(x=x, y=[g for _, _, g, _ in hours], name=t("passed", lang), marker={"color": "#2ca02c"}),
+            go.Bar(x=x, y=[g for _, _, g, _ in hours], name=t("passed", lang), marker={"color": "#2ca02c"},
+                   width=HOUR_MS * 0.9),
             go.Bar(x=x, y=[u - g for _, u, g, _ in hours], name=t("not passed (yet)", lang),
-                   marker={"color": "#d62728"}),
+                   marker={"color": "#d62728"}, width=HOUR_MS * 0.9),
         ]
     )  # fmt: skip
     planned = [p for *_, p in hours]

@@ -300,3 +300,18 @@ def test_shift_marks_at_local_shift_boundaries(plant: Plant) -> None:
         ("2026-11-02T08:30:00", "day"),
         ("2026-11-02T17:30:00", "overtime"),
     ]
+
+
+def test_output_figure_bars_and_plan_cover_their_hour() -> None:
+    from dashboard.figures import output_figure
+
+    seoul = ZoneInfo("Asia/Seoul")
+    h = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # 09:00 in Seoul
+    fig = output_figure([(h, 5, 4, 6.2), (h + timedelta(hours=1), 3, 3, 5.17)], seoul, "VI2")
+    passed, failed, plan = fig.data
+    assert [str(x) for x in passed.x] == ["2026-11-02 09:30:00", "2026-11-02 10:30:00"]  # mid-hour
+    assert list(passed.y) == [4, 3] and list(failed.y) == [1, 0] and passed.width == 3_240_000
+    assert list(plan.y) == [6.2, 5.17] and plan.line.shape == "hvh"
+    assert fig.layout.title.text == "Output per hour at VI2"
+    bare = output_figure([(h, 2, 2, None)], seoul, "VI2", "ko")
+    assert len(bare.data) == 2 and bare.layout.title.text == "시간당 생산량, VI2 (계획 없음)"
