@@ -96,7 +96,7 @@ def update_pareto(period: str, product: str, by: str, lang: str | None = "en") -
     ctx = current()
     start, end = _window(period, ctx.plant)
     bars = pareto(ctx.store.defect_counts(start, end, by=by, product=product or None))
-    title = f"{t('Defects by', lang)} {t(BY[by], lang)} · {product or t('All products', lang)}"
+    title = f"{t('Defects by', lang)} {t(BY[by], lang).lower()} · {product or t('All products', lang)}"
     top = html.Span(
         [html.Span(t("Top defect", lang) + ": "), html.B(bars[0].key if bars else "–", id="qa-top-key"),
          html.Span(f" ({bars[0].count} / {sum(b.count for b in bars)})" if bars else f" ({t('no confirmed defects', lang)})")]

@@ -43,7 +43,15 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
                         choice("yield-period", PERIODS, "7d", lang=lang),
                         md=5,
                     ),
-                    dbc.Col(dcc.DatePickerRange(id="yield-dates", display_format="YYYY-MM-DD"), md=3),
+                    dbc.Col(
+                        dcc.DatePickerRange(
+                            id="yield-dates",
+                            display_format="YYYY-MM-DD",
+                            start_date_placeholder_text=t("Start date", lang),
+                            end_date_placeholder_text=t("End date", lang),
+                        ),
+                        md=3,
+                    ),
                 ],
                 className="align-items-center mb-2",
             ),
