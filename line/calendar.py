@@ -161,3 +161,12 @@ def buckets(
         label = f"{year}-W{week:02d}" if kind == "week" else day.isoformat()
         out.append((label, (max(a, start), min(b, end))))
         day += step
+
+
+def next_week_start(cal: Calendar, tz: ZoneInfo, now: datetime) -> datetime:
+    """The first worked moment of the week after `now`, plant-local (a product mix is tried on
+    a fresh week, as a release would); next Monday's midnight if nothing is worked for two weeks."""
+    today = now.astimezone(tz).date()
+    monday = local_day_bounds(tz, today + timedelta(days=7 - today.weekday()))[0]
+    worked = scheduled_intervals(cal, tz, monday, monday + timedelta(days=14))
+    return (worked[0][0] if worked else monday).astimezone(tz)

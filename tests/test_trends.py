@@ -102,3 +102,14 @@ def test_trend_figure_marks_missing_periods_as_gaps() -> None:
     ff, vdr = fig.data
     assert list(ff.x) == ["d1", "d2", "d3"] and list(ff.y) == [50.0, None, 100.0]
     assert list(vdr.y) == [None, 100.0, None] and list(ff.customdata) == [4, 0, 2]
+
+
+def test_a_mix_starts_with_next_weeks_first_shift(plant: Plant) -> None:
+    from line.calendar import next_week_start
+
+    sunday = datetime(2026, 11, 22, 23, 0, tzinfo=SEOUL)
+    assert next_week_start(plant.spec.calendar, SEOUL, sunday) == datetime(2026, 11, 23, 8, 30, tzinfo=SEOUL)
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=SEOUL)  # a Monday goes to the following week
+    assert next_week_start(plant.spec.calendar, SEOUL, monday) == datetime(2026, 11, 30, 8, 30, tzinfo=SEOUL)
+    xmas = datetime(2026, 12, 24, 9, 0, tzinfo=SEOUL)  # Friday 25th is a holiday, Monday 28th is not
+    assert next_week_start(plant.spec.calendar, SEOUL, xmas) == datetime(2026, 12, 28, 8, 30, tzinfo=SEOUL)

@@ -4,7 +4,7 @@ progress and cancel, and compare the what-if against the plan as it is (same see
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,8 @@ from dashboard.auth import current_user
 from dashboard.context import current
 from dashboard.figures import time_split_figure
 from dashboard.i18n import lang_of, t
-from line.calendar import local_day_bounds, scheduled_intervals
-from line.config import Plant, load_plant
+from line.calendar import next_week_start
+from line.config import load_plant
 from line.errors import LinemonError
 from sim.plan import PlanFile, mix_plan, parse_assignment
 from sim.scenarios import compare_whatif
@@ -39,6 +39,7 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
         [
             dcc.Store(id="sim-plant", data=plant.path),
             dcc.Store(id="sim-lang", data=lang),
+            dcc.Store(id="sim-now", data=current().now().isoformat()),  # the plant's clock (the twin's)
             html.H2(t("Simulation", lang)),
             html.Div(
                 "" if can_run else t("Running simulations needs the engineer role.", lang),
@@ -144,6 +145,7 @@ def show_source(source: str) -> tuple[bool, bool]:
     State("sim-reps", "value"),
     State("sim-whatif", "value"),
     State("sim-lang", "data"),
+    State("sim-now", "data"),
     background=True,
     running=[(Output("sim-run", "disabled"), True, False), (Output("sim-cancel", "disabled"), False, True)],
     progress=[
@@ -166,6 +168,7 @@ def run(
     reps: int | None,
     whatif: str | None,
     lang: str | None,
+    now: str | None = None,
 ) -> object:
     """Runs in the background worker (no request context: the plant is loaded from its path)."""
     lang = lang_of(lang)
@@ -176,7 +179,13 @@ def run(
             quantities = {i["product"]: int(q or 0) for i, q in zip(mix_ids, mix, strict=True)}
             if not any(q > 0 for q in quantities.values()):
                 raise ValueError(t("Enter units for at least one product.", lang))
-            chosen = mix_plan(quantities, int(lot or 1), next_week_start(plant), t("Product mix", lang))
+            today = datetime.fromisoformat(now) if now else datetime.now(plant.tz)
+            chosen = mix_plan(
+                quantities,
+                int(lot or 1),
+                next_week_start(plant.spec.calendar, plant.tz, today),
+                t("Product mix", lang),
+            )
         overrides = dict(parse_assignment(line) for line in (whatif or "").splitlines() if line.strip())
         out = compare_whatif(
             plant,
@@ -188,14 +197,6 @@ def run(
     except (LinemonError, ValueError) as exc:
         return dbc.Alert(str(exc), color="danger", id="sim-error", style={"whiteSpace": "pre-wrap"})
     return results_view(out, lang)
-
-
-def next_week_start(plant: Plant) -> datetime:
-    """The first worked moment of next week (a mix is tried on a fresh week, as a release would)."""
-    today = datetime.now(plant.tz).date()
-    monday = local_day_bounds(plant.tz, today + timedelta(days=7 - today.weekday()))[0]
-    worked = scheduled_intervals(plant.spec.calendar, plant.tz, monday, monday + timedelta(days=14))
-    return (worked[0][0] if worked else monday).astimezone(plant.tz)
 
 
 def _ci(v: dict[str, Any] | None, fmt: str = "{:.2f}") -> str:
