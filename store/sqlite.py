@@ -17,15 +17,12 @@ from typing import Any
 
 import orjson
 
-from line.kpi import ProductTally, StationTally
 from line.plan import PlannedOrder
 from line.records import ResultRecord, StateChange, StateRecord, from_ms, ts_ms
 from store import sqlite_output as out_q
 from store.base import DeadLetter, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
-from store.sqlite_rollup import refresh_rollups
+from store.sqlite_rollup import HOUR_MS, refresh_rollups, window_tallies
 from store.sqlite_schema import SCHEMA, SCHEMA_VERSION
-
-HOUR_MS = 3_600_000
 
 
 def _cache_kib() -> int:
@@ -234,36 +231,7 @@ class SqliteStore:
 
     # ------------------------------------------------------------------ reading
     def yield_tallies(self, start: datetime, end: datetime, product: str | None = None) -> Tallies:
-        a, b = ts_ms(start), ts_ms(end)
-        h0, h1 = -(-a // HOUR_MS), b // HOUR_MS  # whole hours [h0, h1)
-        edges = [(a, b)] if h0 >= h1 else [(a, h0 * HOUR_MS), (h1 * HOUR_MS, b)]
-        pf = "" if product is None else " AND product = :p"
-        conn = self._conn()
-        stations: dict[tuple[str, str], StationTally] = {}
-        sql_hours = (
-            "SELECT product, station, sum(units), sum(first_pass), sum(final_pass), sum(attempts), "
-            "sum(defects), sum(false_calls) FROM station_hourly WHERE hour >= :h0 AND hour < :h1"
-            f"{pf} GROUP BY product, station"
-        )
-        sql_edge = (
-            "SELECT product, station, count(*), sum(first_pass), sum(last_pass), sum(attempts), "
-            "sum(defects), sum(false_calls) FROM unit_station WHERE first_ts >= :a AND first_ts < :b"
-            f"{pf} GROUP BY product, station"
-        )
-        for p, s, *n in _window_rows(conn, sql_hours, sql_edge, (h0, h1), edges, product):
-            stations[(p, s)] = stations.get((p, s), StationTally()) + StationTally(*n)
-        products: dict[str, ProductTally] = {}
-        sql_ph = (
-            "SELECT product, sum(units), sum(final_good), sum(defects) FROM product_hourly "
-            f"WHERE hour >= :h0 AND hour < :h1{pf} GROUP BY product"
-        )
-        sql_pe = (
-            "SELECT product, count(*), sum(failing = 0), sum(defects) FROM units "
-            f"WHERE first_ts >= :a AND first_ts < :b{pf} GROUP BY product"
-        )
-        for p, *n in _window_rows(conn, sql_ph, sql_pe, (h0, h1), edges, product):
-            products[p] = products.get(p, ProductTally()) + ProductTally(*n)
-        return _drop_empty(stations), {k: v for k, v in products.items() if v.units}
+        return window_tallies(self._conn(), start, end, product)
 
     def defect_counts(
         self, start: datetime, end: datetime, by: str = "code", product: str | None = None
@@ -377,26 +345,6 @@ class SqliteStore:
             "SELECT max(last_ts) FROM unit_station WHERE first_ts >= ?", (lo[1] * HOUR_MS,)
         ).fetchone()[0]
         return from_ms(first), from_ms(max(last, first))
-
-
-def _window_rows(
-    conn: sqlite3.Connection,
-    sql_hours: str,
-    sql_edge: str,
-    hours: tuple[int, int],
-    edges: list[tuple[int, int]],
-    product: str | None,
-) -> Iterator[Any]:
-    """Rows of the whole hours from a roll-up plus the partial hours at the edges, by index."""
-    for a, b in edges:
-        if a < b:
-            yield from conn.execute(sql_edge, {"a": a, "b": b, "p": product})
-    if hours[0] < hours[1]:
-        yield from conn.execute(sql_hours, {"h0": hours[0], "h1": hours[1], "p": product})
-
-
-def _drop_empty(d: dict[tuple[str, str], StationTally]) -> dict[tuple[str, str], StationTally]:
-    return {k: v for k, v in d.items() if v.units}
 
 
 def _row_to_result(r: tuple[Any, ...]) -> ResultRecord:

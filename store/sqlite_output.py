@@ -10,10 +10,8 @@ from datetime import datetime
 from line.kpi import ProductTally, StationTally
 from line.plan import PlannedOrder
 from line.records import from_ms, ts_ms
-
-Tallies = tuple[dict[tuple[str, str], StationTally], dict[str, ProductTally]]
-
-HOUR_MS = 3_600_000
+from store.base import Tallies
+from store.sqlite_rollup import HOUR_MS
 
 
 def work_order_counts(

@@ -1,4 +1,5 @@
-"""Set-based maintenance of the SQLite roll-ups after a batch of results was inserted.
+"""The SQLite roll-ups: set-based maintenance after a batch of results was inserted, and the
+window query that reads them.
 
 Runs inside the writing transaction, on the rows with rid > `since` (the batch's new rows; rows
 ignored as duplicates got no rid). For every touched (serial, station) it subtracts the old
@@ -10,6 +11,15 @@ statements per batch instead of a trigger chain per row: about 3x faster on bulk
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from line.kpi import ProductTally, StationTally
+from line.records import ts_ms
+from store.base import Tallies
+
+HOUR_MS = 3_600_000  # roll-up buckets: UTC epoch ms // HOUR_MS
 
 _STATION_COLS = "units, first_pass, final_pass, attempts, defects, false_calls"
 
@@ -75,3 +85,59 @@ def refresh_rollups(conn: sqlite3.Connection, since: int) -> None:
     """Bring unit_station, units and the hourly roll-ups up to date with results rid > since."""
     for sql in _STEPS:
         conn.execute(sql, {"since": since})
+
+
+def window_tallies(
+    conn: sqlite3.Connection, start: datetime, end: datetime, product: str | None = None
+) -> Tallies:
+    """Station and product tallies of the units whose first attempt falls in [start, end):
+    whole hours from the hourly roll-ups, the partial hours at the edges unit by unit."""
+    a, b = ts_ms(start), ts_ms(end)
+    h0, h1 = -(-a // HOUR_MS), b // HOUR_MS  # whole hours [h0, h1)
+    edges = [(a, b)] if h0 >= h1 else [(a, h0 * HOUR_MS), (h1 * HOUR_MS, b)]
+    pf = "" if product is None else " AND product = :p"
+    stations: dict[tuple[str, str], StationTally] = {}
+    sql_hours = (
+        "SELECT product, station, sum(units), sum(first_pass), sum(final_pass), sum(attempts), "
+        "sum(defects), sum(false_calls) FROM station_hourly WHERE hour >= :h0 AND hour < :h1"
+        f"{pf} GROUP BY product, station"
+    )
+    sql_edge = (
+        "SELECT product, station, count(*), sum(first_pass), sum(last_pass), sum(attempts), "
+        "sum(defects), sum(false_calls) FROM unit_station WHERE first_ts >= :a AND first_ts < :b"
+        f"{pf} GROUP BY product, station"
+    )
+    for p, s, *n in _window_rows(conn, sql_hours, sql_edge, (h0, h1), edges, product):
+        stations[(p, s)] = stations.get((p, s), StationTally()) + StationTally(*n)
+    products: dict[str, ProductTally] = {}
+    sql_ph = (
+        "SELECT product, sum(units), sum(final_good), sum(defects) FROM product_hourly "
+        f"WHERE hour >= :h0 AND hour < :h1{pf} GROUP BY product"
+    )
+    sql_pe = (
+        "SELECT product, count(*), sum(failing = 0), sum(defects) FROM units "
+        f"WHERE first_ts >= :a AND first_ts < :b{pf} GROUP BY product"
+    )
+    for p, *n in _window_rows(conn, sql_ph, sql_pe, (h0, h1), edges, product):
+        products[p] = products.get(p, ProductTally()) + ProductTally(*n)
+    return _drop_empty(stations), {k: v for k, v in products.items() if v.units}
+
+
+def _window_rows(
+    conn: sqlite3.Connection,
+    sql_hours: str,
+    sql_edge: str,
+    hours: tuple[int, int],
+    edges: list[tuple[int, int]],
+    product: str | None,
+) -> Iterator[Any]:
+    """Rows of the whole hours from a roll-up plus the partial hours at the edges, by index."""
+    for a, b in edges:
+        if a < b:
+            yield from conn.execute(sql_edge, {"a": a, "b": b, "p": product})
+    if hours[0] < hours[1]:
+        yield from conn.execute(sql_hours, {"h0": hours[0], "h1": hours[1], "p": product})
+
+
+def _drop_empty(d: dict[tuple[str, str], StationTally]) -> dict[tuple[str, str], StationTally]:
+    return {k: v for k, v in d.items() if v.units}
