@@ -65,7 +65,7 @@ KO = {
     "All lines": "전체 라인", "work order (all units of it)": "작업지시 (해당 전체 제품)", "Trend": "추이",
     "by shift": "근무조별", "by day": "일별", "by week": "주별", "all its units, whenever made": "전체 제품, 생산 시점 무관",
     "line": "라인", "RTY over its stations": "라인 공정의 누적 직행률", "Failures per week": "주별 불량",
-    "Start date": "시작일", "End date": "종료일", "other": "기타", "Total": "합계", "WIP": "재공", "first attempts failed %": "첫 검사 불합격 %",
+    "Work orders against plan": "작업지시 계획 대비 실적", "Start date": "시작일", "End date": "종료일", "other": "기타", "Total": "합계", "WIP": "재공", "first attempts failed %": "첫 검사 불합격 %",
 }  # fmt: skip
 
 

@@ -51,7 +51,7 @@ def layout(tv: str | None = None, lang: str | None = None, **_: object) -> html.
             dbc.Row(
                 [
                     dbc.Col([html.H3(t("Alarms", lang)), html.Div(id="ov-alarms")], lg=5),
-                    dbc.Col([html.H3(t("Today", lang)), html.Div(id="ov-output")], lg=7),
+                    dbc.Col([html.H3(t("Work orders against plan", lang)), html.Div(id="ov-output")], lg=7),
                 ]
             ),
         ],
