@@ -315,3 +315,15 @@ def test_output_figure_bars_and_plan_cover_their_hour() -> None:
     assert fig.layout.title.text == "Output per hour at VI2"
     bare = output_figure([(h, 2, 2, None)], seoul, "VI2", "ko")
     assert len(bare.data) == 2 and bare.layout.title.text == "시간당 생산량, VI2 (계획 없음)"
+
+
+def test_time_split_figure_stacks_each_stations_shares() -> None:
+    from dashboard.figures import SPLIT_COLOURS, time_split_figure
+
+    split = {k: {"mean": v} for k, v in zip(SPLIT_COLOURS, (0.5, 0.1, 0.05, 0.15, 0.2, 0.0), strict=True)}
+    idle = {k: {"mean": 0.0} for k in SPLIT_COLOURS} | {"off_shift": {"mean": 1.0}}
+    fig = time_split_figure({"MOUNT": {"time_split": split}, "FT": {"time_split": idle}}, "t", "ko")
+    assert [d.name for d in fig.data] == ["가공", "셋업", "고장", "후공정 대기", "자재 대기", "비근무"]
+    assert list(fig.data[0].y) == ["MOUNT", "FT"] and list(fig.data[0].x) == [50.0, 0.0]
+    assert [d.x[0] for d in fig.data] == [50.0, 10.0, 5.0, 15.0, 20.0, 0.0]  # MOUNT sums to 100 %
+    assert list(fig.data[-1].x) == [0.0, 100.0] and fig.layout.barmode == "stack"
