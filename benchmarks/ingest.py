@@ -141,7 +141,9 @@ def _stored(db: Path) -> int:
 
     try:
         with sqlite3.connect(db, timeout=5) as c:
-            return int(c.execute("SELECT count(*) FROM results").fetchone()[0])
+            return int(
+                c.execute("SELECT coalesce(max(rid), 0) FROM results").fetchone()[0]
+            )  # O(log n): polled often
     except sqlite3.Error:
         return 0
 

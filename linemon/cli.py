@@ -189,6 +189,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if problems:
         raise ConfigError(args.file, problems)
     orders = floor_orders(plan, plant)
+    if not orders:
+        raise ConfigError(
+            args.file, ["work_orders: the floor's plan is its [[work_orders]], and this plan has none"]
+        )
     for o in orders:
         due = (
             "no due time (no plan by time)"

@@ -156,3 +156,12 @@ def test_last_weeks_order_still_finishing_is_planned(store: SqliteStore, plant: 
     rows = order_progress(store, plant, now, local_day_bounds(SEOUL, now.date()))
     assert [(r.work_order, r.quantity, r.done, r.planned_now) for r in rows][:1] == [("OLD", 2, 1, 2)]
     assert [r.work_order for r in rows] == ["OLD", "WO-1"]  # last week's finished order is gone
+
+
+def test_plan_without_work_orders_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = tmp_path / "conwip.toml"
+    plan.write_text('[plan]\nname = "c"\nstart = 2026-11-23T08:30:00\nrelease = "conwip"\nwip_cap = 5\n'
+                    'hours = 8\nmix = { FF-50 = 1 }\n')  # fmt: skip
+    assert main(["plan", str(plan), "--store", f"sqlite:///{tmp_path / 'p.db'}"]) == 2
+    err = capsys.readouterr().err
+    assert f"{plan}" in err and "this plan has none" in err
