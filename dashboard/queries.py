@@ -14,7 +14,7 @@ from line.oee import Oee, station_oee
 from line.plan import planned_between, planned_by, scheduled_seconds
 from line.spc import Subgroup
 from line.status import Segment
-from stations.models import bind_plant
+from stations.models import bind_plant, raw_process_times
 from store.base import Store
 
 
@@ -79,7 +79,8 @@ def order_progress(store: Store, plant: Plant, now: datetime, day: Interval) -> 
     known = store.planned_orders(day[0] - timedelta(days=RECENT_PLAN_DAYS), day[1])
     worked = {wo for _, wo in today}
     orders = [o for o in known if o.id in worked or o.due is None or o.due > day[0]]
-    planned = planned_by(known, now, scheduled_seconds(plant.spec.calendar, plant.tz))
+    lead = raw_process_times(plant, last)  # output counts at the routing's last inspection
+    planned = planned_by(known, now, scheduled_seconds(plant.spec.calendar, plant.tz), lead)
     keys = [(o.product, o.id) for o in orders] + sorted(
         (k for k in today if k[1] not in planned), key=lambda k: (k[0], k[1] or "")
     )
@@ -112,14 +113,16 @@ def hourly_output(
     """Per local hour of [start, end): (hour, units first tried at `station`, of them finally
     passed, units the levelled plan calls for in that hour or None without a plan)."""
     seen = store.hourly_station_output(start, end, station)
-    orders = [o for o in store.planned_orders(start, end) if o.due is not None]
+    recent = store.planned_orders(start - timedelta(days=RECENT_PLAN_DAYS), end)
+    orders = [o for o in recent if o.due is not None and o.due > start]
     sched = scheduled_seconds(plant.spec.calendar, plant.tz)
+    lead = raw_process_times(plant, dict.fromkeys(plant.spec.products, station))  # to this station
     out = []
     h = start.replace(minute=0, second=0, microsecond=0)
     while h < end:
         units, good = seen.get(h, (0, 0))
         plan = (
-            planned_between(orders, max(h, start), min(h + timedelta(hours=1), end), sched)
+            planned_between(orders, max(h, start), min(h + timedelta(hours=1), end), sched, lead)
             if orders
             else None
         )

@@ -8,13 +8,15 @@ cumulative output is total x (scheduled time elapsed / scheduled time of the win
 the orders in sequence. Breaks, nights and holidays add nothing to the plan.
 
 An order without a due date has a quantity but no plan by time (its "planned by now" is None).
+Output is counted where units finish (the last inspection of the routing, or of a line), so the
+plan of completions starts one lead time after the release: the raw process time to that point.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from line.calendar import scheduled_intervals
@@ -62,25 +64,34 @@ def _window_fraction(window: tuple[datetime, datetime], at: datetime, sched: Sch
 
 
 def planned_by(
-    orders: Sequence[PlannedOrder], at: datetime, sched: ScheduledSeconds
+    orders: Sequence[PlannedOrder],
+    at: datetime,
+    sched: ScheduledSeconds,
+    lead: Mapping[str, timedelta] | None = None,
 ) -> dict[str, float | None]:
-    """Units each order should have completed by `at` under the levelled plan (None: no due date)."""
+    """Units each order should have completed by `at` under the levelled plan (None: no due date).
+    `lead` (per product) is the time a unit needs from release to where output is counted: no
+    unit can be done before it, so an order's completions are levelled from its release plus its
+    lead to its due time (a Monday morning is not "behind" while the first units are in aging)."""
     out: dict[str, float | None] = {o.id: None for o in orders}
-    for window, group in _windows(orders).items():
-        cumulative = sum(o.quantity for o in group) * _window_fraction(window, at, sched)
+    for (start, due), group in _windows(orders).items():
+        total = sum(o.quantity for o in group)
         before = 0
         for o in group:  # the window's output fills its orders in sequence
+            late = (lead or {}).get(o.product, timedelta(0))
+            cumulative = total * _window_fraction((min(start + late, due), due), at, sched)
             out[o.id] = min(max(cumulative - before, 0.0), float(o.quantity))
             before += o.quantity
     return out
 
 
 def planned_between(
-    orders: Sequence[PlannedOrder], a: datetime, b: datetime, sched: ScheduledSeconds
+    orders: Sequence[PlannedOrder],
+    a: datetime,
+    b: datetime,
+    sched: ScheduledSeconds,
+    lead: Mapping[str, timedelta] | None = None,
 ) -> float:
     """Units the plan calls for in [a, b), over all orders with a due date."""
-    total = 0.0
-    for window, group in _windows(orders).items():
-        share = _window_fraction(window, b, sched) - _window_fraction(window, a, sched)
-        total += sum(o.quantity for o in group) * share
-    return total
+    by_b, by_a = planned_by(orders, b, sched, lead), planned_by(orders, a, sched, lead)
+    return sum((by_b[o.id] or 0.0) - (by_a[o.id] or 0.0) for o in orders)

@@ -8,8 +8,9 @@ so the twin and the monitor agree on what a station is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from line.config import Plant
@@ -227,3 +228,16 @@ def bind_plant(plant: Plant) -> dict[str, BoundStation]:
         sid: BoundStation(sid, plant.station(sid).line, plant.station(sid), MODELS[plant.station(sid).kind])
         for sid in plant.station_order
     }
+
+
+def raw_process_times(plant: Plant, until: Mapping[str, str]) -> dict[str, timedelta]:
+    """Per product, the time one unit needs along its routing up to and including the station
+    `until[product]` when nothing waits (Hopp & Spearman's raw process time T0): the lead time
+    the floor's plan allows before that station's output can start."""
+    bound = bind_plant(plant)
+    out = {}
+    for code, stop in until.items():
+        route = plant.spec.products[code].routing
+        upto = route[: route.index(stop) + 1] if stop in route else route
+        out[code] = timedelta(seconds=sum(bound[s].seconds(plant.product(code)) for s in upto))
+    return out

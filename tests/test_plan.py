@@ -14,6 +14,7 @@ from line.calendar import local_day_bounds
 from line.config import Plant
 from line.plan import PlannedOrder, planned_between, planned_by, scheduled_seconds
 from linemon.cli import main
+from stations.models import raw_process_times
 from store.sqlite import SqliteStore
 from tests.conftest import T0, result
 
@@ -54,6 +55,35 @@ def test_plan_per_hour_follows_breaks(plant: Plant) -> None:
     h = datetime(2026, 11, 23, 12, 0, tzinfo=SEOUL)  # lunch
     assert planned_between(orders, h, h + timedelta(hours=1), sched) == 0
     assert planned_between(orders, MON, FRI, sched) == pytest.approx(200)
+
+
+def test_completions_start_one_lead_time_after_the_release(plant: Plant) -> None:
+    """With a 1 h lead, output is levelled from Monday 09:30: by 12:00, 09:30-10:30 and
+    10:40-12:00 are worked (140 min) of the window's 2900 - 60 minutes."""
+    sched = scheduled_seconds(plant.spec.calendar, plant.tz)
+    orders = _week(120, 80)
+    lead = {"FF-50": timedelta(hours=1)}
+    at = datetime(2026, 11, 23, 12, 0, tzinfo=SEOUL)
+    got = planned_by(orders, at, sched, lead)
+    assert got["WO-1"] == pytest.approx(200 * 140 / (WEEK_MIN - 60)) and got["WO-2"] == 0
+    assert planned_by(orders, MON + timedelta(minutes=59), sched, lead) == {"WO-1": 0, "WO-2": 0}
+    assert planned_by(orders, FRI, sched, lead) == {"WO-1": 120, "WO-2": 80}  # still all due by the due time
+    h = datetime(2026, 11, 23, 9, 0, tzinfo=SEOUL)  # the first output hour holds 30 planned minutes
+    assert planned_between(orders, h, h + timedelta(hours=1), sched, lead) == pytest.approx(
+        200 * 30 / (WEEK_MIN - 60)
+    )
+
+
+def test_raw_process_time_is_the_routings_work_without_waiting(plant: Plant) -> None:
+    from stations.models import bind_plant, raw_process_times
+
+    got = raw_process_times(plant, {"FF-50": "SPI", "GPS-70": "OQA"})
+    assert got["FF-50"] == timedelta(seconds=25 + 20)  # PRINT board_s + SPI board_s of the plant file
+    bound, gps = bind_plant(plant), plant.product("GPS-70")
+    route = plant.spec.products["GPS-70"].routing
+    assert "INSERT" not in route and route[-1] == "PACK"  # its own routing, up to OQA (not PACK)
+    expected = sum(bound[s].seconds(gps) for s in route[: route.index("OQA") + 1])
+    assert got["GPS-70"] == timedelta(seconds=expected) and got["GPS-70"] > timedelta(hours=4)  # 4 h aging
 
 
 def test_orders_without_due_time_have_no_plan_by_time(plant: Plant) -> None:
@@ -107,20 +137,29 @@ def test_andon_rows_against_the_plan(store: SqliteStore, plant: Plant) -> None:
             result("X", "SPI", "PASS", 5, "VDR-900", work_order="W7"),
         ]
     )
-    now = T0 + timedelta(hours=3)  # 12:00 Seoul: 200 scheduled minutes since 08:30
+    now = T0 + timedelta(hours=3)  # 12:00 Seoul
     rows = order_progress(store, plant, now, local_day_bounds(SEOUL, now.astimezone(SEOUL).date()))
     assert [(r.work_order, r.quantity, r.done, r.started_today, r.done_today, r.open) for r in rows] == [
         ("W1", 100, 1, 3, 1, 2), ("W2", 45, 0, 0, 0, 0), ("W7", None, 0, 1, 0, 1),
     ]  # fmt: skip
-    assert rows[0].planned_now == pytest.approx(145 * 200 / WEEK_MIN)
-    assert rows[0].versus_plan == pytest.approx(1 - 145 * 200 / WEEK_MIN)
+    # output counts at OQA, which a unit reaches after its 8 h aging at the earliest: nothing is due
+    assert rows[0].planned_now == 0 and rows[0].versus_plan == 1
     assert rows[1].planned_now == 0 and rows[2].planned_now is None and rows[2].versus_plan is None
+    lead = raw_process_times(plant, {"FF-50": "OQA"})["FF-50"]
+    later = T0 + timedelta(days=1, hours=3)  # Tuesday 12:00
+    sched = scheduled_seconds(plant.spec.calendar, plant.tz)
+    expected = 145 * sched(mon + lead, later) / sched(mon + lead, fri)
+    rows = order_progress(store, plant, later, local_day_bounds(SEOUL, later.astimezone(SEOUL).date()))
+    assert rows[0].planned_now == pytest.approx(expected) and 20 < expected < 25  # about 379 of 2469 min
     hours = hourly_output(store, plant, "SPI", T0 - timedelta(hours=1), T0 + timedelta(hours=2))
     assert [(h, u, g) for h, u, g, _ in hours] == [
         (T0 - timedelta(hours=1), 0, 0), (T0, 4, 4), (T0 + timedelta(hours=1), 0, 0)
     ]  # fmt: skip
-    plan = [p for *_, p in hours]  # 08:00-09:00: 30 worked minutes, then 60, then 50 (break at 10:30)
-    assert plan == pytest.approx([145 * 30 / WEEK_MIN, 145 * 60 / WEEK_MIN, 145 * 50 / WEEK_MIN])
+    # at SPI the lead is 45 s (PRINT + SPI): output levelled from 08:30:45 over 2900 min - 45 s;
+    # 08:00-09:00 holds 29.25 worked minutes, then 60, then 50 (break at 10:30)
+    total = WEEK_MIN - 0.75
+    plan = [p for *_, p in hours]
+    assert plan == pytest.approx([145 * 29.25 / total, 145 * 60 / total, 145 * 50 / total])
 
 
 def test_plan_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
