@@ -187,27 +187,28 @@ class Writer:
         return self.store.unit_products(s for s in serials if isinstance(s, str)) if serials else {}
 
     def _record(self, draft: Draft, known: dict[str, tuple[str | None, str | None]]) -> Record | Reject:
-        data = draft.data
-        raw = _raw(draft)
-        if data.get("schema") == "linemon.result/1":
-            serial = str(data.get("serial") or "")
+        """The draft as a validated record, with product and work order filled from the unit
+        registry when the source did not name them; a reject keeps the input as it came."""
+        fields = {k: v for k, v in draft.data.items() if v is not None}
+        if fields.get("schema") == "linemon.result/1":
+            serial = str(fields.get("serial") or "")
             product, wo = known.get(serial, (None, None))
-            if not data.get("work_order") and wo:
-                data["work_order"] = wo
-            if not data.get("product"):
-                data["product"] = product or self.plant.product_of_serial(serial)
-                if not data["product"]:
+            if not fields.get("work_order") and wo:
+                fields["work_order"] = wo
+            if not fields.get("product"):
+                fields["product"] = product or self.plant.product_of_serial(serial)
+                if not fields["product"]:
                     return Reject(
                         f"product of serial {serial!r} unknown: the source names none, the unit was not "
                         "registered (scan, WorkStarted) and no product's serial_prefix matches",
-                        raw,
+                        _raw(draft),
                     )
         try:
-            rec = record_from_dict({k: v for k, v in data.items() if v is not None})
+            rec = record_from_dict(fields)
         except RecordError as exc:
-            return Reject(str(exc), raw)
+            return Reject(str(exc), _raw(draft))
         problem = plant_problem(rec, self.stations, self.products)
-        return Reject(problem, raw) if problem else rec
+        return Reject(problem, _raw(draft)) if problem else rec
 
 
 def collect(

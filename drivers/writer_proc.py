@@ -29,7 +29,7 @@ from line.config import load_plant
 from store.base import open_store
 
 log = logging.getLogger("linemon.writer")
-Chunk = list[Batch | RawMessage]
+Chunk = list[Batch | RawMessage] | list[Batch | tuple[str, str, bytes, int, int]]
 MAX_QUEUED = 50_000
 MERGE_UP_TO = 5_000  # items per commit at most
 
@@ -82,12 +82,19 @@ def _gather(conn: Connection, most: int = MERGE_UP_TO) -> tuple[Chunk, bool]:
 
 
 def _batch(
-    m: Batch | RawMessage, bindings: dict[str, Any], plant: Any, acks: list[tuple[int, int]], now: datetime
+    m: Batch | tuple[str, str, bytes, int, int],
+    bindings: dict[str, Any],
+    plant: Any,
+    acks: list[tuple[int, int]],
+    now: datetime,
 ) -> Batch:
+    """A parsed serial batch as it is, or a raw MQTT message (the fields of `RawMessage`)
+    parsed here, acknowledged once committed."""
     if isinstance(m, Batch):
         return m
-    ack = (lambda t=(m.mid, m.qos): acks.append(t)) if m.qos > 0 else None
-    return Batch(m.binding, m.topic, mqtt_items(bindings[m.binding], plant, m.topic, m.payload, now), ack)
+    binding, topic, payload, mid, qos = m
+    ack = (lambda t=(mid, qos): acks.append(t)) if qos > 0 else None
+    return Batch(binding, topic, mqtt_items(bindings[binding], plant, topic, payload, now), ack)
 
 
 class WriterLink:
@@ -132,8 +139,8 @@ class WriterLink:
         try:
             while True:
                 chunk = collect(self.inbox, self.chunk, 0.05)
-                if chunk:
-                    self._conn.send(chunk)
+                if chunk:  # messages as plain tuples: a named tuple pickles through a Python call
+                    self._conn.send([m if isinstance(m, Batch) else tuple(m) for m in chunk])
                 elif done.is_set() and self.inbox.empty():
                     break
             self._conn.send(None)
