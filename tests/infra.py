@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,3 +20,15 @@ def linemon_proc(*args: str, log: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "-m", "linemon", *args], stdout=out, stderr=subprocess.STDOUT, env=env
         )
+
+
+def sigterm_exit_code(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> int | None:
+    """SIGTERM a process and return its exit code; None if it did not stop in time, after
+    killing it (a failing test must not leave an ingest running on the machine)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None

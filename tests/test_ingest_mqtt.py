@@ -19,7 +19,7 @@ import pytest
 from drivers.emulate import EmuUnit, cfx_inspected, cfx_state
 from store.sqlite import SqliteStore
 from tests.conftest import PLANT_FILE
-from tests.infra import Broker, linemon_proc, wait_for
+from tests.infra import Broker, linemon_proc, sigterm_exit_code, wait_for
 
 FIX = Path(__file__).parent / "fixtures" / "cfx"
 T = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
@@ -63,8 +63,7 @@ def _spi(i: int, passed: bool = True, product: str = "FF-50") -> bytes:
 
 
 def _stop(proc) -> str:  # type: ignore[no-untyped-def]
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(20) == 0
+    assert sigterm_exit_code(proc) == 0
 
 
 def test_native_and_cfx_messages_become_records(tmp_path: Path, broker: Broker, plant) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@ requires both (certificates made by openssl for the test); and `linemon emulate`
 
 from __future__ import annotations
 
-import signal
 import sqlite3
 import ssl
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from tests.conftest import PLANT_FILE
-from tests.infra import Broker, linemon_proc, wait_for
+from tests.infra import Broker, linemon_proc, sigterm_exit_code, wait_for
 
 
 def _certs(d: Path) -> None:
@@ -82,8 +81,7 @@ def test_ingest_with_password_and_tls(tmp_path: Path, monkeypatch) -> None:  # t
         bad = linemon_proc("ingest", "--config", str(plant), "--store", f"sqlite:///{db}", "--only=spi-mqtt",
                            f"--mqtt=127.0.0.1:{broker.port}", log=bad_log)  # fmt: skip
         wait_for(lambda: "refused" in bad_log.read_text(), 15, "a wrong password was not reported")
-        bad.send_signal(signal.SIGTERM)
-        assert bad.wait(20) == 0
+        assert sigterm_exit_code(bad) == 0
         monkeypatch.setenv("TEST_MQTT_PW", "s3cret")
         log = tmp_path / "ok.log"
         ing = linemon_proc("ingest", "--config", str(plant), "--store", f"sqlite:///{db}", "--only=spi-mqtt",
@@ -98,8 +96,7 @@ def test_ingest_with_password_and_tls(tmp_path: Path, monkeypatch) -> None:  # t
                 return int(c.execute("SELECT count(*) FROM results").fetchone()[0])
 
         wait_for(lambda: stored() == 1, 15, "the record did not arrive over TLS")
-        ing.send_signal(signal.SIGTERM)
-        assert ing.wait(20) == 0
+        assert sigterm_exit_code(ing) == 0
         assert "s3cret" not in log.read_text() + bad_log.read_text()  # secrets never logged
     finally:
         pub.disconnect()
@@ -124,5 +121,4 @@ def test_emulate_command_on_a_pty_into_ingest(tmp_path: Path) -> None:
 
         wait_for(lambda: db.exists() and stored() == 40, 15, "not every emulated unit arrived")
     finally:
-        ing.send_signal(signal.SIGTERM)
-        assert ing.wait(20) == 0
+        assert sigterm_exit_code(ing) == 0

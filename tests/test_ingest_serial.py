@@ -4,9 +4,9 @@ bad frames dead-lettered, and a port unplugged and plugged back losing and dupli
 from __future__ import annotations
 
 import random
-import signal
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from drivers.emulate import RackEmulator, random_units, scanner_frame, unit_fram
 from drivers.emulate_io import PtyPort
 from store.sqlite import SqliteStore
 from tests.conftest import PLANT_FILE
-from tests.infra import linemon_proc, wait_for
+from tests.infra import linemon_proc, sigterm_exit_code, wait_for
 
 SERIAL = ("fct-jig-1", "ft-tester", "scanner-smt1", "aging-racks")
 
@@ -97,8 +97,7 @@ def test_every_serial_format_and_bad_frames(tmp_path: Path, ptys, plant) -> None
             "FCT results missing",
         )
     finally:
-        ing.send_signal(signal.SIGTERM)
-        assert ing.wait(20) == 0
+        assert sigterm_exit_code(ing) == 0
     store = SqliteStore(db)
     got = {
         r[0]: r
@@ -157,9 +156,59 @@ def test_unplugged_port_reconnects_without_loss_or_duplicates(tmp_path: Path, pl
         send(50)
         wait_for(lambda: stored() == 100, 10, "second 50 not stored")
     finally:
-        ing.send_signal(signal.SIGTERM)
-        assert ing.wait(20) == 0
+        assert sigterm_exit_code(ing) == 0
         port.close()
     serials = [r[0] for r in _rows(db, "SELECT serial FROM results")]
     assert sorted(serials) == sorted(sent) and len(set(serials)) == 100
     assert "ingest stopped: stored 100, duplicate 0, rejected 0" in log.read_text()
+
+
+SLOW_STOP = """
+import signal, sys, threading, time
+from drivers.service import IngestOptions, run_ingest
+from line.config import load_plant
+from store.base import open_store
+def slow_handler(*_):
+    time.sleep(0.2)  # longer than the forwarder's 50 ms wait: its deadline passes meanwhile
+    stop.set()
+if __name__ == "__main__":  # the writer process is spawned: it imports this file again
+    import logging
+    logging.basicConfig(level=logging.INFO)  # "<binding>: connected" goes to the log
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, slow_handler)
+    opts = IngestOptions({"fct-jig-1": sys.argv[3]}, "127.0.0.1", 1883, ["fct-jig-1"])
+    run_ingest(load_plant(sys.argv[1]), open_store(sys.argv[2]), opts, stop)
+    print("stopped", flush=True)
+"""
+
+
+def test_sigterm_stops_the_ingest_even_when_it_interrupts_a_wait(tmp_path: Path) -> None:
+    """SIGTERM lands on the main thread. If that thread waits on a queue.SimpleQueue with a
+    timeout, CPython 3.11 can wait forever once a signal handler outlasts the timeout (seen as a
+    `linemon ingest` that ignored SIGTERM); the ingest must stop all the same, every time."""
+    import subprocess
+    import sys
+
+    port = PtyPort(str(tmp_path / "tty"))
+    script = tmp_path / "slow_stop.py"
+    script.write_text(SLOW_STOP)
+    try:
+        for i in range(3):
+            log = tmp_path / f"ingest-{i}.log"
+            with open(log, "wb") as out:
+                proc = subprocess.Popen(
+                    [sys.executable, str(script), str(PLANT_FILE), f"sqlite:///{tmp_path / 's.db'}", str(tmp_path / "tty")],
+                    stdout=out, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent,
+                )  # fmt: skip
+            try:
+                wait_for(
+                    lambda p=log: "fct-jig-1: connected" in p.read_text(), 20, "ingest did not open the port"
+                )
+                time.sleep(0.3)  # idle: the forwarder waits on its queue
+                assert sigterm_exit_code(proc) == 0 and "stopped" in log.read_text()
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    finally:
+        port.close()
