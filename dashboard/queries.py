@@ -66,45 +66,57 @@ def _ends(plant: Plant) -> tuple[dict[str, str], dict[str, str]]:
 
 def order_progress(store: Store, plant: Plant, now: datetime, day: Interval) -> list[OrderRow]:
     """Every work order planned over `day` or worked on during it, planned ones first in plan
-    order. A finished order without a due date in the day drops off once nothing happens to it."""
+    order. A finished order whose window ended before the day drops off once nothing happens to it."""
     first, last = _ends(plant)
+    ends = set(first.values()) | set(last.values())
     today: dict[tuple[str, str | None], list[int]] = {}
     for product, wo, station, units, final_pass in store.work_order_counts(
-        day[0], min(day[1], now + timedelta(seconds=1)), set(first.values()) | set(last.values())
+        day[0], min(day[1], now + timedelta(seconds=1)), ends
     ):
-        row = today.setdefault((product, wo), [0, 0])
-        row[0] += units if station == first.get(product) else 0
-        row[1] += final_pass if station == last.get(product) else 0
+        _count(today.setdefault((product, wo), [0, 0]), product, station, units, final_pass, first, last)
     # orders of earlier windows too: last week's order still finishing today is a planned order
     known = store.planned_orders(day[0] - timedelta(days=RECENT_PLAN_DAYS), day[1])
     worked = {wo for _, wo in today}
     orders = [o for o in known if o.id in worked or o.due is None or o.due > day[0]]
     lead = raw_process_times(plant, last)  # output counts at the routing's last inspection
     planned = planned_by(known, now, scheduled_seconds(plant.spec.calendar, plant.tz), lead)
-    keys = [(o.product, o.id) for o in orders] + sorted(
-        (k for k in today if k[1] not in planned), key=lambda k: (k[0], k[1] or "")
-    )
+    product_of = {o.id: o.product for o in orders} | {wo: p for p, wo in today if wo and wo not in planned}
     totals: dict[str, list[int]] = {}
-    wanted = {wo for _, wo in keys if wo is not None}
-    for wo, station, units, final_pass in store.work_order_totals(
-        wanted, set(first.values()) | set(last.values())
-    ):
-        product = next(p for p, w in keys if w == wo)
-        cell = totals.setdefault(wo, [0, 0])
-        cell[0] += units if station == first.get(product) else 0
-        cell[1] += final_pass if station == last.get(product) else 0
-    quantity = {o.id: (o.quantity, o.due) for o in orders}
+    for wo, station, units, final_pass in store.work_order_totals(set(product_of), ends):
+        _count(totals.setdefault(wo, [0, 0]), product_of[wo], station, units, final_pass, first, last)
+    unplanned = sorted((k for k in today if k[1] not in planned), key=lambda k: (k[0], k[1] or ""))
     out = []
-    for product, wo in keys:
-        started, done = totals.get(wo or "", [0, 0]) if wo else today.get((product, wo), [0, 0])
-        t_started, t_done = today.get((product, wo), [0, 0])
-        q, due = quantity.get(wo or "", (None, None))
-        if q is not None and done >= q and not t_started and not t_done and (due is None or due < day[0]):
-            continue
+    for o in orders:
+        t_started, t_done = today.get((o.product, o.id), [0, 0])
+        started, done = totals.get(o.id, [0, 0])
+        ended = o.due is None or o.due < day[0]
+        if done >= o.quantity and ended and not (t_started or t_done):
+            continue  # finished earlier and idle today
         out.append(
-            OrderRow(product, wo, q, planned.get(wo or ""), done, t_started, t_done, max(started - done, 0))
+            OrderRow(
+                o.product, o.id, o.quantity, planned[o.id], done, t_started, t_done, max(started - done, 0)
+            )
         )
+    for product, wo in unplanned:
+        t_started, t_done = today[(product, wo)]
+        started, done = totals.get(wo, [0, 0]) if wo else (t_started, t_done)  # no order: today only
+        out.append(OrderRow(product, wo, None, None, done, t_started, t_done, max(started - done, 0)))
     return out
+
+
+def _count(
+    cell: list[int],
+    product: str,
+    station: str,
+    units: int,
+    final_pass: int,
+    first: dict[str, str],
+    last: dict[str, str],
+) -> None:
+    """Add a station's counts to [started, done]: units at the product's first inspection are
+    started, units finally passed at its last one are done."""
+    cell[0] += units if station == first.get(product) else 0
+    cell[1] += final_pass if station == last.get(product) else 0
 
 
 def hourly_output(
