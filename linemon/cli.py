@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from line.config import Plant, load_plant
 from line.errors import ConfigError, LinemonError
@@ -95,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050, help="dashboard port (default 8050; 0: any free port)")
-    p.add_argument("--plan", default="config/plans/jincheon-week.toml", help="the week's plan, repeated")
+    p.add_argument(
+        "--plan", help="the week's plan, repeated (default: plans/jincheon-week.toml beside the plant file)"
+    )
     p.add_argument("--speed", type=float, default=60.0, help="plant seconds per real second (default 60)")
     p.add_argument(
         "--history-days", type=float, default=14.0,
@@ -361,8 +364,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from linemon.twin.main import run_twin
     from linemon.twin.runner import TwinOptions
 
+    plant = _plant(args)
     opts = TwinOptions(
-        plan=args.plan,
+        plan=args.plan or str(Path(plant.path).parent / "plans" / "jincheon-week.toml"),
         speed=args.speed,
         history_days=args.history_days,
         hours=args.hours,
@@ -371,7 +375,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     if args.no_drift:
         opts.drift = None
-    return run_twin(_plant(args), store_url(args.store), opts, args.host, args.port, args.summary)
+    return run_twin(plant, store_url(args.store), opts, args.host, args.port, args.summary)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

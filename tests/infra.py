@@ -13,12 +13,12 @@ from linemon.broker import Broker, wait_for
 __all__ = ["Broker", "linemon_proc", "wait_for"]
 
 
-def linemon_proc(*args: str, log: Path) -> subprocess.Popen[bytes]:
+def linemon_proc(*args: str, log: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
     """A linemon command as its own process (for kill tests), output into `log`."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "linemon", *args], stdout=out, stderr=subprocess.STDOUT, env=env
+            [sys.executable, "-m", "linemon", *args], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd
         )
 
 

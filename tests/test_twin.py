@@ -23,6 +23,7 @@ from line.records import StateRecord
 from line.status import LABELS, station_status
 from linemon.broker import free_port
 from store.sqlite import SqliteStore
+from tests.conftest import PLANT_FILE
 from tests.infra import linemon_proc, wait_for
 from tests.test_dashboard import ARTIFACTS, chromium_page
 
@@ -37,7 +38,7 @@ class TwinRun:
     children: list[psutil.Process]
 
 
-def _run_twin(tmp_path: Path, *extra: str) -> TwinRun:
+def _run_twin(tmp_path: Path, *extra: str, cwd: Path | None = None) -> TwinRun:
     db, summary, log, port = (
         tmp_path / "twin.db",
         tmp_path / "summary.json",
@@ -46,7 +47,7 @@ def _run_twin(tmp_path: Path, *extra: str) -> TwinRun:
     )
     proc = linemon_proc(
         "run", "--store", f"sqlite:///{db}", "--speed", "1800", "--history-days", "0", "--port", str(port),
-        "--summary", str(summary), *extra, log=log,
+        "--summary", str(summary), *extra, log=log, cwd=cwd,
     )  # fmt: skip
     try:
         wait_for(lambda: summary.exists() or proc.poll() is not None, 180, "the twin wrote no summary")
@@ -164,8 +165,11 @@ def test_twin_dashboard_shows_the_simulators_counts(twin: TwinRun, plant: Plant)
 
 
 def test_twin_without_a_broker_uses_the_in_process_bus(tmp_path: Path) -> None:
-    run = _run_twin(tmp_path, "--hours", "4", "--broker", "none", "--no-drift")
-    assert "MQTT messages go to the ingest in-process" in run.log.read_text()
+    # from another directory, with the plant file named: the plan is found beside it
+    run = _run_twin(
+        tmp_path, "--hours", "4", "--broker", "none", "--no-drift", "--config", str(PLANT_FILE), cwd=tmp_path
+    )
+    assert "--broker none: MQTT messages go to the ingest in-process" in run.log.read_text()
     _check_store(run.db, run.summary).close()
     _stop_no_broker(run)
 

@@ -192,7 +192,8 @@ class Twin:
         if local:
             assert isinstance(self.ingest.mqtt, LocalBus)
             self.publisher = LocalPublisher(self.ingest.mqtt)
-            return "no mosquitto installed: MQTT messages go to the ingest in-process (no broker)"
+            why = "--broker none" if self.opts.broker == "none" else "no mosquitto installed"
+            return f"{why}: MQTT messages go to the ingest in-process (no broker)"
         assert self.broker is not None
         self.publisher = BrokerPublisher("127.0.0.1", self.broker.port, "linemon-twin-equipment")
         return f"MQTT through a private mosquitto on 127.0.0.1:{self.broker.port}"
