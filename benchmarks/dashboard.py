@@ -1,6 +1,6 @@
 """The dashboard's callbacks on a big store: each page's data callback timed as Dash runs it (in
 the app's request context), on the report benchmark's store of M results plus a year of station
-state changes (about a million, added once), with the clock set to a Friday afternoon near the
+state changes (about a million, added once) and a year of weekly work orders, with the clock set to a Friday afternoon near the
 store's end. Target: under 300 ms per callback at 10M results. The floor of each figure is one
 full scan of the table it reads, printed beside it."""
 
@@ -19,6 +19,8 @@ from dashboard.app import create_app
 from line.calendar import merge, scheduled_intervals
 from line.config import Plant, load_plant
 from line.records import StateRecord
+from sim.continuous import weekly_orders
+from sim.plan import load_plan
 from store.sqlite import SqliteStore
 
 PLANT = Path(__file__).resolve().parent.parent / "config" / "jincheon.toml"
@@ -98,6 +100,8 @@ def bench_dashboard(db: Path) -> None:
     plant = load_plant(PLANT)
     t0 = time.perf_counter()
     states = ensure_states(db, plant)
+    plan = load_plan(PLANT.parent / "plans" / "jincheon-week.toml")  # a year of weekly orders: output vs plan
+    SqliteStore(db).put_work_orders(weekly_orders(plant, plan, END - timedelta(days=364), 53))
     print(f"dashboard: store holds {states:,} state changes (ready in {time.perf_counter() - t0:.0f} s)")
     app = create_app(plant, f"sqlite:///{db}", now=lambda: NOW)
     serial = _a_value(db, "serial", 2)

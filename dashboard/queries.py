@@ -11,7 +11,7 @@ from line.calendar import Interval, local_day_bounds
 from line.config import Plant
 from line.kpi import StationTally
 from line.oee import Oee, station_oee
-from line.plan import planned_between, planned_by, scheduled_seconds
+from line.plan import PlannedOrder, planned_by, planned_totals, scheduled_seconds
 from line.spc import Subgroup
 from line.status import Segment
 from stations.models import bind_plant, raw_process_times
@@ -79,7 +79,9 @@ def order_progress(store: Store, plant: Plant, now: datetime, day: Interval) -> 
     worked = {wo for _, wo in today}
     orders = [o for o in known if o.id in worked or o.due is None or o.due > day[0]]
     lead = raw_process_times(plant, last)  # output counts at the routing's last inspection
-    planned = planned_by(known, now, scheduled_seconds(plant.spec.calendar, plant.tz), lead)
+    planned = planned_by(
+        known, now, scheduled_seconds(plant.spec.calendar, plant.tz, _span(known, now, now)), lead
+    )
     product_of = {o.id: o.product for o in orders} | {wo: p for p, wo in today if wo and wo not in planned}
     totals: dict[str, list[int]] = {}
     for wo, station, units, final_pass in store.work_order_totals(set(product_of), ends):
@@ -102,6 +104,12 @@ def order_progress(store: Store, plant: Plant, now: datetime, day: Interval) -> 
         started, done = totals.get(wo, [0, 0]) if wo else (t_started, t_done)  # no order: today only
         out.append(OrderRow(product, wo, None, None, done, t_started, t_done, max(started - done, 0)))
     return out
+
+
+def _span(orders: Sequence[PlannedOrder], start: datetime, end: datetime) -> Interval:
+    """The time the plan's questions about `orders` over [start, end] can touch."""
+    dues = [o.due for o in orders if o.due is not None]
+    return min([start, *(o.start for o in orders)]), max([end, *dues])
 
 
 def _count(
@@ -127,20 +135,19 @@ def hourly_output(
     seen = store.hourly_station_output(start, end, station)
     recent = store.planned_orders(start - timedelta(days=RECENT_PLAN_DAYS), end)
     orders = [o for o in recent if o.due is not None and o.due > start]
-    sched = scheduled_seconds(plant.spec.calendar, plant.tz)
+    sched = scheduled_seconds(plant.spec.calendar, plant.tz, _span(orders, start, end))
     lead = raw_process_times(plant, dict.fromkeys(plant.spec.products, station))  # to this station
-    out = []
+    hours = []
     h = start.replace(minute=0, second=0, microsecond=0)
     while h < end:
-        units, good = seen.get(h, (0, 0))
-        plan = (
-            planned_between(orders, max(h, start), min(h + timedelta(hours=1), end), sched, lead)
-            if orders
-            else None
-        )
-        out.append((h, units, good, plan))
+        hours.append(h)
         h += timedelta(hours=1)
-    return out
+    cuts = [max(h, start) for h in hours] + [end]
+    totals = planned_totals(orders, cuts, sched, lead) if orders else None
+    return [
+        (h, *seen.get(h, (0, 0)), None if totals is None else totals[k + 1] - totals[k])
+        for k, h in enumerate(hours)
+    ]
 
 
 def station_oees(

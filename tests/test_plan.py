@@ -204,3 +204,17 @@ def test_plan_without_work_orders_is_refused(tmp_path: Path, capsys: pytest.Capt
     assert main(["plan", str(plan), "--store", f"sqlite:///{tmp_path / 'p.db'}"]) == 2
     err = capsys.readouterr().err
     assert f"{plan}" in err and "this plan has none" in err
+
+
+def test_worked_time_from_running_totals_equals_walking_the_calendar(plant: Plant) -> None:
+    walk = scheduled_seconds(plant.spec.calendar, plant.tz)
+    fast = scheduled_seconds(
+        plant.spec.calendar, plant.tz, (MON - timedelta(days=1), FRI + timedelta(days=3))
+    )
+    moments = [MON + timedelta(minutes=37 * k) for k in range(-40, 200)]  # breaks, nights, the weekend
+    for a in moments[::7]:
+        for b in moments[::5]:
+            assert fast(a, b) == pytest.approx(walk(a, b)), (a, b)
+    assert fast(MON, FRI) == WEEK_MIN * 60
+    wide = (MON - timedelta(days=5), FRI + timedelta(days=9))  # beyond the span: walked
+    assert fast(*wide) == pytest.approx(walk(*wide))
