@@ -119,12 +119,21 @@ def plan_problems(plan: PlanFile, plant: Plant) -> list[str]:
             seen[sid] = name
     for i, wo in enumerate(plan.work_orders):
         due = wo.due or plan.plan.due
-        comparable = due is not None and (due.tzinfo is None) == (plan.plan.start.tzinfo is None)
-        if comparable and due is not None and due <= plan.plan.start + timedelta(hours=wo.release_h or 0.0):
+        release = plan_start(plan, plant) + timedelta(hours=wo.release_h or 0.0)
+        if due is not None and plant_local(due, plant) <= release:
             out.append(f"work_orders[{i}].due: {due.isoformat()} is not after the order's release")
     if mode != "plan" and plan.plan.hours is None:
         out.append(f"plan.hours: a {mode!r} release runs until a horizon; give one")
     return out
+
+
+def plan_start(plan: PlanFile, plant: Plant) -> datetime:
+    return plant_local(plan.plan.start, plant)
+
+
+def plant_local(t: datetime, plant: Plant) -> datetime:
+    """A plan file's time; one without an offset is plant-local."""
+    return t if t.tzinfo is not None else t.replace(tzinfo=plant.tz)
 
 
 def floor_orders(plan: PlanFile, plant: Plant, start: datetime | None = None) -> list[PlannedOrder]:
@@ -132,20 +141,14 @@ def floor_orders(plan: PlanFile, plant: Plant, start: datetime | None = None) ->
     start, or `release_h` after it) to its due time. `start` moves the whole plan (the twin plays
     the plan from its own clock); times without an offset are plant-local."""
 
-    def local(t: datetime) -> datetime:
-        return t if t.tzinfo is not None else t.replace(tzinfo=plant.tz)
-
-    given = local(plan.plan.start)
+    given = plan_start(plan, plant)
     shift = (start - given) if start is not None else timedelta(0)
     out = []
     for wo in plan.work_orders:
         due = wo.due or plan.plan.due
         release = given + timedelta(hours=wo.release_h or 0.0)
-        out.append(
-            PlannedOrder(
-                wo.id, wo.product, wo.quantity, release + shift, None if due is None else local(due) + shift
-            )
-        )
+        moved_due = None if due is None else plant_local(due, plant) + shift
+        out.append(PlannedOrder(wo.id, wo.product, wo.quantity, release + shift, moved_due))
     return out
 
 

@@ -19,15 +19,10 @@ from line.errors import ConfigError
 from sim.clock import WorkClock
 from sim.dists import Dist, constant, dist_from_spec, exponential, lognormal
 from sim.network import Lot, Network, Release, StationSpec
-from sim.plan import PlanFile, Settings
+from sim.plan import PlanFile, Settings, plan_start
 from stations.models import BoundStation, bind_plant
 
 MANUAL = ("operators",)
-
-
-def plan_start(plan: PlanFile, plant: Plant) -> datetime:
-    start = plan.plan.start
-    return start if start.tzinfo is not None else start.replace(tzinfo=plant.tz)
 
 
 def build_network(plant: Plant, plan: PlanFile, horizon_h: float, source: str = "<plan>") -> Network:
