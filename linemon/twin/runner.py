@@ -130,7 +130,6 @@ class Twin:
         self.ingest: IngestService | None = None
         self._ingest_stop = threading.Event()
         self._ingest_thread: threading.Thread | None = None
-        self.plant_stopped = threading.Event()
         self.summary: dict[str, Any] = {}
 
     def _drifts(self) -> tuple[FpyDrift, ...]:
