@@ -109,15 +109,7 @@ class IngestService:
 
         threading.Thread(target=stopper, name="ingest-stopper", daemon=True).start()
         threading.Thread(target=health_writer, name="ingest-health", daemon=True).start()
-        # The forwarder waits on a queue.SimpleQueue with a timeout. On CPython 3.11, a signal that
-        # interrupts that wait can turn the timeout into "forever" (its C code does not check for a
-        # deadline already past), and the main thread is the one signals interrupt: SIGTERM then
-        # hung `linemon ingest`. So the forwarder runs on its own thread, and the calling thread
-        # waits by Thread.join, whose lock handles the interruption correctly.
-        forwarder = threading.Thread(target=self.link.run, args=(done,), name="writer-forwarder", daemon=True)
-        forwarder.start()
-        while forwarder.is_alive():
-            forwarder.join(0.5)
+        self.link.run(done)  # waits by Thread.join: safe on the main thread, where SIGTERM lands
         self.store.put_health(h.snapshot() for h in self.health.values())
         return self.link
 

@@ -135,7 +135,21 @@ class WriterLink:
         self.inbox.put(item)
 
     def run(self, done: threading.Event) -> None:
-        """Forward until `done` is set and the inbox is empty, then let the writer finish."""
+        """Forward until `done` is set and the inbox is empty, then let the writer finish.
+
+        The forwarding runs on a thread of its own and the caller waits by Thread.join: the
+        forwarder waits on a queue.SimpleQueue with a timeout, and on CPython 3.11 a signal that
+        interrupts that wait can turn the timeout into "forever" (its C code does not check for
+        a deadline already past). Signals interrupt the main thread, so SIGTERM hung
+        `linemon ingest`; Thread.join's lock handles the interruption correctly."""
+        forwarder = threading.Thread(target=self._forward, args=(done,), name="writer-forwarder", daemon=True)
+        forwarder.start()
+        while forwarder.is_alive():
+            forwarder.join(0.5)
+        self._replies.join(60)
+        self.proc.join(30)
+
+    def _forward(self, done: threading.Event) -> None:
         try:
             while True:
                 chunk = collect(self.inbox, self.chunk, 0.05)
@@ -147,8 +161,6 @@ class WriterLink:
         except OSError:  # nothing acknowledged is lost: the broker keeps what was not stored
             self.failed = f"the writer process ended unexpectedly (exit code {self.proc.exitcode})"
             log.error("%s; records received since its last commit were not stored", self.failed)
-        self._replies.join(60)
-        self.proc.join(30)
 
     def _read_replies(self) -> None:
         while True:
