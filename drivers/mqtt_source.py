@@ -18,7 +18,6 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from drivers.ingest import Batch, Health, RawMessage
-from drivers.items import Reject
 from line.config import Plant
 from line.config_model import BindingDef
 
@@ -42,18 +41,13 @@ class MqttIntake:
                 self.health[source].set(status, detail)
 
     def deliver(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
+        """A message on no binding's topic (a subscription the persistent session kept from an
+        older plant file) goes the same way, under the "mqtt" source: the writer dead-letters it
+        and it is acknowledged like any other."""
         binding = self._binding(topic)
         source = binding.id if binding else "mqtt"
         self.health[source].message()
-        if binding is None:
-            reject = Reject(f"topic {topic} matches no binding", payload)
-            self.put(Batch(source, topic, [reject], self._reject_ack(mid, qos)))
-        else:
-            self.put(RawMessage(source, topic, payload, mid, qos))
-
-    def _reject_ack(self, mid: int, qos: int) -> Callable[[], None] | None:
-        """What acknowledges a message on no binding's topic once its dead letter is stored."""
-        return None
+        self.put(RawMessage(source, topic, payload, mid, qos))
 
     def _binding(self, topic: str) -> BindingDef | None:
         """The binding whose subscription matches; remembered per topic (a plant has few)."""
@@ -161,16 +155,3 @@ class MqttSource(MqttIntake):
 
     def ack(self, mid: int, qos: int) -> None:
         self.client.ack(mid, qos)
-
-    def _reject_ack(self, mid: int, qos: int) -> Callable[[], None] | None:
-        return _acker(self.client, mid, qos)
-
-
-def _acker(client: mqtt.Client, mid: int, qos: int) -> Callable[[], None] | None:
-    if qos == 0:
-        return None
-
-    def ack() -> None:
-        client.ack(mid, qos)
-
-    return ack

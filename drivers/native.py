@@ -7,7 +7,8 @@ the wrong station.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -24,13 +25,13 @@ def parse_native(topic: str, payload: bytes) -> Parsed:
         out.add(Reject(f"not JSON: {exc}", payload))
         return out
     docs = doc if isinstance(doc, list) else [doc]
-    parts = topic.split("/")
+    rule = _topic_rule(topic)
     for i, rec in enumerate(docs):
         where = f"record {i}: " if len(docs) > 1 else ""
         if not isinstance(rec, dict):
             out.add(Reject(f"{where}expected a JSON object", payload))
             continue
-        problem = _topic_problem(parts, rec)
+        problem = _topic_problem(rule, rec)
         if problem:
             out.add(Reject(where + problem, orjson.dumps(rec)))
         else:
@@ -38,13 +39,31 @@ def parse_native(topic: str, payload: bytes) -> Parsed:
     return out
 
 
-def _topic_problem(parts: list[str], rec: dict[str, Any]) -> str | None:
+class _TopicRule(NamedTuple):
+    """What a native topic requires of its records."""
+
+    kind: str | None  # "result" or "state", or None when the topic's last level is neither
+    line: str
+    station: str
+
+
+@lru_cache(maxsize=1024)
+def _topic_rule(topic: str) -> _TopicRule | None:
+    """Worked out once per topic (a plant has few), not per message; None for a custom layout,
+    where the payload alone decides."""
+    parts = topic.split("/")
     if len(parts) != 6 or parts[0] != "linemon":
-        return None  # a custom topic layout: the payload alone decides
+        return None
     _, _site, line, station, _equipment, kind = parts
-    if kind in KINDS and rec.get("schema") != KINDS[kind]:
-        return f"topic ends in /{kind} but the payload's schema is {rec.get('schema')!r}"
-    for key, expected in (("line", line), ("station", station)):
+    return _TopicRule(kind if kind in KINDS else None, line, station)
+
+
+def _topic_problem(rule: _TopicRule | None, rec: dict[str, Any]) -> str | None:
+    if rule is None:
+        return None
+    if rule.kind and rec.get("schema") != KINDS[rule.kind]:
+        return f"topic ends in /{rule.kind} but the payload's schema is {rec.get('schema')!r}"
+    for key, expected in (("line", rule.line), ("station", rule.station)):
         if rec.get(key) != expected:
             return f"{key}: the topic says {expected!r}, the payload {rec.get(key)!r}"
     return None

@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from drivers.ingest import Batch, Health, RawMessage, Writer, collect, mqtt_items
+from drivers.items import Reject
 from line.clock import Clock, SystemClock
 from line.config import load_plant
 from store.base import open_store
@@ -32,6 +33,7 @@ log = logging.getLogger("linemon.writer")
 Chunk = list[Batch | RawMessage] | list[Batch | tuple[str, str, bytes, int, int]]
 MAX_QUEUED = 50_000
 MERGE_UP_TO = 5_000  # items per commit at most
+LINGER_S = 0.005  # the forwarder lets a busy stream gather this long per chunk
 
 
 def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> None:
@@ -49,12 +51,10 @@ def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> N
             chunk, last = _gather(conn)
             if not chunk:
                 break
-            acks: list[tuple[int, int]] = []
             now = clock.now()
-            batches = [_batch(m, bindings, plant, acks, now) for m in chunk]
-            counts = writer.commit(batches)
+            counts = writer.commit([_batch(m, bindings, plant, now) for m in chunk])
             try:
-                conn.send(("done", acks, counts))
+                conn.send(("done", _acks(chunk), counts))
             except (BrokenPipeError, OSError):
                 break
         with contextlib.suppress(BrokenPipeError, OSError):  # the ingest process may be gone
@@ -82,19 +82,22 @@ def _gather(conn: Connection, most: int = MERGE_UP_TO) -> tuple[Chunk, bool]:
 
 
 def _batch(
-    m: Batch | tuple[str, str, bytes, int, int],
-    bindings: dict[str, Any],
-    plant: Any,
-    acks: list[tuple[int, int]],
-    now: datetime,
+    m: Batch | tuple[str, str, bytes, int, int], bindings: dict[str, Any], plant: Any, now: datetime
 ) -> Batch:
-    """A parsed serial batch as it is, or a raw MQTT message (the fields of `RawMessage`)
-    parsed here, acknowledged once committed."""
+    """A parsed serial batch as it is, or a raw MQTT message (the fields of `RawMessage`) parsed
+    here."""
     if isinstance(m, Batch):
         return m
-    binding, topic, payload, mid, qos = m
-    ack = (lambda t=(mid, qos): acks.append(t)) if qos > 0 else None
-    return Batch(binding, topic, mqtt_items(bindings[binding], plant, topic, payload, now), ack)
+    source, topic, payload, _mid, _qos = m
+    if source not in bindings:  # the intake found no binding for the topic
+        return Batch(source, topic, [Reject(f"topic {topic} matches no binding", payload)])
+    return Batch(source, topic, mqtt_items(bindings[source], plant, topic, payload, now))
+
+
+def _acks(chunk: Chunk) -> list[tuple[int, int]]:
+    """The MQTT acknowledgements a committed chunk owes: every QoS 1/2 message in it, stored or
+    dead-lettered."""
+    return [(m[3], m[4]) for m in chunk if not isinstance(m, Batch) and m[4] > 0]
 
 
 class WriterLink:
@@ -152,7 +155,7 @@ class WriterLink:
     def _forward(self, done: threading.Event) -> None:
         try:
             while True:
-                chunk = collect(self.inbox, self.chunk, 0.05)
+                chunk = collect(self.inbox, self.chunk, 0.05, LINGER_S)
                 if chunk:  # messages as plain tuples: a named tuple pickles through a Python call
                     self._conn.send([m if isinstance(m, Batch) else tuple(m) for m in chunk])
                 elif done.is_set() and self.inbox.empty():

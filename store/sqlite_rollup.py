@@ -50,18 +50,16 @@ _STEPS = [
     "FROM results r, json_each(r.detail, '$.defects') j WHERE r.rid > :since AND r.detail IS NOT NULL",
     # remove the old contributions of those keys
     _station_delta("-"),
-    # SQLite's bare-column rule: with a single min()/max() aggregate, the other columns come from
-    # the row holding that min/max, i.e. the first and the last attempt of each (serial, station).
+    # one pass over each touched key's attempts: ts * 2 + pass orders attempts by time, so its
+    # min and max carry the first and the last attempt's time and verdict together (a tie in time
+    # counts a fail first and a pass last). Product and line are the same on every attempt of a
+    # unit; SQLite takes them from one of its rows.
     """INSERT OR REPLACE INTO unit_station
-        SELECT f.serial, f.station, f.product, f.line, f.first_ts, f.first_pass, l.last_ts, l.last_pass,
-               f.attempts, f.defects, f.false_calls
-        FROM (SELECT r.serial, r.station, r.product, r.line, min(r.ts) AS first_ts, r.pass AS first_pass,
-                     count(*) AS attempts, sum(r.defects) AS defects, sum(r.false_calls) AS false_calls
-              FROM k CROSS JOIN results r ON r.serial = k.serial AND r.station = k.station
-              GROUP BY r.serial, r.station) f
-        JOIN (SELECT r.serial, r.station, max(r.ts) AS last_ts, r.pass AS last_pass
-              FROM k CROSS JOIN results r ON r.serial = k.serial AND r.station = k.station
-              GROUP BY r.serial, r.station) l ON l.serial = f.serial AND l.station = f.station""",
+        SELECT r.serial, r.station, r.product, r.line, min(r.ts * 2 + r.pass) / 2, min(r.ts * 2 + r.pass) % 2,
+               max(r.ts * 2 + r.pass) / 2, max(r.ts * 2 + r.pass) % 2,
+               count(*), sum(r.defects), sum(r.false_calls)
+        FROM k CROSS JOIN results r ON r.serial = k.serial AND r.station = k.station
+        GROUP BY r.serial, r.station""",
     _station_delta(""),
     # the same for whole units
     "INSERT OR IGNORE INTO u SELECT serial FROM k",

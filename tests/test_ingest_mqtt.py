@@ -122,6 +122,45 @@ def test_native_and_cfx_messages_become_records(tmp_path: Path, broker: Broker, 
     assert health["spi-mqtt"].received == 24 and health["vi1-aoi-cfx"].stored == 9 + 1 + 6
 
 
+def test_a_subscription_left_from_an_older_plant_file_is_dead_lettered_once(tmp_path: Path, plant) -> None:  # type: ignore[no-untyped-def]
+    """The ingest's persistent session keeps the subscriptions of earlier runs: messages on a
+    topic no binding matches any more are dead-lettered with the reason, acknowledged (not sent
+    again after a restart), and the records around them are stored."""
+    broker = Broker(tmp_path)
+    db, log = tmp_path / "s.db", tmp_path / "ingest.log"
+    old = broker.client(plant.spec.mqtt.client_id, clean=False)
+    subscribed = threading.Event()
+    old.on_subscribe = lambda *a: subscribed.set()
+    old.subscribe("retired/SMT9/#", qos=1)
+    assert subscribed.wait(5)
+    old.disconnect()
+    old.loop_stop()
+    pub = broker.client("test-pub-retired")
+    ing = _ingest(broker, db, log)
+    try:
+        wait_for(lambda: _connected(log), 15, "ingest did not connect")
+        pub.publish("retired/SMT9/AOI/result", b'{"from": "the old line"}', qos=1).wait_for_publish(5)
+        pub.publish(SPI, _spi(1), qos=1).wait_for_publish(5)
+        wait_for(lambda: len(_ids(db)) == 1 and len(_ids(db, "dead_letters")) == 1, 15, "not stored")
+        _stop(ing)
+        ing = _ingest(broker, db, log)
+        wait_for(lambda: _connected(log, 2), 15, "ingest did not reconnect")
+        pub.publish(SPI, _spi(2), qos=1).wait_for_publish(5)
+        wait_for(lambda: len(_ids(db)) == 2, 15, "the second record was not stored")
+        time.sleep(0.5)  # a redelivered message would arrive before this one
+    finally:
+        _stop(ing)
+        pub.disconnect()
+        broker.stop()
+    (dead,) = SqliteStore(db).dead_letters()
+    assert (dead.source, dead.location, dead.raw) == (
+        "mqtt",
+        "retired/SMT9/AOI/result",
+        b'{"from": "the old line"}',
+    )
+    assert dead.reason == "topic retired/SMT9/AOI/result matches no binding"
+
+
 class Publisher:
     """Publishes native records with unique ids at a steady pace, through broker restarts."""
 
