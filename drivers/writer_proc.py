@@ -23,10 +23,11 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
-from drivers.ingest import Batch, Health, RawMessage, Writer, collect, mqtt_items
+from drivers.ingest import Batch, Health, RawMessage, Writer, collect, mqtt_items, streaming_gc
 from drivers.items import Reject
 from line.clock import Clock, SystemClock
 from line.config import load_plant
+from line.errors import LinemonError
 from store.base import open_store
 
 log = logging.getLogger("linemon.writer")
@@ -41,9 +42,15 @@ def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> N
     # process alone decides when the writer stops (it sends None, or its end of the pipe closes)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    plant = load_plant(plant_path)
-    store = open_store(store_url)
+    try:
+        plant = load_plant(plant_path)
+        store = open_store(store_url)
+    except LinemonError as exc:  # the ingest process says it and stops
+        conn.send(("failed", str(exc)))
+        return
     writer = Writer(store, plant, health={})
+    streaming_gc()
+    conn.send(("ready",))
     bindings = {b.id: b for b in plant.spec.bindings}
     try:
         last = False
@@ -127,8 +134,26 @@ class WriterLink:
         )
         self.proc.start()
         child_end.close()
+        self._await_ready()
         self._replies = threading.Thread(target=self._read_replies, name="writer-replies", daemon=True)
         self._replies.start()
+
+    def _await_ready(self, timeout_s: float = 120.0) -> None:
+        """Return once the writer process can store (its imports and opening the store take a
+        second or two), so the sources start then: nothing piles up meanwhile, and a writer that
+        cannot start is an error at start-up, not a stream of unacknowledged messages."""
+        reply: tuple[str, ...] = ("timeout",)
+        if self._conn.poll(timeout_s):
+            try:
+                reply = self._conn.recv()
+            except EOFError:
+                self.proc.join(5)
+                reply = ("failed", f"it ended at start-up (exit code {self.proc.exitcode})")
+        if reply[0] == "ready":
+            return
+        self.proc.kill()
+        detail = reply[1] if reply[0] == "failed" else f"not ready after {timeout_s:g} s"
+        raise LinemonError(f"the ingest's writer process: {detail}")
 
     def put(self, item: Batch | RawMessage) -> None:
         """From the sources' threads. Past `MAX_QUEUED` items the caller waits, so a writer that

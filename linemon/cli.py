@@ -261,6 +261,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from drivers.ingest import streaming_gc
     from drivers.service import IngestOptions, run_ingest
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
@@ -276,6 +277,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    streaming_gc()
     try:
         writer = run_ingest(plant, store, IngestOptions(ports, host, port, args.only), stop)
     finally:

@@ -39,14 +39,15 @@ _STATE_SQL = "INSERT OR IGNORE INTO states VALUES (NULL,?,?,?,?,?,?,?)"
 
 
 def _result_row(r: ResultRecord) -> tuple[Any, ...]:
-    detail = None
-    if r.defects or r.measurements:
+    detail, confirmed, false_calls = None, 0, 0
+    if r.defects or r.measurements:  # most results have neither: skip the work
         detail = orjson.dumps(
             {
                 "defects": [d.model_dump() for d in r.defects],
                 "measurements": [m.model_dump() for m in r.measurements],
             }
         ).decode()
+        confirmed, false_calls = r.confirmed_defects, r.false_calls
     return (
         r.id,
         ts_ms(r.ts),
@@ -58,8 +59,8 @@ def _result_row(r: ResultRecord) -> tuple[Any, ...]:
         r.work_order,
         r.result,
         int(r.result == "PASS"),
-        r.confirmed_defects,
-        r.false_calls,
+        confirmed,
+        false_calls,
         detail,
     )
 

@@ -284,3 +284,14 @@ def test_writer_merges_what_waits_in_its_pipe() -> None:
     got, last = _gather(b)
     assert [m.mid for m in got] == [8] and last  # the ingest process is gone: store what came
     assert _gather(b) == ([], True)
+
+
+def test_a_writer_process_that_cannot_start_is_an_error_at_start_up(tmp_path: Path) -> None:
+    """The sources start only once the writer process is ready; if it cannot open the store,
+    the ingest says so at once instead of receiving messages it can never store."""
+    from drivers.writer_proc import WriterLink
+    from line.errors import LinemonError
+
+    url = f"sqlite:///{tmp_path}/missing-dir/s.db"
+    with pytest.raises(LinemonError, match=r"writer process: sqlite:///.*missing-dir/s\.db: cannot open"):
+        WriterLink(str(PLANT_FILE), url, {})
