@@ -8,7 +8,8 @@
 - simulation: see benchmarks/simulation.py (raw SimPy rate, tandem line, a simulated plant year).
 - dashboard: every page's data callback on the report store (benchmarks/dashboard.py; run after report).
 - ingest: see benchmarks/ingest.py (MQTT QoS 1 end to end vs a raw paho subscriber; memory soak).
-Usage: python -m benchmarks [--only import|report|simulation|ingest] [--soak-minutes M] [--import-records N] [--report-records M]
+- writer: the ingest writer's CPU instructions per message (benchmarks/writer.py; needs valgrind).
+Usage: python -m benchmarks [--only import|report|simulation|ingest|writer|dashboard] [--soak-minutes M] [--import-records N] [--report-records M]
        [--workdir DIR]
 """
 
@@ -28,6 +29,7 @@ import orjson
 from benchmarks.dashboard import bench_dashboard
 from benchmarks.ingest import bench_ingest
 from benchmarks.simulation import bench_simulation
+from benchmarks.writer import bench_writer
 from line.config import load_plant
 from line.records import parse_record
 from linemon.importer import import_file
@@ -160,7 +162,9 @@ def main() -> None:
     ap.add_argument("--import-records", type=int, default=1_000_000)
     ap.add_argument("--report-records", type=int, default=10_000_000)
     ap.add_argument(
-        "--only", choices=("import", "report", "simulation", "ingest", "dashboard"), help="run one benchmark"
+        "--only",
+        choices=("import", "report", "simulation", "ingest", "writer", "dashboard"),
+        help="run one benchmark",
     )
     ap.add_argument("--ingest-messages", type=int, default=100_000)
     ap.add_argument("--soak-minutes", type=float, default=10.0, help="ingest memory soak (0: skip)")
@@ -173,6 +177,8 @@ def main() -> None:
             bench_simulation()
         if args.only in (None, "ingest"):
             bench_ingest(args.ingest_messages, args.soak_minutes)
+        if args.only in (None, "writer"):
+            bench_writer()
         if args.only in (None, "import"):
             bench_import(args.import_records, work)
         if args.only in (None, "report", "dashboard"):
