@@ -95,7 +95,6 @@ class RackEmulator:
         self.fmt, self.slots, self.units, self.polls, self.load_every = fmt, slots, units, polls, load_every
         self.slot: dict[int, list[Any]] = {}  # slot -> [unit, polls left, reported]
         self.finished: list[EmuUnit] = []
-        self.loaded = 0
 
     def answer(self, request: bytes, rng: random.Random) -> bytes | None:
         text = request.decode("ascii", "replace").strip()
@@ -107,7 +106,6 @@ class RackEmulator:
         if state is None:
             if n % self.load_every == 0:
                 state = self.slot[n] = [next(self.units), self.polls, False]
-                self.loaded += 1
             else:
                 return f"R01S{n:02d},,0.0,{self.fmt.empty_tokens[0]}".encode()
         unit, left, reported = state

@@ -1,11 +1,11 @@
-"""The ingest service's core: one writer turning parsed items from every source into stored
-records, dead letters and unit registrations, in batches.
+"""The ingest service's core: parsed items from every source turned into stored records, dead
+letters and unit registrations, in batches.
 
-Sources (serial threads, the MQTT client) parse in their own threads and put `Batch`es on one
-queue; they never touch the store. The writer commits a batch and only then runs the batch's
-acknowledgements (MQTT PUBACKs), so a message the broker considers delivered is always stored: a
-killed ingest gets it again after restart, and the record id makes the replay a duplicate. The
-writer flushes when the queue runs dry, when a batch is full, or after `max_wait_s`.
+Serial sources parse in their own threads and put `Batch`es on one queue; MQTT messages are put
+there as they came (`RawMessage`) and parsed by the writer. Sources never touch the store. The
+writer process (`drivers.writer_proc`) commits what arrived and only then answers with the MQTT
+acknowledgements owed, so a message the broker considers delivered is always stored: a killed
+ingest gets it again after restart, and the record id makes the replay a duplicate.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -65,12 +64,11 @@ def mqtt_items(
 
 @dataclass
 class Batch:
-    """Items from one message or frame, where they came from, and what to do once stored."""
+    """Items from one message or frame, and where they came from."""
 
     source: str
     location: str  # port or topic, for dead letters
     items: list[Item]
-    ack: Callable[[], None] | None = None
 
 
 class Health:
@@ -118,34 +116,21 @@ class Health:
 
 @dataclass
 class Writer:
+    """Turns batches into stored records and dead letters, one commit per call (the writer
+    process of `drivers.writer_proc` runs it; acknowledgements follow each commit)."""
+
     store: Store
     plant: Plant
     health: dict[str, Health]
-    batch_size: int = 2000
-    max_wait_s: float = 0.1
-    inbox: queue.SimpleQueue[Batch | RawMessage | None] = field(default_factory=queue.SimpleQueue)
 
     def __post_init__(self) -> None:
         self.stations = {sid: st.line for sid, st in self.plant.spec.stations.items()}
         self.products = set(self.plant.spec.products)
         self.stored = self.duplicates = self.rejected = 0
 
-    def run(self, stop: threading.Event, health_every_s: float = 2.0) -> None:
-        """Write until `stop` is set and the queue is drained (sources are stopped first)."""
-        next_health = time.monotonic()
-        while True:
-            batches = collect(self.inbox, self.batch_size, self.max_wait_s)
-            if batches:
-                self.commit([b for b in batches if isinstance(b, Batch)])
-            if time.monotonic() >= next_health:
-                self.store.put_health(h.snapshot() for h in self.health.values())
-                next_health = time.monotonic() + health_every_s
-            if stop.is_set() and self.inbox.empty():
-                break
-
     def commit(self, batches: list[Batch]) -> dict[str, list[int]]:
-        """Register, resolve, validate, store, dead-letter; then acknowledge. Returns the stored
-        and rejected counts per source."""
+        """Register, resolve, validate, store, dead-letter. Returns the stored and rejected
+        counts per source."""
         seen = [i for b in batches for i in b.items if isinstance(i, Registration)]
         if seen:
             self.store.register_units(seen)
@@ -172,9 +157,6 @@ class Writer:
         for source, (ok, bad) in per_source.items():
             if source in self.health:
                 self.health[source].counted(ok, bad)
-        for b in batches:
-            if b.ack is not None:
-                b.ack()
         return per_source
 
     def _registry(self, drafts: list[Draft]) -> dict[str, tuple[str | None, str | None]]:

@@ -4,7 +4,6 @@ native payloads, and the writer's resolution of products and its dead letters.""
 from __future__ import annotations
 
 import gzip
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -260,23 +259,6 @@ def test_writer_resolves_products_and_dead_letters_the_rest(plant, store: Sqlite
     assert dead[0].reason.startswith("product of serial 'NOBODY-1' unknown") and dead[1].raw == b"{bad"
     snap = health["vi1-aoi-cfx"].snapshot()
     assert (snap.stored, snap.rejected) == (2, 2)
-
-
-def test_writer_acknowledges_only_after_commit(plant, store: SqliteStore) -> None:  # type: ignore[no-untyped-def]
-    w = Writer(store, plant, {})
-    seen_at_ack: list[int] = []
-
-    def states_stored() -> int:
-        with store._conn() as conn:  # counting rows is not part of the store's interface
-            return int(conn.execute("SELECT count(*) FROM states").fetchone()[0])
-
-    rec = {"schema": "linemon.state/1", "ts": NOW, "line": "SMT1", "station": "MOUNT", "state": "PRD"}
-    w.inbox.put(Batch("x", "t", [Draft(rec)], ack=lambda: seen_at_ack.append(states_stored())))
-    w.inbox.put(None)
-    stop = threading.Event()
-    stop.set()
-    w.run(stop)
-    assert seen_at_ack == [1] and w.stored == 1
 
 
 @pytest.mark.parametrize(

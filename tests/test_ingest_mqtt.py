@@ -295,3 +295,25 @@ def test_a_writer_process_that_cannot_start_is_an_error_at_start_up(tmp_path: Pa
     url = f"sqlite:///{tmp_path}/missing-dir/s.db"
     with pytest.raises(LinemonError, match=r"writer process: sqlite:///.*missing-dir/s\.db: cannot open"):
         WriterLink(str(PLANT_FILE), url, {})
+
+
+def test_the_writer_process_acknowledges_only_what_it_has_committed(tmp_path: Path) -> None:
+    """Each MQTT acknowledgement reaches the ingest process only once its message is in the
+    store: counted in the store at the moment each acknowledgement is sent."""
+    from drivers.ingest import RawMessage
+    from drivers.writer_proc import WriterLink
+
+    db = tmp_path / "a.db"
+    link = WriterLink(str(PLANT_FILE), f"sqlite:///{db}", {})
+    stored_at_ack: dict[int, set[str]] = {}
+    link.ack = lambda mid, qos: stored_at_ack.__setitem__(mid, set(_ids(db)))
+    for i in range(1, 301):
+        link.put(RawMessage("spi-mqtt", SPI, _spi(i), i, 1))
+    link.put(RawMessage("spi-mqtt", SPI, b"{not json", 301, 1))  # dead-lettered, acknowledged too
+    done = threading.Event()
+    done.set()
+    link.run(done)
+    assert sorted(stored_at_ack) == list(range(1, 302))
+    for mid in range(1, 301):
+        assert f"m-{mid:06d}" in stored_at_ack[mid]
+    assert (link.stored, link.rejected) == (300, 1) and len(_ids(db, "dead_letters")) == 1
