@@ -14,7 +14,7 @@ from line.oee import Oee, station_oee
 from line.plan import PlannedOrder, planned_by, planned_totals, scheduled_seconds
 from line.spc import Subgroup
 from line.status import Segment
-from stations.models import bind_plant, raw_process_times
+from stations.models import bind_plant, planned_lead_times
 from store.base import Store
 
 
@@ -78,7 +78,7 @@ def order_progress(store: Store, plant: Plant, now: datetime, day: Interval) -> 
     known = store.planned_orders(day[0] - timedelta(days=RECENT_PLAN_DAYS), day[1])
     worked = {wo for _, wo in today}
     orders = [o for o in known if o.id in worked or o.due is None or o.due > day[0]]
-    lead = raw_process_times(plant, last)  # output counts at the routing's last inspection
+    lead = planned_lead_times(plant, last)  # output counts at the routing's last inspection
     planned = planned_by(
         known, now, scheduled_seconds(plant.spec.calendar, plant.tz, _span(known, now, now)), lead
     )
@@ -136,7 +136,7 @@ def hourly_output(
     recent = store.planned_orders(start - timedelta(days=RECENT_PLAN_DAYS), end)
     orders = [o for o in recent if o.due is not None and o.due > start]
     sched = scheduled_seconds(plant.spec.calendar, plant.tz, _span(orders, start, end))
-    lead = raw_process_times(plant, dict.fromkeys(plant.spec.products, station))  # to this station
+    lead = planned_lead_times(plant, dict.fromkeys(plant.spec.products, station))  # to this station
     hours = []
     h = start.replace(minute=0, second=0, microsecond=0)
     while h < end:

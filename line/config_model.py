@@ -113,6 +113,7 @@ class ProductDef(BaseModel):
     final_test_min: Positive | None = None
     fpy: dict[Ident, Fraction] = {}
     serial_prefix: str | None = None  # serial numbers of this product start so (sources naming no product)
+    flow_factor: Annotated[float, Field(ge=1, le=100)] | None = None  # over [planning]'s, for this product
     assumed: bool = False
 
     @property
@@ -193,6 +194,19 @@ class BindingDef(BaseModel):
         return self.station
 
 
+class Planning(BaseModel):
+    """How the floor's plan is laid over time.
+
+    `flow_factor` is Hopp & Spearman's x-factor, cycle time over raw process time: a unit is
+    planned to reach a station this many times the routing's raw process time after its order's
+    release (1: no waiting anywhere). With 1, the andon shows an order behind from its first hours
+    while its units still queue; plants typically run 2 to 5. A product's own `flow_factor`
+    overrides it. `linemon simulate PLAN` prints each product's flow factor in that plan."""
+
+    model_config = _STRICT
+    flow_factor: Annotated[float, Field(ge=1, le=100)] = 1.0
+
+
 class PlantFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     site: Site
@@ -201,6 +215,7 @@ class PlantFile(BaseModel):
     lines: dict[Ident, LineDef] = Field(min_length=1)
     stations: dict[Ident, StationDef] = Field(min_length=1)
     products: dict[Ident, ProductDef] = Field(min_length=1)
+    planning: Planning = Planning()
     mqtt: MqttSettings = MqttSettings()
     formats: dict[Ident, FormatDef] = {}
     bindings: list[BindingDef] = []

@@ -61,11 +61,27 @@ def cmd_simulate(args: argparse.Namespace, plant: Plant) -> dict[str, Any]:
         scenarios, seeds, args.jobs, args.dask, _progress_bar(len(scenarios) * len(seeds), args.json)
     )
     reports = [scenario_report(s, seeds, r) for s, r in zip(scenarios, reps, strict=True)]
+    for rep, (_, _, scenario_plant) in zip(reports, built, strict=True):
+        add_flow_factors(rep, scenario_plant)
     for rep, runs in zip(reports[1:], reps[1:], strict=True):
         rep["versus_baseline"] = versus_baseline(reps[0], runs)
     if args.write_store:
         reports[0]["written_records"] = _write_store(args, built[0], seeds[0])
     return reports[0] if len(reports) == 1 else {"baseline": reports[0]["name"], "scenarios": reports}
+
+
+def add_flow_factors(rep: dict[str, Any], plant: Plant) -> None:
+    """Per product, the raw process time of its whole routing (the plant file's station times)
+    and the flow factor, mean lead time over it: what the plant file's `[planning] flow_factor`
+    can be set from, so the andon's plan allows for the queueing this plan shows."""
+    from stations.models import raw_process_times
+
+    raw = raw_process_times(plant, {code: p.routing[-1] for code, p in plant.spec.products.items()})
+    for code, p in rep["products"].items():
+        hours = raw[code].total_seconds() / 3600 if code in raw else None
+        lead = ((p.get("lead_time_h") or {}).get("mean") or {}).get("mean")
+        p["raw_process_h"] = hours
+        p["flow_factor"] = lead / hours if lead and hours else None
 
 
 def _write_store(args: argparse.Namespace, built: tuple[Scenario, PlanFile, Plant], seed: int) -> int:
@@ -118,7 +134,9 @@ def as_text(out: dict[str, Any]) -> str:
         for code, p in rep["products"].items():
             done = p.get("completed", {}).get("mean", 0)
             lt = (p.get("lead_time_h") or {}).get("mean") or {"mean": 0.0}
-            lines.append(f"   {code:10s} completed {done:7.1f}  lead time h {lt['mean']:7.1f}")
+            ff = p.get("flow_factor")
+            flow = f"  flow factor {ff:4.1f} (raw {p['raw_process_h']:.1f} h)" if ff else ""
+            lines.append(f"   {code:10s} completed {done:7.1f}  lead time h {lt['mean']:7.1f}{flow}")
         for key, d in rep.get("versus_baseline", {}).items():
             lines.append(f"   vs baseline {key}: {d['mean']:+.2f} [{d['ci95'][0]:+.2f}, {d['ci95'][1]:+.2f}]")
     return "\n".join(lines)

@@ -241,3 +241,15 @@ def raw_process_times(plant: Plant, until: Mapping[str, str]) -> dict[str, timed
         upto = route[: route.index(stop) + 1] if stop in route else route
         out[code] = timedelta(seconds=sum(bound[s].seconds(plant.product(code)) for s in upto))
     return out
+
+
+def planned_lead_times(plant: Plant, until: Mapping[str, str]) -> dict[str, timedelta]:
+    """The lead times the floor's plan allows per product before `until[product]`'s output can
+    start: the raw process time stretched by the product's flow factor, else the plant's
+    (`[planning]`)."""
+    default = plant.spec.planning.flow_factor
+    products = plant.spec.products
+    return {
+        code: t * (products[code].flow_factor or default)
+        for code, t in raw_process_times(plant, until).items()
+    }

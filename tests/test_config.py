@@ -158,3 +158,13 @@ def test_check_config_cli(tmp_path: Path) -> None:
     assert bad.returncode != 0
     assert "broken.toml: stations.SPI.kind:" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_flow_factor_is_at_least_one() -> None:
+    def m(d: dict[str, Any]) -> None:
+        d["planning"]["flow_factor"] = 0.5
+        d["products"]["FF-50"]["flow_factor"] = "fast"
+
+    out = problems(m)
+    assert any(p.startswith("planning.flow_factor:") and "greater than or equal to 1" in p for p in out)
+    assert any(p.startswith("products.FF-50.flow_factor:") for p in out)

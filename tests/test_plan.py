@@ -218,3 +218,33 @@ def test_worked_time_from_running_totals_equals_walking_the_calendar(plant: Plan
     assert fast(MON, FRI) == WEEK_MIN * 60
     wide = (MON - timedelta(days=5), FRI + timedelta(days=9))  # beyond the span: walked
     assert fast(*wide) == pytest.approx(walk(*wide))
+
+
+def test_the_plan_allows_the_flow_factor(store: SqliteStore) -> None:
+    """[planning] flow_factor 2 (FF-50's own 3 over it): completions at OQA are planned from
+    release + 3 x the raw process time, levelled over the scheduled time left to the due time."""
+    import copy
+    import tomllib
+
+    from line.config import plant_from_dict
+    from stations.models import planned_lead_times
+    from tests.conftest import PLANT_FILE
+
+    data = copy.deepcopy(tomllib.loads(PLANT_FILE.read_text()))
+    data["planning"]["flow_factor"] = 2
+    data["products"]["FF-50"]["flow_factor"] = 3.0
+    plant = plant_from_dict(data, "plant.toml")
+    raw = raw_process_times(plant, {"FF-50": "OQA", "GPS-70": "OQA"})
+    lead = planned_lead_times(plant, {"FF-50": "OQA", "GPS-70": "OQA"})
+    assert lead == {"FF-50": 3 * raw["FF-50"], "GPS-70": 2 * raw["GPS-70"]}
+    mon = T0 - timedelta(minutes=30)
+    fri = datetime(2026, 11, 6, 17, 30, tzinfo=SEOUL)
+    store.put_work_orders([PlannedOrder("W1", "FF-50", 100, mon, fri)])
+    later = T0 + timedelta(days=2, hours=3)  # Wednesday 12:00: 25.5 h after release, beyond 3 x 8.5 h
+    sched = scheduled_seconds(plant.spec.calendar, plant.tz)
+    start = mon + 3 * raw["FF-50"]
+    expected = 100 * sched(start, later) / sched(start, fri)
+    (row,) = order_progress(store, plant, later, local_day_bounds(SEOUL, later.astimezone(SEOUL).date()))
+    assert row.planned_now == pytest.approx(expected) and 0 < expected < 100
+    # with the raw lead alone the plan would be further along
+    assert expected < 100 * sched(mon + raw["FF-50"], later) / sched(mon + raw["FF-50"], fri)

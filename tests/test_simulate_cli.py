@@ -43,6 +43,10 @@ def test_every_example_plan_runs_and_json_has_the_documented_shape() -> None:
         for p in rep["products"].values():
             assert _pair(p["completed"])
             assert all(_pair(v) and 0 <= v["mean"] <= 1 for v in p["fpy"].values())
+            if p.get("lead_time_h"):  # the flow factor the plant file's [planning] can be set from
+                assert p["flow_factor"] == pytest.approx(
+                    p["lead_time_h"]["mean"]["mean"] / p["raw_process_h"]
+                )
         st = rep["stations"]["MOUNT"]
         assert _pair(st["utilization"])
         assert set(st["time_split"]) == {"busy", "setup", "blocked", "starved", "down", "off_shift"}
@@ -160,3 +164,20 @@ def test_compare_whatif_reports_progress_and_a_paired_difference(plant) -> None:
     assert out["baseline"]["seeds"] == out["whatif"]["seeds"]
     assert out["whatif"]["bottleneck"]["station"] == "FT"
     assert out["whatif"]["versus_baseline"]["makespan_h"]["mean"] > 0  # one tester: the week takes longer
+
+
+def test_the_text_report_gives_each_products_flow_factor(plant) -> None:  # type: ignore[no-untyped-def]
+    """Lead time over the routing's raw process time; FF-50's raw time is 8.6 h (hand sum of the
+    plant file's station times to PACK, as the andon test below uses to OQA)."""
+    from linemon.simulate import add_flow_factors, as_text
+    from stations.models import raw_process_times
+
+    raw = raw_process_times(plant, {"FF-50": "PACK"})["FF-50"].total_seconds() / 3600
+    rep = {"name": "x", "replications": 1, "seeds": [1], "bottleneck": {"station": None}, "stations": {},
+           "products": {"FF-50": {"completed": {"mean": 10.0}, "lead_time_h": {"mean": {"mean": 3 * raw}}},
+                        "GPS-70": {"completed": {"mean": 0.0}, "lead_time_h": None}}}  # fmt: skip
+    add_flow_factors(rep, plant)
+    assert rep["products"]["FF-50"]["flow_factor"] == pytest.approx(3.0)
+    assert rep["products"]["GPS-70"]["flow_factor"] is None
+    text = as_text(rep)
+    assert f"flow factor  3.0 (raw {raw:.1f} h)" in text and 8 < raw < 9
