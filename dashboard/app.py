@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -17,8 +18,10 @@ from dashboard.auth import User, install_auth
 from dashboard.context import Context, current, install
 from dashboard.i18n import LANGS, lang_of, t
 from line.config import Plant
+from line.errors import LinemonError
 from store.base import open_store
 
+log = logging.getLogger("linemon.dashboard")
 PAGES = Path(__file__).parent / "pages"
 ASSETS = Path(__file__).parent / "assets"
 
@@ -41,6 +44,7 @@ def create_app(
         title="linemon",
         suppress_callback_exceptions=True,
         background_callback_manager=DiskcacheManager(cache),
+        on_error=show_callback_error,
     )
     ctx = Context(plant, open_store(store_url)) if now is None else Context(plant, open_store(store_url), now)
     install(app.server, ctx)
@@ -87,7 +91,24 @@ def _layout(plant: Plant) -> html.Div:
         dark=True,
         className="mb-3",
     )
-    return html.Div([nav, dbc.Container(dash.page_container, fluid=True)])
+    alert = dbc.Alert(id=ERROR_ALERT, is_open=False, color="danger", dismissable=True)
+    return html.Div([nav, dbc.Container([alert, dash.page_container], fluid=True)])
+
+
+ERROR_ALERT = "app-error"
+
+
+def show_callback_error(err: Exception) -> None:
+    """Dash's handler for a callback that raised: the page says why in an alert, instead of
+    staying stale with the reason in the server log only. A linemon error carries its own
+    message (a store that cannot answer, e.g. a query the InfluxDB store does not have yet);
+    anything else is a bug, logged with its traceback and not shown to the user."""
+    if isinstance(err, LinemonError):
+        text = str(err)
+    else:
+        log.error("a dashboard callback failed", exc_info=err)
+        text = "This view could not be updated (an internal error; the server log has the details)."
+    dash.set_props(ERROR_ALERT, {"children": text, "is_open": True})
 
 
 PAGES_LOCATION = "_pages_location"  # dash.dash._ID_LOCATION, inside dash.page_container

@@ -327,3 +327,29 @@ def test_time_split_figure_stacks_each_stations_shares() -> None:
     assert list(fig.data[0].y) == ["MOUNT", "FT"] and list(fig.data[0].x) == [50.0, 0.0]
     assert [d.x[0] for d in fig.data] == [50.0, 10.0, 5.0, 15.0, 20.0, 0.0]  # MOUNT sums to 100 %
     assert list(fig.data[-1].x) == [0.0, 100.0] and fig.layout.barmode == "stack"
+
+
+@pytest.mark.browser
+def test_a_store_that_cannot_answer_is_said_on_the_page(plant: Plant) -> None:
+    """A callback whose store query fails (here an InfluxDB address where no server listens)
+    puts the store's own message in an alert on the page; the page does not stay silently stale."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"influxdb://127.0.0.1:{port}?org=plant&bucket=linemon"
+    app = create_app(plant, url)
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    try:
+        with chromium_page() as (page, _errors):
+            page.goto(f"http://127.0.0.1:{srv.server_port}/overview")
+            page.wait_for_selector("#app-error", state="visible", timeout=20_000)
+            text = page.inner_text("#app-error")
+            page.screenshot(path=str(ARTIFACTS / "store-error.png"), full_page=True)
+    finally:
+        srv.shutdown()
+        th.join(5)
+    assert f"influxdb://127.0.0.1:{port}" in text and "Traceback" not in text
