@@ -131,10 +131,17 @@ class Writer:
     def commit(self, batches: list[Batch]) -> dict[str, list[int]]:
         """Register, resolve, validate, store, dead-letter. Returns the stored and rejected
         counts per source."""
-        seen = [i for b in batches for i in b.items if isinstance(i, Registration)]
+        drafts: list[Draft] = []
+        seen: list[Registration] = []
+        for b in batches:
+            for i in b.items:
+                if isinstance(i, Draft):
+                    drafts.append(i)
+                elif isinstance(i, Registration):
+                    seen.append(i)
         if seen:
             self.store.register_units(seen)
-        known = self._registry([i for b in batches for i in b.items if isinstance(i, Draft)])
+        known = self._registry(drafts)
         records: list[Record] = []
         dead: list[tuple[bytes, str, str, str | None]] = []
         per_source: dict[str, list[int]] = {}

@@ -24,8 +24,12 @@ def parse_native(topic: str, payload: bytes) -> Parsed:
     except orjson.JSONDecodeError as exc:
         out.add(Reject(f"not JSON: {exc}", payload))
         return out
-    docs = doc if isinstance(doc, list) else [doc]
     rule = _topic_rule(topic)
+    if isinstance(doc, dict):  # one record, the usual message
+        problem = _topic_problem(rule, doc)
+        out.add(Reject(problem, payload) if problem else Draft(doc))
+        return out
+    docs = doc if isinstance(doc, list) else [doc]
     for i, rec in enumerate(docs):
         where = f"record {i}: " if len(docs) > 1 else ""
         if not isinstance(rec, dict):
