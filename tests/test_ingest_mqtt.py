@@ -220,6 +220,32 @@ def test_killed_ingest_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     assert _connected(log, 2)
 
 
+def test_a_killed_writer_process_stops_the_ingest_and_loses_nothing(tmp_path: Path) -> None:
+    """The writer process is SIGKILLed mid-stream (out of memory, say): the ingest says so and
+    exits with an error for its service manager to restart it; nothing it received after the
+    writer's last commit was acknowledged, so the restarted ingest stores every message once."""
+    import psutil
+
+    broker = Broker(tmp_path)
+    db, log = tmp_path / "w.db", tmp_path / "ingest.log"
+    ing = _ingest(broker, db, log)
+    try:
+        wait_for(lambda: _connected(log), 15, "ingest did not connect")
+        pub = Publisher(broker, 2000, rate=500)
+        wait_for(lambda: len(_ids(db)) > 300, 20, "nothing stored")
+        psutil.Process(ing.pid).children()[-1].kill()  # the writer process
+        assert ing.wait(30) == 1
+        assert "the writer process ended unexpectedly" in log.read_text()
+        ing = _ingest(broker, db, log)
+        pub.finish()
+        wait_for(lambda: len(_ids(db)) == 2000, 60, "not all 2000 stored after the restart")
+    finally:
+        _stop(ing)
+        broker.stop()
+    ids = _ids(db)
+    assert len(ids) == len(set(ids)) == 2000
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["graceful", "killed"])
 def test_broker_restart_loses_and_duplicates_nothing(tmp_path: Path, sig: int) -> None:
     broker = Broker(tmp_path)
