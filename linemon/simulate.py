@@ -19,7 +19,7 @@ from sim.replicate import (
     scenario_report,
     versus_baseline,
 )
-from sim.scenarios import scenario_from_file
+from sim.scenarios import add_flow_factors, scenario_from_file
 
 
 def add_parser(sub: Any, common: Any) -> None:
@@ -68,20 +68,6 @@ def cmd_simulate(args: argparse.Namespace, plant: Plant) -> dict[str, Any]:
     if args.write_store:
         reports[0]["written_records"] = _write_store(args, built[0], seeds[0])
     return reports[0] if len(reports) == 1 else {"baseline": reports[0]["name"], "scenarios": reports}
-
-
-def add_flow_factors(rep: dict[str, Any], plant: Plant) -> None:
-    """Per product, the raw process time of its whole routing (the plant file's station times)
-    and the flow factor, mean lead time over it: what the plant file's `[planning] flow_factor`
-    can be set from, so the andon's plan allows for the queueing this plan shows."""
-    from stations.models import raw_process_times
-
-    raw = raw_process_times(plant, {code: p.routing[-1] for code, p in plant.spec.products.items()})
-    for code, p in rep["products"].items():
-        hours = raw[code].total_seconds() / 3600 if code in raw else None
-        lead = ((p.get("lead_time_h") or {}).get("mean") or {}).get("mean")
-        p["raw_process_h"] = hours
-        p["flow_factor"] = lead / hours if lead and hours else None
 
 
 def _write_store(args: argparse.Namespace, built: tuple[Scenario, PlanFile, Plant], seed: int) -> int:

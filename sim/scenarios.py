@@ -12,6 +12,7 @@ from line.errors import ConfigError, LinemonError
 from sim.plan import PlanFile, apply_overrides, load_plan, plan_problems
 from sim.plant import build_network
 from sim.replicate import Scenario, replication_seeds, run_once, scenario_report, versus_baseline
+from stations.models import raw_process_times
 
 UNTIL_DONE_H = 24 * 90.0  # a plan release stops when its last unit leaves; this is only a cap
 
@@ -80,5 +81,19 @@ def compare_whatif(
             if progress:
                 progress((done, total, f"{done}/{total} runs"))
     base, what = (scenario_report(b.scenario, seeds, r) for b, r in zip(built, runs, strict=True))
+    add_flow_factors(base, built[0].plant)
+    add_flow_factors(what, built[1].plant)
     what["versus_baseline"] = versus_baseline(runs[0], runs[1])
     return {"baseline": base, "whatif": what}
+
+
+def add_flow_factors(rep: dict[str, Any], plant: Plant) -> None:
+    """Per product, the raw process time of its whole routing (the plant file's station times)
+    and the flow factor, mean lead time over it: what the plant file's `[planning] flow_factor`
+    can be set from, so the andon's plan allows for the queueing this plan shows."""
+    raw = raw_process_times(plant, {code: p.routing[-1] for code, p in plant.spec.products.items()})
+    for code, p in rep["products"].items():
+        hours = raw[code].total_seconds() / 3600 if code in raw else None
+        lead = ((p.get("lead_time_h") or {}).get("mean") or {}).get("mean")
+        p["raw_process_h"] = hours
+        p["flow_factor"] = lead / hours if lead and hours else None

@@ -209,6 +209,8 @@ def test_simulation_page_runs_in_the_background(served: str) -> None:
         assert page.inner_text("#sim-bottleneck-whatif") == "FT"
         assert "[" in page.inner_text("#sim-row-throughput_per_hour")  # means with intervals
         assert page.inner_text("#sim-progress") == "4/4 runs"
+        cells = page.locator("#sim-flow-FF-50 td").all_inner_texts()  # product, lead and flow factor x2
+        assert cells[0] == "FF-50" and len(cells) == 5 and float(cells[2]) >= 1.0  # never below raw time
         page.screenshot(path=str(ARTIFACTS / "simulation.png"), full_page=True)
         page.fill("#sim-whatif", "stations.NOPE.machines=1")
         page.click("#sim-run")
@@ -239,6 +241,13 @@ def test_simulation_of_a_product_mix_in_korean(served: str) -> None:
             "병목 공정" in page.inner_text("#sim-table") and page.inner_text("#sim-bottleneck-whatif") == "FT"
         )
         page.wait_for_selector(".gtitle:has-text('시간 구성')", timeout=10_000)  # figure titles too
+        assert "흐름 계수" in page.inner_text("#sim-flow thead")
+        gps = page.locator("#sim-flow-GPS-70 td").all_inner_texts()
+        assert (
+            gps[0] == "GPS-70"
+            and float(gps[2]) >= 1.0
+            and page.inner_text("#sim-flow-FF-50 td >> nth=2") == "–"
+        )
         page.screenshot(path=str(ARTIFACTS / "simulation-mix-ko.png"), full_page=True)
     assert errors == []
 

@@ -169,7 +169,8 @@ def test_compare_whatif_reports_progress_and_a_paired_difference(plant) -> None:
 def test_the_text_report_gives_each_products_flow_factor(plant) -> None:  # type: ignore[no-untyped-def]
     """Lead time over the routing's raw process time; FF-50's raw time is 8.6 h (hand sum of the
     plant file's station times to PACK, as the andon test below uses to OQA)."""
-    from linemon.simulate import add_flow_factors, as_text
+    from linemon.simulate import as_text
+    from sim.scenarios import add_flow_factors
     from stations.models import raw_process_times
 
     raw = raw_process_times(plant, {"FF-50": "PACK"})["FF-50"].total_seconds() / 3600

@@ -255,6 +255,7 @@ def results_view(out: dict[str, Any], lang: str = "en") -> object:
         [
             dbc.Table([head, html.Tbody(body)], bordered=True, className="fs-5", id="sim-table"),
             html.Div(note, className="text-muted mb-2"),
+            flow_table(base, what, lang),
             dbc.Row(
                 [
                     dbc.Col(
@@ -277,3 +278,41 @@ def results_view(out: dict[str, Any], lang: str = "en") -> object:
             ),
         ]
     )
+
+
+def flow_table(base: dict[str, Any], what: dict[str, Any], lang: str = "en") -> html.Div:
+    """Per product, the mean lead time and the flow factor (lead time over the routing's raw
+    process time) of both runs: what the plant file's `[planning] flow_factor` can be set from."""
+
+    def cells(rep: dict[str, Any], code: str) -> list[html.Td]:
+        p = rep["products"].get(code, {})
+        lead = ((p.get("lead_time_h") or {}).get("mean") or {}).get("mean")
+        ff = p.get("flow_factor")
+        return [html.Td("–" if lead is None else f"{lead:.1f}"), html.Td("–" if ff is None else f"{ff:.1f}")]
+
+    head = html.Thead(
+        html.Tr(
+            [html.Th(t("Product", lang))]
+            + [html.Th(f"{t(label, lang)} · {rep['name']}") for rep in (base, what) for label in FLOW_COLUMNS]
+        )
+    )
+    rows = [
+        html.Tr([html.Td(code), *cells(base, code), *cells(what, code)], id=f"sim-flow-{code}")
+        for code in base["products"]
+    ]
+    return html.Div(
+        [
+            dbc.Table([head, html.Tbody(rows)], bordered=True, size="sm", id="sim-flow"),
+            html.Div(
+                t(FLOW_NOTE, lang),
+                className="text-muted mb-2",
+            ),
+        ]
+    )
+
+
+FLOW_COLUMNS = ("Lead time (h)", "Flow factor")
+FLOW_NOTE = (
+    "Flow factor: lead time over the routing's raw process time. Set in the plant file ([planning] "
+    "flow_factor, or a product's own), it lets the andon's plan allow for the queueing."
+)
