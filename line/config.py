@@ -78,7 +78,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     try:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(p, ["file not found"]) from None
+        where = "" if Path(path).is_absolute() else f" (looked for {Path(path).absolute()})"
+        raise ConfigError(p, [f"file not found{where}"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(p, [f"cannot read the file: {exc}"]) from None
     except tomllib.TOMLDecodeError as exc:

@@ -136,7 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _plant(args: argparse.Namespace) -> Plant:
-    return load_plant(args.config)
+    try:
+        return load_plant(args.config)
+    except ConfigError as exc:
+        if args.config != DEFAULT_CONFIG or Path(DEFAULT_CONFIG).exists():
+            raise
+        hint = "the default plant file is relative to the current directory: give --config FILE or $LINEMON_CONFIG"
+        raise ConfigError(exc.path, [*exc.problems, hint]) from None
 
 
 def _store(args: argparse.Namespace) -> Store:

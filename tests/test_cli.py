@@ -1,6 +1,7 @@
 """`linemon import` and `linemon report yield` as a user runs them (real processes, real files)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,20 @@ def test_parallel_import_equals_serial_import(tmp_path: Path, plant) -> None:  #
     assert sorted(d.location for d in serial.dead_letters()) == sorted(
         d.location for d in parallel.dead_letters()
     )
+
+
+def test_the_default_plant_file_missing_here_says_where_it_looked(tmp_path: Path) -> None:
+    """Run from another directory without --config: the error says where it looked and how to
+    name the plant file, not just 'not found'."""
+    env = {k: v for k, v in os.environ.items() if k != "LINEMON_CONFIG"}
+    out = subprocess.run(
+        [sys.executable, "-m", "linemon", "ingest"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"config/jincheon.toml: file not found (looked for {tmp_path}/config/jincheon.toml)" in out.stderr
+    assert "give --config FILE or $LINEMON_CONFIG" in out.stderr
