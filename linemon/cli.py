@@ -136,10 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _plant(args: argparse.Namespace) -> Plant:
+    return _load_plant(args.config)
+
+
+def _load_plant(path: str) -> Plant:
+    """The plant file; when it is the default one and missing here, the error says how to name it."""
     try:
-        return load_plant(args.config)
+        return load_plant(path)
     except ConfigError as exc:
-        if args.config != DEFAULT_CONFIG or Path(DEFAULT_CONFIG).exists():
+        if path != DEFAULT_CONFIG or Path(DEFAULT_CONFIG).exists():
             raise
         hint = "the default plant file is relative to the current directory: give --config FILE or $LINEMON_CONFIG"
         raise ConfigError(exc.path, [*exc.problems, hint]) from None
@@ -150,7 +155,7 @@ def _store(args: argparse.Namespace) -> Store:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    plant = load_plant(args.file or os.environ.get("LINEMON_CONFIG", DEFAULT_CONFIG))
+    plant = _load_plant(args.file or os.environ.get("LINEMON_CONFIG", DEFAULT_CONFIG))
     if args.json:
         print(json.dumps(plant.summary(), indent=2))
         return 0

@@ -9,7 +9,7 @@ from typing import Any
 
 from line.config import Plant
 from line.errors import LinemonError
-from sim.plan import PlanFile, parse_assignment
+from sim.plan import PlanFile, load_plan, parse_assignment
 from sim.plant import plan_start
 from sim.replicate import (
     Scenario,
@@ -19,7 +19,7 @@ from sim.replicate import (
     scenario_report,
     versus_baseline,
 )
-from sim.scenarios import add_flow_factors, scenario_from_file
+from sim.scenarios import add_flow_factors, scenario_from_plan
 
 
 def add_parser(sub: Any, common: Any) -> None:
@@ -47,7 +47,7 @@ def add_parser(sub: Any, common: Any) -> None:
 
 def scenarios_from_args(args: argparse.Namespace, plant: Plant) -> list[tuple[Scenario, PlanFile, Plant]]:
     extra = dict(parse_assignment(a) for a in args.set)
-    built = [scenario_from_file(plant, path, extra, args.hours, args.warmup) for path in args.plans]
+    built = [scenario_from_plan(plant, load_plan(p), p, extra, args.hours, args.warmup) for p in args.plans]
     return [(b.scenario, b.plan, b.plant) for b in built]
 
 

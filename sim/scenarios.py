@@ -24,17 +24,6 @@ class Built:
     plant: Plant  # the plant with the what-if overrides applied
 
 
-def scenario_from_file(
-    plant: Plant,
-    path: str,
-    overrides: dict[str, Any],
-    hours: float | None = None,
-    warmup: float | None = None,
-) -> Built:
-    """Load, check and build one scenario; errors name the plan file and the key."""
-    return scenario_from_plan(plant, load_plan(path), path, overrides, hours, warmup)
-
-
 def scenario_from_plan(
     plant: Plant,
     plan: PlanFile,
@@ -43,7 +32,8 @@ def scenario_from_plan(
     hours: float | None = None,
     warmup: float | None = None,
 ) -> Built:
-    """Check and build one scenario from a plan (`path` names it in errors)."""
+    """Check and build one scenario from a plan (`path` names it in errors: the plan file, or
+    what stands for a plan built in memory)."""
     what_if = apply_overrides(plant, {**plan.set, **overrides}, f"the [set] of {path} and --set")
     problems = plan_problems(plan, what_if)
     if problems:
