@@ -20,7 +20,18 @@ import paho.mqtt.client as mqtt
 from linemon.broker import Broker, wait_for
 
 TOPIC = "linemon/jincheon/SMT1/SPI/SPI-01/result"
-PUBLISHER = r"""
+# the benchmarks' message: an SPI result, one in 50 failed with a defect (code run by the
+# publisher process and by the writer benchmark)
+RECORD = r"""
+def record(tag, i):
+    return {"schema": "linemon.result/1", "id": f"{tag}-{i}", "ts": "2026-11-21T09:00:00+09:00", "line": "SMT1",
+            "station": "SPI", "equipment": "SPI-01", "serial": f"FF50-2611-{i:07d}", "product": "FF-50",
+            "result": "PASS" if i % 50 else "FAIL",
+            "defects": [] if i % 50 else [{"code": "bridge", "refdes": "U1"}]}
+"""
+PUBLISHER = (
+    RECORD
+    + r"""
 import sys, time, orjson, paho.mqtt.client as mqtt
 port, n, tag, rate = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
 c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{tag}")
@@ -30,9 +41,7 @@ acked = [0]
 c.on_publish = lambda *a: acked.__setitem__(0, acked[0] + 1)
 t0 = time.monotonic()
 for i in range(n):
-    rec = {"schema": "linemon.result/1", "id": f"{tag}-{i}", "ts": "2026-11-21T09:00:00+09:00", "line": "SMT1",
-           "station": "SPI", "equipment": "SPI-01", "serial": f"FF50-2611-{i:07d}", "product": "FF-50",
-           "result": "PASS" if i % 50 else "FAIL", "defects": [] if i % 50 else [{"code": "bridge", "refdes": "U1"}]}
+    rec = record(tag, i)
     while i - acked[0] > 20_000:  # paho numbers messages 1..65535: more queued would reuse ids
         time.sleep(0.001)
     c.publish(sys.argv[5], orjson.dumps(rec), qos=1)
@@ -42,6 +51,7 @@ while acked[0] < n:
     time.sleep(0.01)
 c.disconnect()
 """
+)
 
 
 def _publish(port: int, n: int, tag: str, rate: float = 0.0) -> subprocess.Popen[bytes]:

@@ -16,7 +16,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-WORK = r"""
+from benchmarks.ingest import RECORD, TOPIC
+
+WORK = (
+    RECORD
+    + r"""
 import sys, tempfile
 from datetime import UTC, datetime
 import orjson
@@ -27,13 +31,8 @@ from store.base import open_store
 
 plant = load_plant(sys.argv[2])
 bindings = {b.id: b for b in plant.spec.bindings}
-topic = "linemon/jincheon/SMT1/SPI/SPI-01/result"
 n, chunk = int(sys.argv[1]), 250
-msgs = [("spi-mqtt", topic, orjson.dumps({
-    "schema": "linemon.result/1", "id": f"w-{i}", "ts": "2026-11-21T09:00:00+09:00", "line": "SMT1",
-    "station": "SPI", "equipment": "SPI-01", "serial": f"FF50-2611-{i:07d}", "product": "FF-50",
-    "result": "PASS" if i % 50 else "FAIL", "defects": [] if i % 50 else [{"code": "bridge", "refdes": "U1"}],
-}), i % 60000 + 1, 1) for i in range(n)]
+msgs = [("spi-mqtt", sys.argv[3], orjson.dumps(record("w", i)), i % 60000 + 1, 1) for i in range(n)]
 store = open_store(f"sqlite:///{tempfile.mkdtemp()}/w.db")
 writer = Writer(store, plant, health={})
 streaming_gc()
@@ -42,13 +41,14 @@ for k in range(0, n, chunk):
     writer.commit([_batch(m, bindings, plant, now) for m in msgs[k:k + chunk]])
 store.close()
 """
+)
 
 
 def _instructions(n: int, plant: Path) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
-             sys.executable, "-c", WORK, str(n), str(plant)],
+             sys.executable, "-c", WORK, str(n), str(plant), TOPIC],
             capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent,
         )  # fmt: skip
     found = re.search(r"Collected : (\d+)", out.stderr)
