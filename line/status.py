@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from line.calendar import merge, scheduled_intervals
+from line.config import Plant
 from line.records import StateChange, StateRecord
 
 StateLike = StateRecord | StateChange  # a record as it arrives, or as the store gives it back
@@ -113,6 +115,15 @@ def status_on_shift(
         else:
             out[sid] = replace(st, since=current[0] if st.since is None else max(st.since, current[0]))
     return out
+
+
+def andon_status(changes: Sequence[StateLike], plant: Plant, now: datetime) -> dict[str, StationStatus]:
+    """What the andon shows at `now`: each station's state from its changes, with the plant's
+    shift calendar applied (the week before `now` covers the longest weekend)."""
+    worked = merge(
+        scheduled_intervals(plant.spec.calendar, plant.tz, now - timedelta(days=7), now + timedelta(days=1))
+    )
+    return status_on_shift(station_status(changes, plant.station_order), now, worked)
 
 
 def down_too_long(

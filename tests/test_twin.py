@@ -20,7 +20,7 @@ import pytest
 
 from line.config import Plant
 from line.records import StateRecord
-from line.status import LABELS, station_status
+from line.status import LABELS, andon_status
 from linemon.broker import free_port
 from store.sqlite import SqliteStore
 from tests.conftest import PLANT_FILE
@@ -105,14 +105,15 @@ def _check_store(db: Path, s: dict[str, Any]) -> SqliteStore:
 
 
 def _expected_tiles(s: dict[str, Any], plant: Plant) -> dict[str, str]:
-    """What the andon must show per station, from the simulator's last states."""
+    """What the andon must show per station, from the simulator's last states and the shift
+    calendar at the twin's end (a twin that ends at night shows waiting stations "not scheduled")."""
     end = datetime.fromisoformat(s["plant_end"])
     recs = [
         StateRecord.model_validate({"schema": "linemon.state/1", "ts": end, "line": plant.station(st).line,
                                     "station": st, "equipment": eq, "state": state, "reason": reason})
         for eq, (st, state, reason) in s["last_state"].items()
     ]  # fmt: skip
-    status = station_status(recs, plant.station_order)
+    status = andon_status(recs, plant, end)
     return {sid: LABELS[st.display] for sid, st in status.items()}
 
 
@@ -156,7 +157,11 @@ def test_twin_dashboard_shows_the_simulators_counts(twin: TwinRun, plant: Plant)
         shown = {sid: page.inner_text(f"#ov-state-{sid}") for sid in plant.station_order}
         assert shown == tiles
         page.screenshot(path=str(ARTIFACTS / "twin-overview.png"), full_page=True)
-        page.goto(twin.url + "/line")  # OEE of the test station over the twin's day
+        # OEE of the test station over the twin's hours: "today" may hold none of them (a twin
+        # started in the afternoon ends after midnight), the last 7 days hold them all
+        page.goto(twin.url + "/line")
+        page.wait_for_selector("#line-gantt", timeout=30_000)
+        page.get_by_text("Last 7 days").click()
         page.wait_for_selector("#line-oee-FCT", timeout=30_000)
         assert page.inner_text("#line-oee-FCT").endswith(" %")
         page.screenshot(path=str(ARTIFACTS / "twin-line.png"), full_page=True)

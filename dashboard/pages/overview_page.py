@@ -13,17 +13,16 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard.context import current
 from dashboard.i18n import lang_of, t
 from dashboard.queries import OrderRow, order_progress
-from line.calendar import local_day_bounds, merge, scheduled_intervals, shift_at
+from line.calendar import local_day_bounds, shift_at
 from line.config import Plant
 from line.kpi import line_yield
 from line.status import (
     COLOURS,
     LABELS,
     StationStatus,
+    andon_status,
     down_too_long,
     source_problems,
-    station_status,
-    status_on_shift,
 )
 from store.base import SourceHealth
 
@@ -75,10 +74,7 @@ def refresh(_n: int | None, lang: str | None = "en") -> tuple[object, ...]:
     now = current().now()
     last = store.last_data_time()
     changes = store.state_changes(now - timedelta(days=1), now + timedelta(seconds=1))
-    worked = merge(
-        scheduled_intervals(plant.spec.calendar, plant.tz, now - timedelta(days=7), now + timedelta(days=1))
-    )
-    status = status_on_shift(station_status(changes, plant.station_order), now, worked)
+    status = andon_status(changes, plant, now)
     shift = shift_at(plant.spec.calendar, plant.tz, now)
     fpy: dict[str, float | None] = {}
     if shift is not None:
