@@ -7,7 +7,7 @@
   roll-ups).
 - simulation: see benchmarks/simulation.py (raw SimPy rate, tandem line, a simulated plant year).
 - dashboard: every page's data callback on the report store (benchmarks/dashboard.py; run after report).
-- ingest: see benchmarks/ingest.py (MQTT QoS 1 end to end vs a raw paho subscriber; memory soak).
+- ingest: see benchmarks/ingest.py (MQTT QoS 1 end to end vs a raw paho subscriber, live and draining a backlog; memory soak).
 - writer: the ingest writer's CPU instructions per message (benchmarks/writer.py; needs valgrind).
 Usage: python -m benchmarks [--only import|report|simulation|ingest|writer|dashboard] [--soak-minutes M] [--import-records N] [--report-records M]
        [--workdir DIR]

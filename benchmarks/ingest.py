@@ -1,12 +1,16 @@
 """End-to-end MQTT (QoS 1) -> store, next to the raw rate one paho subscriber receives from the
 same private broker in the same run (the physical limit here). The publisher is its own process
 and sends as fast as the broker takes; the ingest is `linemon ingest` as in production, and the
-figure is records committed per second. Memory: the ingest's RSS sampled over a long run.
+figure is records committed per second. Two situations: live (the publisher sends while the
+consumers take, all on this machine's cores) and a backlog (messages queued while the consumers
+were paused, then drained: the publisher takes no CPU from them, as equipment publishing from
+its own hardware does not at the plant). Memory: the ingest's RSS sampled over a long run.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -114,36 +118,109 @@ def raw_rate(broker: Broker, n: int, cpu: dict[str, float] | None = None) -> flo
     return rate
 
 
-def e2e_rate(
-    broker: Broker, n: int, work: Path, cpu: dict[str, float] | None = None
-) -> tuple[float, subprocess.Popen[bytes], Path]:
-    """Records per second committed by `linemon ingest`; `cpu` gets the CPU seconds per message
-    of the ingest process, its writer process, the broker and the publisher."""
+def _start_ingest(broker: Broker, work: Path) -> tuple[subprocess.Popen[bytes], Path, int]:
+    """`linemon ingest` as in production, on the benchmark topic's binding; returns the process,
+    its store and the pid of its writer process once it has subscribed."""
     import psutil
 
     db = work / "bench-ingest.db"
     log = open(work / "ingest.log", "ab")  # noqa: SIM115 - the process outlives this function
+    start = log.tell()
     plant = Path(__file__).resolve().parent.parent / "config" / "jincheon.toml"
     ing = subprocess.Popen(
         [sys.executable, "-m", "linemon", "ingest", "--config", str(plant), "--store", f"sqlite:///{db}",
          "--only=spi-mqtt", f"--mqtt=127.0.0.1:{broker.port}"],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
-    wait_for(lambda: "spi-mqtt: connected" in (work / "ingest.log").read_text(), 20, "ingest did not connect")
-    writer = psutil.Process(ing.pid).children()[-1].pid
+    wait_for(
+        lambda: "spi-mqtt: connected" in (work / "ingest.log").read_bytes()[start:].decode(errors="replace"),
+        20, "ingest did not connect",
+    )  # fmt: skip
+    return ing, db, psutil.Process(ing.pid).children()[-1].pid
+
+
+def e2e_rate(
+    broker: Broker, n: int, work: Path, cpu: dict[str, float] | None = None
+) -> tuple[float, subprocess.Popen[bytes], Path]:
+    """Records per second committed by `linemon ingest`; `cpu` gets the CPU seconds per message
+    of the ingest process, its writer process, the broker and the publisher."""
+    ing, db, writer = _start_ingest(broker, work)
     before = (_cpu_s(ing.pid), _cpu_s(writer), _cpu_s(_broker_pid(broker)), _children_cpu_s())
     pub = _publish(broker.port, n, "e2e")
-    wait_for(lambda: _stored(db) > 0, 60, "nothing stored")
-    t0 = time.perf_counter()
-    first = _stored(db)
-    wait_for(lambda: _stored(db) >= n, 600, "not all stored", every=0.05)
-    rate = (n - first) / (time.perf_counter() - t0)
+    rate = _commit_rate(db, n)
     pub.wait(60)
     after = (_cpu_s(ing.pid), _cpu_s(writer), _cpu_s(_broker_pid(broker)), _children_cpu_s())
     if cpu is not None:
         names = ("ingest", "writer", "broker", "publisher")
         cpu.update(zip(names, ((b - a) / n for a, b in zip(before, after, strict=True)), strict=True))
     return rate, ing, db
+
+
+def _commit_rate(db: Path, n: int) -> float:
+    """Records committed per second from the first commit until the store holds `n` (the
+    process's start-up is not counted)."""
+    wait_for(lambda: _stored(db) > 0, 60, "nothing stored")
+    t0 = time.perf_counter()
+    first = _stored(db)
+    wait_for(lambda: _stored(db) >= n, 600, "not all stored", every=0.05)
+    return (n - first) / (time.perf_counter() - t0)
+
+
+SUBSCRIBER = r"""
+import sys, paho.mqtt.client as mqtt
+port, n, topic = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+got = [0]
+def on_message(c, u, m):
+    got[0] += 1
+    if got[0] == n:
+        print("done", flush=True)
+c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-drain", clean_session=False)
+c.on_message = on_message
+c.on_subscribe = lambda *a: print("ready", flush=True)
+c.connect("127.0.0.1", port, keepalive=300)
+c.subscribe(topic, qos=1)
+c.loop_forever()
+"""
+
+
+def drain_rates(broker: Broker, n: int, work: Path, cpu: dict[str, dict[str, float]]) -> tuple[float, float]:
+    """A backlog: `n` messages published while `linemon ingest` and one raw paho subscriber (a
+    process of its own) were connected but paused (SIGSTOP), so the broker queued them for both;
+    then each in turn is resumed and timed until it has received (raw) or committed (ingest)
+    the last message. The publisher has finished before either runs, so it takes no CPU from
+    them: at the plant the equipment publishes from its own hardware, and a backlog is what the
+    ingest faces after a restart or an outage. Returns both rates; `cpu` gets, per side, the
+    CPU seconds per message of each process."""
+    raw = subprocess.Popen(
+        [sys.executable, "-c", SUBSCRIBER, str(broker.port), str(n), TOPIC], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert raw.stdout is not None
+        if raw.stdout.readline().strip() != "ready":
+            raise RuntimeError("the raw subscriber did not subscribe")
+        ing, db, writer = _start_ingest(broker, work)
+        for p in (raw, ing):
+            p.send_signal(signal.SIGSTOP)
+        _publish(broker.port, n, "drain").wait(600)
+        procs = {"ingest": ing.pid, "writer": writer, "broker": _broker_pid(broker)}
+        before, t0 = {k: _cpu_s(p) for k, p in procs.items()}, time.perf_counter()
+        ing.send_signal(signal.SIGCONT)
+        wait_for(lambda: _stored(db) >= n, 600, "not all stored", every=0.02)
+        e2e = n / (time.perf_counter() - t0)
+        cpu["e2e"] = {k: (_cpu_s(p) - before[k]) / n for k, p in procs.items()}
+        ing.terminate()
+        ing.wait(30)
+        procs = {"subscriber": raw.pid, "broker": _broker_pid(broker)}
+        before, t0 = {k: _cpu_s(p) for k, p in procs.items()}, time.perf_counter()
+        raw.send_signal(signal.SIGCONT)
+        if raw.stdout.readline().strip() != "done":
+            raise RuntimeError("the raw subscriber ended before the last message")
+        rate = n / (time.perf_counter() - t0)
+        cpu["raw"] = {k: (_cpu_s(p) - before[k]) / n for k, p in procs.items()}
+        return rate, e2e
+    finally:
+        raw.kill()
+        raw.wait()
 
 
 def _stored(db: Path) -> int:
@@ -194,7 +271,8 @@ def bench_ingest(
     single runs noisy: each round's pair shares the machine's state of that moment, so the
     headline is the median of the per-round ratios). With them, the CPU each process spends per
     message: publisher, broker and consumer share this machine's cores, so the end-to-end rate
-    is bounded by cores / (the sum per message) while the raw one is bounded by the publisher."""
+    is bounded by cores / (the sum per message) while the raw one is bounded by the publisher.
+    Then the backlog drain, where the publisher has finished before the consumers run."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         settings = (
@@ -240,6 +318,30 @@ def bench_ingest(
             )
             print(f"mqtt [{label}]: CPU per message (us, median) raw: {_cpu_line(cpu_raw)}; "
                   f"end to end: {_cpu_line(cpu_e2e)}; {os.cpu_count()} cores")  # fmt: skip
+        bench_backlog(work, n, rounds)
+
+
+def bench_backlog(work: Path, n: int, rounds: int) -> None:
+    """The backlog drain (`drain_rates`) on the broker's default settings, `rounds` times."""
+    raws, e2es, cpus = [], [], []
+    for r in range(rounds):
+        d = work / f"drain-{r}"
+        d.mkdir()
+        broker = Broker(d, crash_safe=False)
+        try:
+            cpus.append({})
+            raw, e2e = drain_rates(broker, n, d, cpus[-1])
+            raws.append(raw)
+            e2es.append(e2e)
+        finally:
+            broker.stop()
+    ratios = ", ".join(f"{e / r:.0%}" for e, r in zip(e2es, raws, strict=True))
+    median = statistics.median(e / r for e, r in zip(e2es, raws, strict=True))
+    print(f"mqtt [backlog of {n:,}]: raw paho subscriber {statistics.median(raws):9,.0f} msg/s; "
+          f"linemon ingest {statistics.median(e2es):9,.0f} rec/s into SQLite; ratio per round {ratios}: "
+          f"median {median:.0%} of raw (target >= 80 %)")  # fmt: skip
+    print(f"mqtt [backlog of {n:,}]: CPU per message (us, median) raw: {_cpu_line([c['raw'] for c in cpus])}; "
+          f"end to end: {_cpu_line([c['e2e'] for c in cpus])}")  # fmt: skip
 
 
 def _cpu_line(runs: list[dict[str, float]]) -> str:

@@ -37,9 +37,11 @@ LABELS = {  # what the andon says for each display state (translated by the dash
     "planned_down": "Planned stop", "down": "DOWN", "engineering": "Engineering", "not_scheduled": "Not scheduled",
     "unknown": "No data",
 }  # fmt: skip
+# one colour per state, so the Gantt legend tells them apart (blocked and starved as on the
+# simulation page's time split); waiting states are warm, stops blue, trouble red
 COLOURS = {
-    "running": "#2ca02c", "starved": "#ffbf00", "blocked": "#ffbf00", "idle": "#ffbf00", "setup": "#1f77b4",
-    "planned_down": "#1f77b4", "down": "#d62728", "engineering": "#9467bd", "not_scheduled": "#7f7f7f",
+    "running": "#2ca02c", "starved": "#ffbf00", "blocked": "#ff7f0e", "idle": "#ffe680", "setup": "#1f77b4",
+    "planned_down": "#127a8a", "down": "#d62728", "engineering": "#9467bd", "not_scheduled": "#7f7f7f",
     "unknown": "#c7c7c7",
 }  # fmt: skip
 

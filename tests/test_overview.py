@@ -17,6 +17,9 @@ from line.config import Plant, plant_from_dict
 from line.plan import PlannedOrder
 from line.records import StateRecord, record_from_dict
 from line.status import (
+    COLOURS,
+    LABELS,
+    PRIORITY,
     SourceProblem,
     StationStatus,
     display_state,
@@ -53,6 +56,12 @@ def _state(
 )  # fmt: skip
 def test_display_states(state: str, reason: str | None, shown: str) -> None:
     assert display_state(state, reason) == shown
+
+
+def test_every_display_state_has_a_label_and_a_colour_of_its_own() -> None:
+    # the Gantt legend and the andon tell states apart by colour alone
+    assert set(COLOURS) == set(LABELS) == set(PRIORITY)
+    assert len(set(COLOURS.values())) == len(COLOURS)
 
 
 def test_station_shows_its_most_urgent_equipment_and_since_when() -> None:
