@@ -194,6 +194,7 @@ def drain_rates(broker: Broker, n: int, work: Path, cpu: dict[str, dict[str, flo
     raw = subprocess.Popen(
         [sys.executable, "-c", SUBSCRIBER, str(broker.port), str(n), TOPIC], stdout=subprocess.PIPE, text=True
     )
+    ing: subprocess.Popen[bytes] | None = None
     try:
         assert raw.stdout is not None
         if raw.stdout.readline().strip() != "ready":
@@ -218,9 +219,11 @@ def drain_rates(broker: Broker, n: int, work: Path, cpu: dict[str, dict[str, flo
         rate = n / (time.perf_counter() - t0)
         cpu["raw"] = {k: (_cpu_s(p) - before[k]) / n for k, p in procs.items()}
         return rate, e2e
-    finally:
-        raw.kill()
-        raw.wait()
+    finally:  # SIGKILL ends a paused process too
+        for p in (raw, ing):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
 
 
 def _stored(db: Path) -> int:
