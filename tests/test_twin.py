@@ -22,6 +22,7 @@ from line.config import Plant
 from line.records import StateRecord
 from line.status import LABELS, andon_status
 from linemon.broker import free_port
+from linemon.twin.runner import Twin, TwinOptions
 from store.sqlite import SqliteStore
 from tests.conftest import PLANT_FILE
 from tests.infra import linemon_proc, wait_for
@@ -36,6 +37,25 @@ class TwinRun:
     summary: dict[str, Any]
     log: Path
     children: list[psutil.Process]
+
+
+def test_history_starts_on_a_plant_week_so_the_plan_is_released_on_mondays(
+    plant: Plant, tmp_path: Path
+) -> None:
+    # started on a Thursday afternoon: 14 days back is a Thursday, the history begins that
+    # week's Monday at the first shift (08:30), and each week's orders start on a Monday
+    seoul = plant.tz
+    thursday = datetime(2026, 12, 3, 15, 54, tzinfo=seoul)
+    store = SqliteStore(tmp_path / "twin.db")
+    plan = str(Path(PLANT_FILE).parent / "plans" / "jincheon-week.toml")
+    twin = Twin(plant, store, TwinOptions(plan=plan, workdir=tmp_path), now=thursday)
+    assert twin.start == datetime(2026, 11, 16, 8, 30, tzinfo=seoul)
+    assert twin.history_s == (thursday - twin.start).total_seconds() >= 14 * 86400
+    assert {o.start.astimezone(seoul).weekday() for o in twin.orders} == {0}
+    # no history asked for (as the end-to-end twins here): it goes live now, not on a Monday
+    fresh = Twin(plant, store, TwinOptions(plan=plan, workdir=tmp_path, history_days=0), now=thursday)
+    assert (fresh.start, fresh.history_s) == (thursday, 0.0)
+    store.close()
 
 
 def _run_twin(tmp_path: Path, *extra: str, cwd: Path | None = None) -> TwinRun:

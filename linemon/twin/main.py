@@ -50,7 +50,11 @@ def run_twin(
     try:
         twin = Twin(plant, store, opts)
         if twin.history_s:
-            _say(f"the store is empty: simulating {opts.history_days:g} days of history into it ...")
+            since = twin.start.astimezone(plant.tz)
+            _say(
+                f"the store is empty: simulating {twin.history_s / 86400:.1f} days of history into it, "
+                f"from the week's start {since:%a %Y-%m-%d %H:%M} ..."
+            )
         n = twin.write_history()
         if n:
             _say(f"history: {n} records written")

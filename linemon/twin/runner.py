@@ -27,7 +27,7 @@ import simpy
 
 from drivers.mqtt_source import LocalBus
 from drivers.service import IngestOptions, IngestService
-from line.calendar import merge, scheduled_intervals
+from line.calendar import merge, next_week_start, scheduled_intervals
 from line.clock import ScaledClock
 from line.config import Plant
 from line.errors import ConfigError, LinemonError
@@ -71,6 +71,12 @@ def next_scheduled(plant: Plant, t: datetime) -> datetime:
     return t
 
 
+def week_start(plant: Plant, t: datetime) -> datetime:
+    """The first worked moment of the plant week holding `t` (its Monday's first shift), or `t`
+    itself when that is later (a Monday before work starts)."""
+    return min(t, next_week_start(plant.spec.calendar, plant.tz, t - timedelta(days=7)))
+
+
 class TwinClock:
     """The plant's clock while the twin runs (scaled), frozen once the plant stops."""
 
@@ -97,10 +103,12 @@ class Twin:
         wall = now or datetime.now(UTC)
         last = store.last_data_time()
         empty = last is None
-        self.history_s = opts.history_days * 86400.0 if empty else 0.0
         live_from = wall if empty or last is None else max(wall, last + timedelta(seconds=1))
         live_from = next_scheduled(plant, live_from)
-        self.start = live_from - timedelta(seconds=self.history_s)
+        self.start = live_from
+        if empty and opts.history_days > 0:  # from a week's start: the plan is released on Mondays
+            self.start = week_start(plant, live_from - timedelta(days=opts.history_days))
+        self.history_s = (live_from - self.start).total_seconds()
         plan = load_plan(opts.plan)
         problems = plan_problems(plan, plant)
         if problems:
