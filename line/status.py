@@ -214,6 +214,8 @@ class HealthRow(Protocol):
     def rejected(self) -> int: ...
     @property
     def detail(self) -> str | None: ...
+    @property
+    def updated(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -255,3 +257,17 @@ def source_problems(
         if expected and quiet:
             out.append(SourceProblem(h.source, "silent", since=h.last_message))
     return out
+
+
+def data_freshness(
+    now: datetime, last: datetime | None, health: Iterable[HealthRow], silent_after: timedelta
+) -> str:
+    """ "live" (a record within `silent_after`), "quiet" (none, but the ingest wrote its health
+    within that time with a source connected: the figures are current, the line has just sent
+    nothing, being idle, starved or on a break) or "stale" (nothing tells that data would
+    arrive: the ingest or its store link is down, or data comes only from imports)."""
+    if last is not None and now - last <= silent_after:
+        return "live"
+    if any(h.status == "connected" and now - h.updated <= silent_after for h in health):
+        return "quiet"
+    return "stale"

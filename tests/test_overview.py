@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from line.status import (
     PRIORITY,
     SourceProblem,
     StationStatus,
+    data_freshness,
     display_state,
     down_too_long,
     segments,
@@ -130,6 +133,39 @@ def andon(tmp_path: Path, plant: Plant) -> Iterator[tuple[str, SqliteStore]]:
     th.join(5)
 
 
+@contextmanager
+def _ingest_reporting(store: SqliteStore) -> Iterator[None]:
+    """A source's health row written every 0.5 s, as `linemon ingest` does every 2 s."""
+    done = threading.Event()
+
+    def report() -> None:
+        while not done.is_set():
+            now = datetime.now(UTC)
+            store.put_health([SourceHealth("spi-mqtt", "connected", None, 0, 0, 0, 0, None, now)])
+            done.wait(0.5)
+
+    th = threading.Thread(target=report, daemon=True)
+    th.start()
+    try:
+        yield
+    finally:
+        done.set()
+        th.join(5)
+
+
+def test_data_freshness_tells_a_quiet_line_from_a_dead_feed() -> None:
+    silent = timedelta(minutes=5)
+    up = [SourceHealth("spi-mqtt", "connected", None, 0, 0, 0, 0, None, T - timedelta(seconds=2))]
+    assert data_freshness(T, T - timedelta(minutes=4), [], silent) == "live"
+    assert data_freshness(T, T - timedelta(minutes=6), up, silent) == "quiet"
+    assert data_freshness(T, None, up, silent) == "quiet"
+    assert data_freshness(T, T - timedelta(minutes=6), [], silent) == "stale"  # imports only
+    down = [replace(up[0], status="reconnecting")]
+    assert data_freshness(T, T - timedelta(minutes=6), down, silent) == "stale"
+    gone = [replace(up[0], updated=T - timedelta(minutes=6))]  # the ingest stopped writing
+    assert data_freshness(T, T - timedelta(minutes=6), gone, silent) == "stale"
+
+
 @pytest.mark.browser
 def test_overview_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
     url, store = andon
@@ -151,6 +187,10 @@ def test_overview_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         time.sleep(7)  # no new data for longer than the (test) silence limit
         page.wait_for_selector("#ov-stale-banner", timeout=15_000)
         assert "STALE" in page.inner_text("#ov-stale-banner")
+        with _ingest_reporting(store):  # the ingest is up and connected, the line just quiet
+            page.wait_for_selector("#ov-quiet-banner", timeout=15_000)
+            assert page.locator("#ov-stale-banner").count() == 0
+            assert "the ingest is connected" in page.inner_text("#ov-quiet-banner")
         page.goto(url + "?tv=1")
         page.wait_for_selector("#ov-state-MOUNT", timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "overview-tv.png"), full_page=True)

@@ -21,6 +21,7 @@ from line.status import (
     LABELS,
     StationStatus,
     andon_status,
+    data_freshness,
     down_too_long,
     source_problems,
 )
@@ -83,10 +84,11 @@ def refresh(_n: int | None, lang: str | None = "en") -> tuple[object, ...]:
             fpy.update(line_yield(plant, tallies, line)["fpy"])  # per station, over all products
     lang = lang_of(lang)
     updated = _updated_text(plant, now, last, shift.label if shift else None, lang)
-    alarms = _alarms(plant, now, status, fpy, store.source_health(), lang)
+    health = store.source_health()
+    alarms = _alarms(plant, now, status, fpy, health, lang)
     return (
         updated,
-        _stale_banner(plant, now, last, lang),
+        _stale_banner(plant, now, last, health, lang),
         _lines(plant, now, status, fpy, lang),
         alarms,
         _output(plant, now, lang),
@@ -109,15 +111,23 @@ def _updated_text(
     ]
 
 
-def _stale_banner(plant: Plant, now: datetime, last: datetime | None, lang: str) -> object:
-    limit = timedelta(minutes=plant.spec.alarms.source_silent_min)
-    if last is not None and now - last <= limit:
+def _stale_banner(
+    plant: Plant, now: datetime, last: datetime | None, health: list[SourceHealth], lang: str
+) -> object:
+    """Red when the figures may be out of date; a grey note when the ingest is connected and the
+    line has simply sent nothing for a while (a break, a starved line), so the red banner keeps
+    its meaning."""
+    freshness = data_freshness(now, last, health, timedelta(minutes=plant.spec.alarms.source_silent_min))
+    if freshness == "live":
         return None
     since = (
         t("no data has arrived yet", lang)
         if last is None
         else f"{t('no data since', lang)} {last.astimezone(plant.tz):%Y-%m-%d %H:%M:%S}"
     )
+    if freshness == "quiet":
+        text = f"{since} - {t('the ingest is connected: the line has sent nothing new.', lang)}"
+        return dbc.Alert(text, color="secondary", id="ov-quiet-banner")
     text = f"{t('STALE', lang)}: {since} - {t('figures below are not live.', lang)}"
     return dbc.Alert(text, color="danger", id="ov-stale-banner", className="fs-4")
 
