@@ -262,10 +262,11 @@ def source_problems(
 def data_freshness(
     now: datetime, last: datetime | None, health: Iterable[HealthRow], silent_after: timedelta
 ) -> str:
-    """ "live" (a record within `silent_after`), "quiet" (none, but the ingest wrote its health
-    within that time with a source connected: the figures are current, the line has just sent
-    nothing, being idle, starved or on a break) or "stale" (nothing tells that data would
-    arrive: the ingest or its store link is down, or data comes only from imports)."""
+    """How current the figures are: "live" (a record within `silent_after`), "quiet" (none, but
+    the ingest wrote its health within that time with a source connected: the figures are
+    current, the line has just sent nothing, being idle, starved or on a break) or "stale"
+    (nothing tells that data would arrive: the ingest or its store link is down, or data comes
+    only from imports)."""
     if last is not None and now - last <= silent_after:
         return "live"
     if any(h.status == "connected" and now - h.updated <= silent_after for h in health):
