@@ -24,7 +24,7 @@ from line.status import LABELS, andon_status
 from linemon.broker import free_port
 from linemon.twin.runner import Twin, TwinOptions
 from store.sqlite import SqliteStore
-from tests.conftest import PLANT_FILE
+from tests.conftest import PLANT_FILE, result
 from tests.infra import linemon_proc, wait_for
 from tests.test_dashboard import ARTIFACTS, chromium_page
 
@@ -55,6 +55,15 @@ def test_history_starts_on_a_plant_week_so_the_plan_is_released_on_mondays(
     # no history asked for (as the end-to-end twins here): it goes live now, not on a Monday
     fresh = Twin(plant, store, TwinOptions(plan=plan, workdir=tmp_path, history_days=0), now=thursday)
     assert (fresh.start, fresh.history_s) == (thursday, 0.0)
+    # restarted on a store with data: this week's plan goes on under the same names and windows
+    # (replayed since Monday, storing nothing), not a second week-49 plan released on Thursday
+    store.write([result("S1", "SPI", "PASS", 0, start=thursday - timedelta(hours=1))])
+    again = Twin(plant, store, TwinOptions(plan=plan, workdir=tmp_path), now=thursday)
+    assert (again.start, again.history_stored) == (datetime(2026, 11, 30, 8, 30, tzinfo=seoul), False)
+    week49 = [o for o in twin.orders if o.id.startswith("WO-2649-")]
+    assert len(week49) == 5 and [o for o in again.orders if o.id.startswith("WO-2649-")] == week49
+    again.write_history()
+    assert store.result_count() == 1
     store.close()
 
 

@@ -49,14 +49,16 @@ def run_twin(
     srv: BaseWSGIServer | None = None
     try:
         twin = Twin(plant, store, opts)
-        if twin.history_s:
-            since = twin.start.astimezone(plant.tz)
+        since = twin.start.astimezone(plant.tz)
+        if twin.history_s and twin.history_stored:
             _say(
                 f"the store is empty: simulating {twin.history_s / 86400:.1f} days of history into it, "
                 f"from the week's start {since:%a %Y-%m-%d %H:%M} ..."
             )
+        elif twin.history_s:
+            _say(f"the store holds data: going on with this week's plan, replayed since {since:%a %H:%M} ...")
         n = twin.write_history()
-        if n:
+        if n and twin.history_stored:
             _say(f"history: {n} records written")
         how = twin.start_chain()
         twin.wait_connected()

@@ -50,7 +50,7 @@ DRAIN_S = 60.0
 class TwinOptions:
     plan: str = "config/plans/jincheon-week.toml"
     speed: float = 60.0  # plant seconds per wall-clock second
-    history_days: float = 14.0  # simulated before now, written straight to an empty store
+    history_days: float = 14.0  # simulated before now (from a week's start), written to an empty store
     hours: float | None = None  # plant hours to play live, then stop the plant (None: until stopped)
     seed: int = 2611
     broker: str = "auto"  # auto: a private mosquitto if installed; none: the in-process bus
@@ -75,6 +75,10 @@ def week_start(plant: Plant, t: datetime) -> datetime:
     """The first worked moment of the plant week holding `t` (its Monday's first shift), or `t`
     itself when that is later (a Monday before work starts)."""
     return min(t, next_week_start(plant.spec.calendar, plant.tz, t - timedelta(days=7)))
+
+
+def _replayed(records: list[Any]) -> None:
+    """Where a restarted twin's replay of the week so far goes: nowhere (it is stored already)."""
 
 
 class TwinClock:
@@ -105,10 +109,17 @@ class Twin:
         empty = last is None
         live_from = wall if empty or last is None else max(wall, last + timedelta(seconds=1))
         live_from = next_scheduled(plant, live_from)
+        # the plan is released on Mondays: an empty store's history begins at a week's start; a
+        # store with data goes on with this week's plan, replayed since Monday (its records are
+        # in the store already, the replay stores nothing) so work orders keep their names and
+        # windows and are not released twice
         self.start = live_from
-        if empty and opts.history_days > 0:  # from a week's start: the plan is released on Mondays
+        if not empty:
+            self.start = week_start(plant, live_from)
+        elif opts.history_days > 0:
             self.start = week_start(plant, live_from - timedelta(days=opts.history_days))
         self.history_s = (live_from - self.start).total_seconds()
+        self.history_stored = empty
         plan = load_plan(opts.plan)
         problems = plan_problems(plan, plant)
         if problems:
@@ -121,7 +132,11 @@ class Twin:
         if problems:
             raise LinemonError("the twin cannot send every record to the ingest:\n  " + "\n  ".join(problems))
         self.sink = TwinSink(
-            self.start, store.write, self.router, self._deliver, random.Random(opts.seed + 2)
+            self.start,
+            store.write if empty else _replayed,
+            self.router,
+            self._deliver,
+            random.Random(opts.seed + 2),
         )
         tag = live_from.astimezone(plant.tz).strftime("%y%m%d%H%M-")
         self.sim = Simulation(
