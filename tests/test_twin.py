@@ -52,6 +52,10 @@ def test_history_starts_on_a_plant_week_so_the_plan_is_released_on_mondays(
     assert twin.start == datetime(2026, 11, 16, 8, 30, tzinfo=seoul)
     assert twin.history_s == (thursday - twin.start).total_seconds() >= 14 * 86400
     assert {o.start.astimezone(seoul).weekday() for o in twin.orders} == {0}
+    # the yield drift begins the week before this one (Monday 23 Nov), so this week's FF-50 lot
+    # (Monday 30 Nov) is tested at the drifted yield in the history
+    (drift,) = twin.sim.net.drifts
+    assert twin.start + timedelta(seconds=drift.start_s) == datetime(2026, 11, 23, 8, 30, tzinfo=seoul)
     # no history asked for (as the end-to-end twins here): it goes live now, not on a Monday
     fresh = Twin(plant, store, TwinOptions(plan=plan, workdir=tmp_path, history_days=0), now=thursday)
     assert (fresh.start, fresh.history_s) == (thursday, 0.0)

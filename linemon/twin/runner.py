@@ -125,7 +125,7 @@ class Twin:
         if problems:
             raise ConfigError(opts.plan, problems)
         weeks = math.ceil(self.history_s / (7 * 86400)) + LIVE_WEEKS
-        net = repeating_network(plant, plan, self.start, weeks, self._drifts(), opts.plan)
+        net = repeating_network(plant, plan, self.start, weeks, self._drifts(live_from), opts.plan)
         self.orders = weekly_orders(plant, plan, self.start, weeks)
         self.router = Router(plant, random.Random(opts.seed + 1))
         problems = self.router.problems()
@@ -155,15 +155,18 @@ class Twin:
         self._ingest_thread: threading.Thread | None = None
         self.summary: dict[str, Any] = {}
 
-    def _drifts(self) -> tuple[FpyDrift, ...]:
-        """The drift starts two plant days before the twin goes live (or at its start), so the
-        p-chart's recent days and the shift's FPY alarm show it; it takes three days to settle."""
+    def _drifts(self, live_from: datetime) -> tuple[FpyDrift, ...]:
+        """The drift starts at the previous plant week's start (or the twin's start) and takes
+        three days to settle: the plan makes each product in one stretch of its week (FF-50 on
+        Mondays), so the current week's lot shows the drift in the history's p-chart, and the
+        next lot, live, raises the shift's FPY alarm."""
         if self.opts.drift is None:
             return ()
         product, station, fpy = self.opts.drift
         if product not in self.plant.spec.products or station not in self.plant.spec.stations:
             raise LinemonError(f"--drift: unknown product {product!r} or station {station!r}")
-        return (FpyDrift(station, product, max(0.0, self.history_s - 2 * 86400), 3 * 86400, fpy),)
+        begins = week_start(self.plant, live_from) - timedelta(days=7)
+        return (FpyDrift(station, product, max(0.0, (begins - self.start).total_seconds()), 3 * 86400, fpy),)
 
     # ------------------------------------------------------------------ the chain
     def write_history(self) -> int:
