@@ -100,8 +100,9 @@ def _local(ts: Any, plant: Plant) -> str:
 def _finished(r: dict[str, Any]) -> str:
     state = "every record reached the store" if r["drained"] else "NOT every record reached the store in time"
     return (
-        f"plant stopped at {r['plant_end']}: {r['released']} units released, {r['completed']} completed, "
-        f"{r['scrapped']} scrapped; sent {r['records_sent']} records, the ingest counted "
+        f"plant stopped at {r['plant_end']}: since {r['plant_start']} (history included) {r['released']} "
+        f"units released, {r['completed']} completed, {r['scrapped']} scrapped; live, sent {r['records_sent']} "
+        "records, the ingest counted "
         f"{r['ingest_counted']}: {state}"
     )
 
