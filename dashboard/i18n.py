@@ -21,6 +21,7 @@ KO = {
     "STALE": "데이터 중단", "no data since": "마지막 데이터", "no data has arrived yet": "아직 데이터가 없습니다",
     "figures below are not live.": "아래 수치는 실시간이 아닙니다.",
     "the ingest is connected: the line has sent nothing new.": "수집은 연결되어 있으며, 라인에서 새 데이터가 없습니다.",
+    "break": "휴식",
     "down for": "고장 지속", "limit": "한도", "FPY this shift": "이번 근무조 직행률", "below": "기준 미만",
     "source": "설비 연결", "silent since": "수신 없음, 마지막", "no message yet": "수신 이력 없음",
     "messages on topics no binding takes": "건, 연결 설정에 없는 토픽으로 수신",

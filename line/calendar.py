@@ -31,6 +31,10 @@ class ShiftInstance:
     def label(self) -> str:
         return f"{self.date.isoformat()} {self.name}"
 
+    def on_break(self, ts: datetime) -> bool:
+        """Whether `ts` falls in one of the shift's breaks (the andon shows "not scheduled" then)."""
+        return any(a <= ts < b for a, b in self.breaks)
+
     def scheduled(self) -> list[Interval]:
         """The shift minus its breaks, as UTC intervals."""
         out, cur = [], self.start

@@ -33,6 +33,9 @@ def test_shift_boundaries_and_holidays(plant: Plant) -> None:
     assert shift_at(cal, tz, utc(2026, 11, 19, 23, 29, 59)) is None  # 08:29:59 KST, not scheduled
     o = shift_at(cal, tz, utc(2026, 11, 19, 8, 30))  # Thursday 17:30 KST: overtime starts
     assert o is not None and o.name == "overtime"
+    assert o.on_break(utc(2026, 11, 19, 8, 59)) and not o.on_break(
+        utc(2026, 11, 19, 9, 0)
+    )  # dinner 17:30-18:00
     christmas = shifts_between(cal, tz, utc(2026, 12, 24, 15), utc(2026, 12, 25, 15))
     assert christmas == []  # 2026-12-25 is a holiday (a Friday)
     sat = shifts_between(cal, tz, utc(2026, 11, 20, 15), utc(2026, 11, 21, 15))

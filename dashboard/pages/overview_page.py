@@ -83,7 +83,8 @@ def refresh(_n: int | None, lang: str | None = "en") -> tuple[object, ...]:
         for line in plant.spec.lines:
             fpy.update(line_yield(plant, tallies, line)["fpy"])  # per station, over all products
     lang = lang_of(lang)
-    updated = _updated_text(plant, now, last, shift.label if shift else None, lang)
+    label = None if shift is None else shift.label + (f" ({t('break', lang)})" if shift.on_break(now) else "")
+    updated = _updated_text(plant, now, last, label, lang)
     health = store.source_health()
     alarms = _alarms(plant, now, status, fpy, health, lang)
     return (
