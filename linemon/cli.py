@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=60.0, help="plant seconds per real second (default 60)")
     p.add_argument(
         "--history-days", type=float, default=14.0,
-        help="days simulated into an empty store before going live (default 14)",
+        help="days simulated into an empty store before going live, from the start of that plant week (default 14)",
     )  # fmt: skip
     p.add_argument(
         "--hours", type=float, help="plant hours to play, then stop the plant (default: until Ctrl-C)"
