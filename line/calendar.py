@@ -174,3 +174,9 @@ def next_week_start(cal: Calendar, tz: ZoneInfo, now: datetime) -> datetime:
     monday = local_day_bounds(tz, today + timedelta(days=7 - today.weekday()))[0]
     worked = scheduled_intervals(cal, tz, monday, monday + timedelta(days=14))
     return (worked[0][0] if worked else monday).astimezone(tz)
+
+
+def week_start(cal: Calendar, tz: ZoneInfo, t: datetime) -> datetime:
+    """The first worked moment of the plant week holding `t` (its Monday's first shift, as
+    `next_week_start` finds it), or `t` itself when that is later (a Monday before work starts)."""
+    return min(t, next_week_start(cal, tz, t - timedelta(days=7)))

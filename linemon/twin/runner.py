@@ -27,7 +27,7 @@ import simpy
 
 from drivers.mqtt_source import LocalBus
 from drivers.service import IngestOptions, IngestService
-from line.calendar import merge, next_week_start, scheduled_intervals
+from line.calendar import merge, scheduled_intervals, week_start
 from line.clock import ScaledClock
 from line.config import Plant
 from line.errors import ConfigError, LinemonError
@@ -71,12 +71,6 @@ def next_scheduled(plant: Plant, t: datetime) -> datetime:
     return t
 
 
-def week_start(plant: Plant, t: datetime) -> datetime:
-    """The first worked moment of the plant week holding `t` (its Monday's first shift), or `t`
-    itself when that is later (a Monday before work starts)."""
-    return min(t, next_week_start(plant.spec.calendar, plant.tz, t - timedelta(days=7)))
-
-
 def _replayed(records: list[Any]) -> None:
     """Where a restarted twin's replay of the week so far goes: nowhere (it is stored already)."""
 
@@ -115,9 +109,11 @@ class Twin:
         # windows and are not released twice
         self.start = live_from
         if not empty:
-            self.start = week_start(plant, live_from)
+            self.start = week_start(plant.spec.calendar, plant.tz, live_from)
         elif opts.history_days > 0:
-            self.start = week_start(plant, live_from - timedelta(days=opts.history_days))
+            self.start = week_start(
+                plant.spec.calendar, plant.tz, live_from - timedelta(days=opts.history_days)
+            )
         self.history_s = (live_from - self.start).total_seconds()
         self.history_stored = empty
         plan = load_plan(opts.plan)
@@ -165,7 +161,7 @@ class Twin:
         product, station, fpy = self.opts.drift
         if product not in self.plant.spec.products or station not in self.plant.spec.stations:
             raise LinemonError(f"--drift: unknown product {product!r} or station {station!r}")
-        begins = week_start(self.plant, live_from) - timedelta(days=7)
+        begins = week_start(self.plant.spec.calendar, self.plant.tz, live_from) - timedelta(days=7)
         return (FpyDrift(station, product, max(0.0, (begins - self.start).total_seconds()), 3 * 86400, fpy),)
 
     # ------------------------------------------------------------------ the chain
