@@ -17,7 +17,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 
@@ -203,27 +205,39 @@ def drain_rates(broker: Broker, n: int, work: Path, cpu: dict[str, dict[str, flo
         for p in (raw, ing):
             p.send_signal(signal.SIGSTOP)
         _publish(broker.port, n, "drain").wait(600)
+
+        def until_stored() -> None:
+            wait_for(lambda: _stored(db) >= n, 600, "not all stored", every=0.02)
+
+        def until_received() -> None:
+            if raw.stdout is None or raw.stdout.readline().strip() != "done":
+                raise RuntimeError("the raw subscriber ended before the last message")
+
         procs = {"ingest": ing.pid, "writer": writer, "broker": _broker_pid(broker)}
-        before, t0 = {k: _cpu_s(p) for k, p in procs.items()}, time.perf_counter()
-        ing.send_signal(signal.SIGCONT)
-        wait_for(lambda: _stored(db) >= n, 600, "not all stored", every=0.02)
-        e2e = n / (time.perf_counter() - t0)
-        cpu["e2e"] = {k: (_cpu_s(p) - before[k]) / n for k, p in procs.items()}
+        e2e, cpu["e2e"] = _resumed(ing, until_stored, procs, n)
         ing.terminate()
         ing.wait(30)
-        procs = {"subscriber": raw.pid, "broker": _broker_pid(broker)}
-        before, t0 = {k: _cpu_s(p) for k, p in procs.items()}, time.perf_counter()
-        raw.send_signal(signal.SIGCONT)
-        if raw.stdout.readline().strip() != "done":
-            raise RuntimeError("the raw subscriber ended before the last message")
-        rate = n / (time.perf_counter() - t0)
-        cpu["raw"] = {k: (_cpu_s(p) - before[k]) / n for k, p in procs.items()}
+        rate, cpu["raw"] = _resumed(
+            raw, until_received, {"subscriber": raw.pid, "broker": _broker_pid(broker)}, n
+        )
         return rate, e2e
     finally:  # SIGKILL ends a paused process too
         for p in (raw, ing):
             if p is not None and p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def _resumed(
+    paused: subprocess.Popen[Any], finished: Callable[[], None], procs: dict[str, int], n: int
+) -> tuple[float, dict[str, float]]:
+    """Resume a paused consumer and wait until `finished` returns: messages per second since
+    the resume, and the CPU seconds per message each of `procs` spent meanwhile."""
+    before, t0 = {k: _cpu_s(p) for k, p in procs.items()}, time.perf_counter()
+    paused.send_signal(signal.SIGCONT)
+    finished()
+    rate = n / (time.perf_counter() - t0)
+    return rate, {k: (_cpu_s(p) - before[k]) / n for k, p in procs.items()}
 
 
 def _stored(db: Path) -> int:

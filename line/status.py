@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from line.calendar import merge, scheduled_intervals
 from line.config import Plant
@@ -261,7 +261,7 @@ def source_problems(
 
 def data_freshness(
     now: datetime, last: datetime | None, health: Iterable[HealthRow], silent_after: timedelta
-) -> str:
+) -> Literal["live", "quiet", "stale"]:
     """How current the figures are: "live" (a record within `silent_after`), "quiet" (none, but
     the ingest wrote its health within that time with a source connected: the figures are
     current, the line has just sent nothing, being idle, starved or on a break) or "stale"
