@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=2611)
     p.add_argument(
+        "--start", metavar="TIME",
+        help="plant time the twin goes live at (default: now), e.g. 2026-11-23T08:30 (plant time zone): "
+        "the same day replayed for training or a reproducible demo",
+    )  # fmt: skip
+    p.add_argument(
         "--broker", choices=("auto", "mosquitto", "none"), default="auto",
         help="MQTT: a private mosquitto if installed (auto), always (mosquitto), or in-process (none)",
     )  # fmt: skip
@@ -374,6 +379,7 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from linemon.timeargs import parse_time
     from linemon.twin.main import run_twin
     from linemon.twin.runner import TwinOptions
 
@@ -385,6 +391,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         hours=args.hours,
         seed=args.seed,
         broker=args.broker,
+        start=parse_time(args.start, plant.tz, "--start") if args.start else None,
     )
     if args.no_drift:
         opts.drift = None

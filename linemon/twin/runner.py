@@ -57,6 +57,7 @@ class TwinOptions:
     drift: tuple[str, str, float] | None = ("FF-50", "FCT", 0.82)  # product, station, FPY it drifts to
     workdir: Path | None = None
     log_every_s: float = 10.0
+    start: datetime | None = None  # the plant time to go live at (None: the wall clock's now)
 
 
 def next_scheduled(plant: Plant, t: datetime) -> datetime:
@@ -98,7 +99,7 @@ class Twin:
         self.plant, self.store, self.opts = plant, store, opts
         if opts.speed <= 0:
             raise LinemonError(f"--speed must be > 0, got {opts.speed}")
-        wall = now or datetime.now(UTC)
+        wall = now or opts.start or datetime.now(UTC)
         last = store.last_data_time()
         empty = last is None
         live_from = wall if empty or last is None else max(wall, last + timedelta(seconds=1))
