@@ -18,6 +18,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from drivers.ingest import Batch, Health, RawMessage
+from drivers.mqtt_client import IngestClient
 from line.config import Plant
 from line.config_model import BindingDef
 
@@ -70,7 +71,7 @@ class LocalBus(MqttIntake):
     def close(self) -> None:
         self._status("stopped")
 
-    def ack(self, mid: int, qos: int) -> None:
+    def ack(self, acks: list[tuple[int, int]]) -> None:
         """Nothing to acknowledge without a broker."""
 
     def publish(self, topic: str, payload: bytes) -> None:
@@ -91,7 +92,7 @@ class MqttSource(MqttIntake):
         self.plant = plant
         cfg = plant.spec.mqtt
         self.host, self.port = host or cfg.host, port or cfg.port
-        self.client = mqtt.Client(
+        self.client = IngestClient(
             mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id, clean_session=False, manual_ack=True
         )
         if cfg.username:
@@ -153,5 +154,10 @@ class MqttSource(MqttIntake):
         except Exception:  # never let an exception escape into paho's thread
             log.exception("on_message %s", msg.topic)
 
-    def ack(self, mid: int, qos: int) -> None:
-        self.client.ack(mid, qos)
+    def ack(self, acks: list[tuple[int, int]]) -> None:
+        """The (message id, QoS) pairs of a committed chunk: QoS 1 PUBACKs in one write, QoS 2
+        one by one (paho keeps their state)."""
+        self.client.ack_many([mid for mid, qos in acks if qos == 1])
+        for mid, qos in acks:
+            if qos == 2:
+                self.client.ack(mid, qos)

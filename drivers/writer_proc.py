@@ -121,7 +121,7 @@ class WriterLink:
     ) -> None:
         self.health, self.chunk = health, chunk
         self.inbox: queue.SimpleQueue[Batch | RawMessage | None] = queue.SimpleQueue()
-        self.ack: Callable[[int, int], None] = lambda mid, qos: None
+        self.ack: Callable[[list[tuple[int, int]]], None] = lambda acks: None
         self.stored = self.duplicates = self.rejected = 0
         self.failed: str | None = None
         ctx = mp.get_context("spawn")
@@ -200,11 +200,10 @@ class WriterLink:
                 self.stored, self.duplicates, self.rejected = reply[1:]
                 return
             _, acks, counts = reply
-            for mid, qos in acks:
-                try:
-                    self.ack(mid, qos)
-                except Exception:  # a lost connection: the broker redelivers, the id dedupes
-                    log.warning("could not acknowledge message %s", mid)
+            try:
+                self.ack(acks)
+            except Exception:  # a lost connection: the broker redelivers, the id dedupes
+                log.warning("could not acknowledge %d messages", len(acks))
             for source, (ok, bad) in counts.items():
                 if source in self.health:
                     self.health[source].counted(ok, bad)

@@ -318,7 +318,7 @@ def test_the_writer_process_acknowledges_only_what_it_has_committed(tmp_path: Pa
     db = tmp_path / "a.db"
     link = WriterLink(str(PLANT_FILE), f"sqlite:///{db}", {})
     stored_at_ack: dict[int, set[str]] = {}
-    link.ack = lambda mid, qos: stored_at_ack.__setitem__(mid, set(_ids(db)))
+    link.ack = lambda acks: stored_at_ack.update((mid, set(_ids(db))) for mid, _qos in acks)
     for i in range(1, 301):
         link.put(RawMessage("spi-mqtt", SPI, _spi(i), i, 1))
     link.put(RawMessage("spi-mqtt", SPI, b"{not json", 301, 1))  # dead-lettered, acknowledged too
