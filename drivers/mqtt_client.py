@@ -3,7 +3,8 @@
 paho-mqtt 2 reads every packet with three or four `recv` calls (one byte for the type, one per
 byte of its length, then the rest) and waits in `select` before each packet; it writes every
 acknowledgement with a wake-up of its network thread and a `send` of its own. On a stream of
-small QoS 1 messages these system calls are a third of the network thread's time. This client:
+small QoS 1 messages the kernel's share alone was more than a quarter of the network thread's
+CPU (7.7 of 28 us per message, measured per thread while draining a backlog). This client:
 
 - reads whatever the kernel holds in one `recv` and serves paho's small reads from it
   (`ReadAheadSocket`); `pending()` tells paho's loop that bytes are waiting, the same way an SSL
