@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +69,9 @@ class LocalBus(MqttIntake):
     def start(self) -> None:
         self._status("connected", "in-process bus (no broker)")
 
+    def pause(self) -> None:
+        """Nothing to pause: without a broker, a message not taken would be lost."""
+
     def close(self) -> None:
         self._status("stopped")
 
@@ -107,14 +111,32 @@ class MqttSource(MqttIntake):
         self.client.on_subscribe = self._on_subscribe
         self._unacked: set[int] = set()
         self._session = False
+        self._paused = False
+        self._gone = threading.Event()
 
     def start(self) -> None:
         self._status("connecting", f"{self.host}:{self.port}")
         self.client.connect_async(self.host, self.port, keepalive=30)
         self.client.loop_start()
 
-    def close(self) -> None:
-        self.client.disconnect()
+    def pause(self) -> None:
+        """Take no more messages, staying connected, so that what was taken can be committed and
+        acknowledged before `close`. A message arriving meanwhile is left unacknowledged: the
+        broker delivers it again at the next start. Without the pause, the acknowledgements of
+        the last commit found the connection closed, and every restart began with that chunk
+        again, as duplicates."""
+        self._paused = True
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Disconnect and wait until the DISCONNECT is written (after every acknowledgement
+        queued before it): stopping paho's loop at once could leave both unsent."""
+        if self.client.is_connected():
+            self._gone.clear()
+            self.client.disconnect()
+            if not self._gone.wait(timeout_s):
+                log.warning("%s:%s: no clean disconnect within %g s", self.host, self.port, timeout_s)
+        else:
+            self.client.disconnect()
         self.client.loop_stop()
         self._status("stopped")
 
@@ -143,6 +165,9 @@ class MqttSource(MqttIntake):
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         try:
+            self._gone.set()
+            if self._paused:  # stopping: `close` says "stopped"
+                return
             self._status("reconnecting", f"{self.host}:{self.port} lost: {reason}")
         except Exception:
             log.exception("on_disconnect")
@@ -150,7 +175,8 @@ class MqttSource(MqttIntake):
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         """Hand the message over untouched: parsing happens in the writer, off this thread."""
         try:
-            self.deliver(msg.topic, bytes(msg.payload), msg.mid, msg.qos)
+            if not self._paused:
+                self.deliver(msg.topic, bytes(msg.payload), msg.mid, msg.qos)
         except Exception:  # never let an exception escape into paho's thread
             log.exception("on_message %s", msg.topic)
 

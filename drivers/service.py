@@ -97,7 +97,7 @@ class IngestService:
             for s in self.serials:
                 s.close()
             if self.mqtt is not None:
-                self.mqtt.close()
+                self.mqtt.pause()  # closed once what it took is committed and acknowledged
             done.set()
 
         def health_writer() -> None:
@@ -110,6 +110,8 @@ class IngestService:
         threading.Thread(target=stopper, name="ingest-stopper", daemon=True).start()
         threading.Thread(target=health_writer, name="ingest-health", daemon=True).start()
         self.link.run(done)  # waits by Thread.join: safe on the main thread, where SIGTERM lands
+        if self.mqtt is not None:
+            self.mqtt.close()
         self.store.put_health(h.snapshot() for h in self.health.values())
         return self.link
 

@@ -5,6 +5,7 @@ no accepted record and stores none twice (published versus stored, by id)."""
 from __future__ import annotations
 
 import gzip
+import re
 import signal
 import sqlite3
 import threading
@@ -230,6 +231,29 @@ def test_a_killed_ingest_loses_and_duplicates_nothing(tmp_path: Path, victim: st
     ids = _ids(db)
     assert len(ids) == len(set(ids)) == 3000
     assert _connected(log, 2)
+
+
+def test_a_stopped_ingest_leaves_nothing_to_deliver_again(tmp_path: Path) -> None:
+    """SIGTERM mid-stream: what the ingest took is committed and acknowledged before it
+    disconnects, and what it did not take stays with the broker. The restarted ingest gets only
+    that: each run stores its share and finds no duplicate."""
+    broker = Broker(tmp_path)
+    db, log = tmp_path / "s.db", tmp_path / "ingest.log"
+    ing = _ingest(broker, db, log)
+    try:
+        wait_for(lambda: _connected(log), 15, "ingest did not connect")
+        pub = Publisher(broker, 3000, rate=600)
+        wait_for(lambda: len(_ids(db)) > 600, 20, "nothing stored")
+        _stop(ing)
+        first = len(_ids(db))
+        ing = _ingest(broker, db, log)
+        pub.finish()
+        wait_for(lambda: len(_ids(db)) == 3000, 60, "not all 3000 stored after the restart")
+    finally:
+        _stop(ing)
+        broker.stop()
+    runs = re.findall(r"ingest stopped: stored (\d+), duplicate (\d+), rejected (\d+)", log.read_text())
+    assert runs == [(str(first), "0", "0"), (str(3000 - first), "0", "0")]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["graceful", "killed"])
