@@ -8,9 +8,10 @@ import gzip
 import re
 import signal
 import sqlite3
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -199,6 +200,31 @@ class Witness:
         self.client.subscribe("linemon/#", qos=1)
 
 
+def _interrupted_stream(
+    tmp_path: Path, interrupt: Callable[[subprocess.Popen[bytes], Path], None]
+) -> tuple[Path, Path, int]:
+    """3000 messages at 600/s; once 600 are stored, `interrupt` (given the ingest and its log)
+    ends the ingest, which is then started again. Returns the store, the log and how many were
+    stored when the ingest was interrupted."""
+    broker = Broker(tmp_path)
+    db, log = tmp_path / "i.db", tmp_path / "ingest.log"
+    ing = _ingest(broker, db, log)
+    try:
+        wait_for(lambda: _connected(log), 15, "ingest did not connect")
+        pub = Publisher(broker, 3000, rate=600)
+        wait_for(lambda: len(_ids(db)) > 600, 20, "nothing stored")
+        interrupt(ing, log)
+        first = len(_ids(db))
+        time.sleep(0.5)
+        ing = _ingest(broker, db, log)
+        pub.finish()
+        wait_for(lambda: len(_ids(db)) == 3000, 60, "not all 3000 stored after the restart")
+    finally:
+        _stop(ing)
+        broker.stop()
+    return db, log, first
+
+
 @pytest.mark.parametrize("victim", ["ingest", "writer"])
 def test_a_killed_ingest_loses_and_duplicates_nothing(tmp_path: Path, victim: str) -> None:
     """SIGKILL mid-stream, with messages received but not committed: of the ingest process, or of
@@ -207,13 +233,7 @@ def test_a_killed_ingest_loses_and_duplicates_nothing(tmp_path: Path, victim: st
     acknowledged, so the restarted ingest stores every message once."""
     import psutil
 
-    broker = Broker(tmp_path)
-    db, log = tmp_path / "k.db", tmp_path / "ingest.log"
-    ing = _ingest(broker, db, log)
-    try:
-        wait_for(lambda: _connected(log), 15, "ingest did not connect")
-        pub = Publisher(broker, 3000, rate=600)
-        wait_for(lambda: len(_ids(db)) > 600, 20, "nothing stored")
+    def kill(ing: subprocess.Popen[bytes], log: Path) -> None:
         if victim == "ingest":
             ing.send_signal(signal.SIGKILL)
             ing.wait(10)
@@ -221,13 +241,8 @@ def test_a_killed_ingest_loses_and_duplicates_nothing(tmp_path: Path, victim: st
             psutil.Process(ing.pid).children()[-1].kill()  # the writer process
             assert ing.wait(30) == 1
             assert "the writer process ended unexpectedly" in log.read_text()
-        time.sleep(0.5)
-        ing = _ingest(broker, db, log)
-        pub.finish()
-        wait_for(lambda: len(_ids(db)) == 3000, 60, "not all 3000 stored after the kill")
-    finally:
-        _stop(ing)
-        broker.stop()
+
+    db, log, _ = _interrupted_stream(tmp_path, kill)
     ids = _ids(db)
     assert len(ids) == len(set(ids)) == 3000
     assert _connected(log, 2)
@@ -237,23 +252,10 @@ def test_a_stopped_ingest_leaves_nothing_to_deliver_again(tmp_path: Path) -> Non
     """SIGTERM mid-stream: what the ingest took is committed and acknowledged before it
     disconnects, and what it did not take stays with the broker. The restarted ingest gets only
     that: each run stores its share and finds no duplicate."""
-    broker = Broker(tmp_path)
-    db, log = tmp_path / "s.db", tmp_path / "ingest.log"
-    ing = _ingest(broker, db, log)
-    try:
-        wait_for(lambda: _connected(log), 15, "ingest did not connect")
-        pub = Publisher(broker, 3000, rate=600)
-        wait_for(lambda: len(_ids(db)) > 600, 20, "nothing stored")
-        _stop(ing)
-        first = len(_ids(db))
-        ing = _ingest(broker, db, log)
-        pub.finish()
-        wait_for(lambda: len(_ids(db)) == 3000, 60, "not all 3000 stored after the restart")
-    finally:
-        _stop(ing)
-        broker.stop()
+    db, log, first = _interrupted_stream(tmp_path, lambda ing, _log: _stop(ing))
     runs = re.findall(r"ingest stopped: stored (\d+), duplicate (\d+), rejected (\d+)", log.read_text())
     assert runs == [(str(first), "0", "0"), (str(3000 - first), "0", "0")]
+    assert len(set(_ids(db))) == 3000
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["graceful", "killed"])
