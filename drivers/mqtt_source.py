@@ -130,13 +130,11 @@ class MqttSource(MqttIntake):
     def close(self, timeout_s: float = 5.0) -> None:
         """Disconnect and wait until the DISCONNECT is written (after every acknowledgement
         queued before it): stopping paho's loop at once could leave both unsent."""
-        if self.client.is_connected():
-            self._gone.clear()
-            self.client.disconnect()
-            if not self._gone.wait(timeout_s):
-                log.warning("%s:%s: no clean disconnect within %g s", self.host, self.port, timeout_s)
-        else:
-            self.client.disconnect()
+        connected = self.client.is_connected()
+        self._gone.clear()
+        self.client.disconnect()
+        if connected and not self._gone.wait(timeout_s):
+            log.warning("%s:%s: no clean disconnect within %g s", self.host, self.port, timeout_s)
         self.client.loop_stop()
         self._status("stopped")
 
