@@ -166,10 +166,10 @@ def test_plan_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     db = tmp_path / "p.db"
     assert main(["plan", "config/plans/jincheon-week.toml", "--store", f"sqlite:///{db}"]) == 0
     out = capsys.readouterr().out
-    assert "WO-2648-01       FF-50         120  from 2026-11-23 08:30  due 2026-11-27 17:30" in out
+    assert "WO-2648-01       FF-50         160  from 2026-11-23 08:30  due 2026-11-27 17:30" in out
     orders = SqliteStore(db).planned_orders(MON, FRI)
     assert [(o.id, o.quantity) for o in orders][-1] == ("WO-2648-05", 12)
-    assert sum(o.quantity for o in orders) == 342
+    assert sum(o.quantity for o in orders) == 422
     bad = tmp_path / "bad.toml"
     bad.write_text(
         '[plan]\nname = "x"\nstart = 2026-11-23T08:30:00\ndue = 2026-11-22T08:30:00\n'
