@@ -116,8 +116,7 @@ def _left(broker: Broker) -> int:
 
 
 def _publish(broker: Broker, payloads: list[bytes]) -> None:
-    pub = broker.client("pub")
-    pub.loop_start()
+    pub = broker.client("pub")  # its network loop is running
     for p in payloads:
         pub.publish("t/x", p, qos=1).wait_for_publish(10)
     pub.disconnect()
