@@ -38,6 +38,7 @@ class ReadAheadSocket:
 
     def __init__(self, sock: Any) -> None:
         self._sock = sock
+        self._inner_pending = getattr(sock, "pending", None)  # an SSL socket's decrypted bytes
         self._data = b""
         self._pos = 0
 
@@ -57,7 +58,7 @@ class ReadAheadSocket:
 
     def pending(self) -> int:
         """Bytes readable without waiting: paho's loop skips `select` while there are any."""
-        inner = self._sock.pending() if hasattr(self._sock, "pending") else 0
+        inner = self._inner_pending() if self._inner_pending is not None else 0
         return self.buffered() + inner
 
     def __getattr__(self, name: str) -> Any:
