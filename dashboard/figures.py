@@ -88,9 +88,12 @@ def rty_bars(figs: dict[str, ProductYield], lang: str = "en") -> go.Figure:
 
 
 def pareto_figure(
-    bars: Sequence[ParetoBar], title: str, unit: str = "defects", lang: str = "en"
+    bars: Sequence[ParetoBar], title: str, unit: str = "defects", lang: str = "en", empty: str | None = None
 ) -> go.Figure:
-    """Bars by count, largest first, with the cumulative share as a line on a 0-100 % axis."""
+    """Bars by count, largest first, with the cumulative share as a line on a 0-100 % axis; with
+    no bars, `empty` says so in words instead of drawing an empty axis."""
+    if not bars:
+        return message_figure(title, empty or t("nothing in this period", lang))
     keys = [b.key for b in bars]
     fig = go.Figure(
         [
@@ -102,8 +105,19 @@ def pareto_figure(
         ]
     )  # fmt: skip
     fig.update_layout(
-        title=title, yaxis={"title": t(unit, lang)}, yaxis2={"title": t("Cumulative %", lang), "overlaying": "y", "side": "right", "range": [0, 105]},
+        title=title, yaxis={"title": t(unit, lang)}, yaxis2={"title": t("Cumulative %", lang), "overlaying": "y", "side": "right", "range": [0, 105], "ticksuffix": " %"},
         margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.2}, font={"size": 15},
+    )  # fmt: skip
+    return fig
+
+
+def message_figure(title: str, text: str) -> go.Figure:
+    """A figure that says in words why there is nothing to draw (no empty -1..6 axes)."""
+    fig = go.Figure()
+    fig.update_layout(
+        title=title, xaxis={"visible": False}, yaxis={"visible": False}, font={"size": 15}, height=320,
+        annotations=[{"text": text, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
+                      "font": {"size": 20, "color": "#555"}, "name": "empty-message"}],
     )  # fmt: skip
     return fig
 

@@ -69,6 +69,22 @@ KO = {
     "by shift": "근무조별", "by day": "일별", "by week": "주별", "all its units, whenever made": "전체 제품, 생산 시점 무관",
     "line": "라인", "RTY over its stations": "라인 공정의 누적 직행률", "Failures per week": "주별 불량",
     "Work orders against plan": "작업지시 계획 대비 실적", "Start date": "시작일", "End date": "종료일", "other": "기타", "Total": "합계", "WIP": "재공", "first attempts failed %": "첫 검사 불합격 %",
+    # whole messages with named placeholders (Korean word order)
+    "{station} down for {minutes} min (limit {limit}), since {since}": "{station} 고장 {minutes}분째 (한도 {limit}분), {since}부터",
+    "{station} FPY this shift {fpy} (n={n}, below the {floor} floor), since {since}": "{station} 이번 근무조 직행률 {fpy} (n={n}, 기준 {floor} 미만), {since}부터",
+    "source {source}: {detail}": "설비 연결 {source}: {detail}", "source {source}: no message yet": "설비 연결 {source}: 수신 이력 없음",
+    "source {source} silent since {since}": "설비 연결 {source}: {since} 이후 수신 없음",
+    "{count} messages on topics no binding takes": "연결 설정에 없는 토픽으로 {count}건 수신", "Scrapped": "폐기",
+    # line page: SEMI E10
+    "E10 availability": "E10 가용률", "Productive": "생산 시간", "Down": "고장", "Setup / eng.": "셋업·기술",
+    "OEE (loaded time)": "OEE (부하 시간 기준)", "Main loss": "주요 손실",
+    "bottleneck": "병목", "no state data in this period": "이 기간 상태 데이터 없음",
+    "{station}: it waits least on the line ({share} starved or blocked)": "{station}: 라인 대기가 가장 적음 (자재·후공정 대기 {share})",
+    "not one station: {stations} waited least on the line ({share} starved or blocked)": "한 공정이 아님: {stations} 공정의 라인 대기가 가장 적음 (자재·후공정 대기 {share})",
+    "breakdowns": "고장", "setup and scheduled stops": "셋업·계획 정지", "standby (no line cause)": "대기 (라인 원인 아님)",
+    "slower than ideal cycle": "이상 사이클보다 느림", "first-pass failures": "첫 검사 불합격",
+    "no stops in this period": "이 기간 정지 없음", "nothing in this period": "이 기간 데이터 없음",
+    "SEMI E10: starved and blocked are standby, not downtime. E10 availability = equipment up (not down, not in setup) / scheduled time with data; productive = running / that time. OEE = availability x performance x quality over loaded time (scheduled time less the time the line starved or blocked the station): running / loaded time x ideal cycle time x attempts / running time x first passes / attempts. Only inspection and test stations count units, so only they have an OEE.": "SEMI E10: 자재 대기와 후공정 대기는 대기(standby)이며 고장이 아닙니다. E10 가용률 = 설비 가동 가능 시간(고장·셋업 제외) ÷ 데이터가 있는 계획 시간, 생산 시간 = 가동 ÷ 그 시간. OEE = 시간 가동률 × 성능 가동률 × 양품률, 부하 시간(계획 시간에서 라인 때문에 자재·후공정 대기한 시간을 뺀 시간) 기준: 가동 ÷ 부하 시간 × 이상 사이클 × 검사 횟수 ÷ 가동 시간 × 첫 합격 ÷ 검사 횟수. 검사·시험 공정만 대수를 세므로 그 공정만 OEE가 있습니다.",
 }  # fmt: skip
 
 

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 from line.calendar import Interval, local_day_bounds
 from line.config import Plant
+from line.e10 import TimeSplit, loaded_oee
 from line.kpi import StationTally
-from line.oee import Oee, station_oee
+from line.oee import Oee
 from line.plan import PlannedOrder, planned_by, planned_totals, scheduled_seconds
 from line.spc import Subgroup
-from line.status import Segment
 from stations.models import bind_plant, planned_lead_times
 from store.base import Store
 
@@ -48,7 +48,8 @@ class OrderRow:
     done: int  # units that finally passed the last inspection of their routing, all time
     started_today: int  # units whose first inspection of their routing was today
     done_today: int  # of the units done, those whose last inspection was first tried today
-    open: int  # units started (all time) and not yet done: WIP, repairs and scrap
+    scrapped: int  # units scrapped by the plant's repair rule (a final disposition, not WIP)
+    open: int  # units started (all time), not done and not scrapped: still in the line or in repair
 
     @property
     def versus_plan(self) -> float | None:
@@ -87,6 +88,7 @@ def order_progress(store: Store, plant: Plant, now: datetime, day: Interval) -> 
     for wo, station, units, final_pass in store.work_order_totals(set(product_of), ends):
         _count(totals.setdefault(wo, [0, 0]), product_of[wo], station, units, final_pass, first, last)
     unplanned = sorted((k for k in today if k[1] not in planned), key=lambda k: (k[0], k[1] or ""))
+    scrap = store.scrapped_units(set(product_of), plant.spec.rework.scrap_after_failures)
     out = []
     for o in orders:
         t_started, t_done = today.get((o.product, o.id), [0, 0])
@@ -94,15 +96,20 @@ def order_progress(store: Store, plant: Plant, now: datetime, day: Interval) -> 
         ended = o.due is None or o.due < day[0]
         if done >= o.quantity and ended and not (t_started or t_done):
             continue  # finished earlier and idle today
+        gone = scrap.get(o.id, 0)
         out.append(
             OrderRow(
-                o.product, o.id, o.quantity, planned[o.id], done, t_started, t_done, max(started - done, 0)
+                o.product, o.id, o.quantity, planned[o.id], done, t_started, t_done, gone,
+                max(started - done - gone, 0),
             )
-        )
+        )  # fmt: skip
     for product, wo in unplanned:
         t_started, t_done = today[(product, wo)]
         started, done = totals.get(wo, [0, 0]) if wo else (t_started, t_done)  # no order: today only
-        out.append(OrderRow(product, wo, None, None, done, t_started, t_done, max(started - done, 0)))
+        gone = scrap.get(wo, 0) if wo else 0
+        out.append(
+            OrderRow(product, wo, None, None, done, t_started, t_done, gone, max(started - done - gone, 0))
+        )
     return out
 
 
@@ -152,29 +159,21 @@ def hourly_output(
 
 def station_oees(
     plant: Plant,
-    segs: Sequence[Segment],
-    scheduled: list[Interval],
+    splits: Mapping[str, TimeSplit],
     tallies: Mapping[tuple[str, str], StationTally],
 ) -> dict[str, Oee]:
-    """OEE per station over `scheduled` time: each machine's running segments, the plant file's
-    process time per unit (station model) as the ideal cycle time for every attempt, first passes
-    over attempts as quality. Stations without inspections have no counts (performance unknown)."""
+    """Equipment OEE per station over its loaded time (`line.e10`): the plant file's process time
+    per unit (station model) as the ideal cycle time for every attempt, first passes over attempts
+    as quality. Stations without inspections have no counts (performance unknown)."""
     bound = bind_plant(plant)
-    runs: dict[str, dict[str, list[Interval]]] = {sid: {} for sid in plant.spec.stations}
-    for seg in segs:  # one pass: each machine of each station, with its running segments
-        machine = runs.setdefault(seg.station, {}).setdefault(seg.equipment, [])
-        if seg.display == "running":
-            machine.append((seg.start, seg.end))
     counts: dict[str, list[tuple[float, StationTally]]] = {}
     for (p, st), t in tallies.items():
         if st not in bound or p not in plant.spec.products:
             continue  # a station or product the plant file no longer has
         counts.setdefault(st, []).append((bound[st].seconds(plant.product(p)), t))
     out = {}
-    for sid in plant.spec.stations:
+    for sid, split in splits.items():
         c = counts.get(sid, [])
         ideal = sum(ct * t.attempts for ct, t in c)
-        out[sid] = station_oee(
-            runs[sid], scheduled, ideal, sum(t.attempts for _, t in c), sum(t.first_pass for _, t in c)
-        )
+        out[sid] = loaded_oee(split, ideal, sum(t.attempts for _, t in c), sum(t.first_pass for _, t in c))
     return out

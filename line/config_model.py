@@ -57,10 +57,28 @@ class LineDef(BaseModel):
 
 
 class Alarms(BaseModel):
+    """Andon alarm thresholds. A shift's FPY below `fpy_min` raises an alarm only with evidence:
+    the one-sided `fpy_confidence` upper bound of its FPY is below the floor, or the shift has
+    `fpy_min_units` units or more (0: the bound alone decides). It clears when the FPY is back at
+    the floor plus `fpy_clear_margin`. A silent source stays reported until its station has not
+    run for `hold_min` (a station blinking between running and blocked does not blink the alarm)."""
+
     model_config = _STRICT
     station_down_min: Positive = 10.0
     fpy_min: Fraction = 0.9
+    fpy_min_units: Annotated[int, Field(ge=0)] = 30
+    fpy_confidence: Annotated[float, Field(ge=0.5, lt=1)] = 0.95
+    fpy_clear_margin: Annotated[float, Field(ge=0, le=0.5)] = 0.02
     source_silent_min: Positive = 5.0
+    hold_min: Annotated[float, Field(ge=0)] = 10.0
+
+
+class Rework(BaseModel):
+    """The plant's repair rule: a unit that fails a station `scrap_after_failures` times without
+    passing is scrapped there (a final disposition, never work in progress)."""
+
+    model_config = _STRICT
+    scrap_after_failures: Annotated[int, Field(ge=1, le=10)] = 3
 
 
 class StationDef(BaseModel):
@@ -212,6 +230,7 @@ class PlantFile(BaseModel):
     site: Site
     calendar: Calendar
     alarms: Alarms = Alarms()
+    rework: Rework = Rework()
     lines: dict[Ident, LineDef] = Field(min_length=1)
     stations: dict[Ident, StationDef] = Field(min_length=1)
     products: dict[Ident, ProductDef] = Field(min_length=1)

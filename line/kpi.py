@@ -188,8 +188,13 @@ def line_yield(plant: Plant, stations: Mapping[tuple[str, str], StationTally], l
             t.fpy for s in own if (t := stations.get((code, s))) is not None and t.units and t.fpy is not None
         ]
         per_product[code] = rty(fpys)
-    totals: dict[str, StationTally] = {}
-    for (_code, sid), t in stations.items():
-        if sid in own:
-            totals[sid] = totals.get(sid, StationTally()) + t
+    totals = {sid: t for sid, t in station_totals(stations).items() if sid in own}
     return {"rty": per_product, "fpy": {s: totals[s].fpy for s in own if s in totals}}
+
+
+def station_totals(stations: Mapping[tuple[str, str], StationTally]) -> dict[str, StationTally]:
+    """Tallies per station over all products (counts summed, never percentages averaged)."""
+    out: dict[str, StationTally] = {}
+    for (_code, sid), t in stations.items():
+        out[sid] = out.get(sid, StationTally()) + t
+    return out

@@ -7,7 +7,7 @@ rolling stations or shifts up never averages percentages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,28 +82,6 @@ def oee_for(
         scheduled_s=sum((b - a).total_seconds() for a, b in sched),
         run_s=overlap_seconds(run, sched),
         ideal_s=ideal_cycle_s * total,
-        total=total,
-        good=good,
-    )
-
-
-def station_oee(
-    run_by_equipment: Mapping[str, list[Interval]],
-    scheduled: list[Interval],
-    ideal_s: float,
-    total: int,
-    good: int,
-) -> Oee:
-    """OEE of a station of several machines: each machine has the whole scheduled time and its
-    own running time (summed machine by machine, never merged across machines, so two jigs
-    running side by side are two machines' worth of running time). `ideal_s` is the ideal cycle
-    time x count summed over the products made; `total` the attempts, `good` the first passes."""
-    sched = merge(scheduled)
-    machines = max(1, len(run_by_equipment))
-    return Oee(
-        scheduled_s=machines * sum((b - a).total_seconds() for a, b in sched),
-        run_s=sum(overlap_seconds(merge(list(run)), sched) for run in run_by_equipment.values()),
-        ideal_s=ideal_s,
         total=total,
         good=good,
     )

@@ -8,7 +8,7 @@ station whose jigs take turns being busy is "running" since the first of them st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -227,20 +227,26 @@ class SourceProblem:
     count: int = 0  # unbound: messages on topics no binding takes
 
 
+def stations_run_since(changes: Sequence[StateLike], since: datetime, now: datetime) -> set[str]:
+    """Stations any of whose equipment was running at some time in [since, now]."""
+    return {seg.station for seg in segments(changes, since, now) if seg.display == "running"}
+
+
 def source_problems(
     health: Iterable[HealthRow],
     binding_station: Mapping[str, str | None],
-    status: Mapping[str, StationStatus],
+    running: Collection[str],
     now: datetime,
     silent_after: timedelta,
 ) -> list[SourceProblem]:
     """What the andon reports about the equipment sources. A source that is not connected is
-    always reported. Silence is a fault only while the source's station runs: a final tester
-    with no units yet on a Monday morning is quiet, not broken. A binding without a station
-    (a gateway for many) has no station to tell whether it should be talking, so its silence is
-    not judged. The ingest's catch-all source (not a binding) is reported only when messages
-    arrived on topics no binding takes."""
-    running = {sid for sid, st in status.items() if st.display == "running"}
+    always reported. Silence is a fault only while the source's station works (`running`: the
+    stations that ran within the alarm's hold time, so a station blinking between running and
+    blocked keeps its alarm instead of blinking it): a final tester with no units yet on a
+    Monday morning is quiet, not broken. A binding without a station (a gateway for many) has no
+    station to tell whether it should be talking, so its silence is not judged. The ingest's
+    catch-all source (not a binding) is reported only when messages arrived on topics no binding
+    takes."""
     out = []
     for h in health:
         if h.status == "stopped":

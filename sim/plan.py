@@ -42,7 +42,7 @@ class PlanHeader(BaseModel):
 class Settings(BaseModel):
     model_config = _STRICT
     retest_pass: Annotated[float, Field(gt=0, le=1)] = 0.85
-    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    max_attempts: Annotated[int, Field(ge=1, le=10)] | None = None  # None: the plant's [rework] rule
     repair_min: Positive = 15.0
     repair_cv: Annotated[float, Field(ge=0)] = 0.5
     machine_cv: Annotated[float, Field(ge=0)] = 0.1  # work-time variability where a station gives none

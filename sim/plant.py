@@ -42,7 +42,7 @@ def build_network(plant: Plant, plan: PlanFile, horizon_h: float, source: str = 
         release=_release(plan, source),
         clock=work_clock(plant, start, horizon_h),
         retest_pass=cfg.retest_pass,
-        max_attempts=cfg.max_attempts,
+        max_attempts=cfg.max_attempts or plant.spec.rework.scrap_after_failures,
         repair=lognormal(cfg.repair_min * 60, cfg.repair_cv),
         crews={name: crew.size for name, crew in plan.crews.items()},
     )

@@ -124,6 +124,21 @@ class Store(Protocol):
         """(units, finally passed) at a station per UTC hour of the units' first attempt there."""
         ...
 
+    def first_attempts(
+        self, start: datetime, end: datetime, stations: Iterable[str]
+    ) -> list[tuple[datetime, str, bool]]:
+        """(time, station, passed) of each unit's first attempt at `stations` in [start, end),
+        in time order."""
+        ...
+
+    def scrapped_units(self, work_orders: Iterable[str], after_failures: int) -> dict[str, int]:
+        """Units per work order that failed `after_failures` times at a station without passing."""
+        ...
+
+    def serials_starting(self, prefix: str, limit: int = 20) -> list[str]:
+        """Stored serials beginning with `prefix`, in order, at most `limit`."""
+        ...
+
     def state_changes(
         self, start: datetime, end: datetime, stations: Collection[str] | None = None
     ) -> list[StateChange]:

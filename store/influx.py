@@ -250,6 +250,17 @@ class InfluxStore:
     ) -> dict[datetime, tuple[int, int]]:
         raise StoreError(f"{self.url}: output per hour is not yet available on the InfluxDB store")
 
+    def first_attempts(
+        self, start: datetime, end: datetime, stations: Iterable[str]
+    ) -> list[tuple[datetime, str, bool]]:
+        raise StoreError(f"{self.url}: the andon's yield alarms are not yet available on the InfluxDB store")
+
+    def scrapped_units(self, work_orders: Iterable[str], after_failures: int) -> dict[str, int]:
+        raise StoreError(f"{self.url}: scrap per work order is not yet available on the InfluxDB store")
+
+    def serials_starting(self, prefix: str, limit: int = 20) -> list[str]:
+        raise StoreError(f"{self.url}: serial search is not yet available on the InfluxDB store")
+
     def state_changes(
         self, start: datetime, end: datetime, stations: Collection[str] | None = None
     ) -> list[StateChange]:

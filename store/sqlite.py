@@ -295,6 +295,17 @@ class SqliteStore:
     ) -> dict[datetime, tuple[int, int]]:
         return out_q.hourly_station_output(self._conn(), start, end, station)
 
+    def first_attempts(
+        self, start: datetime, end: datetime, stations: Iterable[str]
+    ) -> list[tuple[datetime, str, bool]]:
+        return out_q.first_attempts(self._conn(), start, end, stations)
+
+    def scrapped_units(self, work_orders: Iterable[str], after_failures: int) -> dict[str, int]:
+        return out_q.scrapped_units(self._conn(), work_orders, after_failures)
+
+    def serials_starting(self, prefix: str, limit: int = 20) -> list[str]:
+        return out_q.serials_starting(self._conn(), prefix, limit)
+
     def state_changes(
         self, start: datetime, end: datetime, stations: Collection[str] | None = None
     ) -> list[StateChange]:

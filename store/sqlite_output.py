@@ -122,3 +122,44 @@ def work_order_tallies(conn: sqlite3.Connection, work_order: str) -> Tallies:
         )
     }
     return stations, products
+
+
+def first_attempts(
+    conn: sqlite3.Connection, start: datetime, end: datetime, stations: Iterable[str]
+) -> list[tuple[datetime, str, bool]]:
+    """(time, station, passed) of every unit's first attempt at one of `stations` in [start,
+    end), in time order: what the andon replays to judge a shift's FPY as it went."""
+    wanted = list(stations)
+    if not wanted:
+        return []
+    rows = conn.execute(
+        "SELECT first_ts, station, first_pass FROM unit_station WHERE first_ts >= ? AND first_ts < ? "
+        f"AND station IN ({','.join('?' * len(wanted))}) ORDER BY first_ts, serial",
+        (ts_ms(start), ts_ms(end), *wanted),
+    )
+    return [(from_ms(r[0]), r[1], bool(r[2])) for r in rows]
+
+
+def scrapped_units(conn: sqlite3.Connection, work_orders: Iterable[str], after_failures: int) -> dict[str, int]:
+    """Units of each work order scrapped by the plant's rule: at some station, `after_failures`
+    attempts or more and none passed (the unit left the line there)."""
+    wos = list(work_orders)
+    if not wos:
+        return {}
+    rows = conn.execute(
+        "SELECT r.work_order, count(DISTINCT r.serial) "
+        f"FROM (SELECT DISTINCT work_order, serial FROM results WHERE work_order IN ({','.join('?' * len(wos))})) r "
+        "JOIN unit_station us ON us.serial = r.serial WHERE us.last_pass = 0 AND us.first_pass = 0 "
+        "AND us.attempts >= ? GROUP BY 1",
+        (*wos, after_failures),
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def serials_starting(conn: sqlite3.Connection, prefix: str, limit: int) -> list[str]:
+    """Serials that start with `prefix` (case as stored), at most `limit`, in order."""
+    rows = conn.execute(
+        "SELECT DISTINCT serial FROM results WHERE serial >= ? AND serial < ? ORDER BY serial LIMIT ?",
+        (prefix, prefix + "\U0010ffff", limit),
+    )
+    return [r[0] for r in rows]

@@ -6,7 +6,7 @@ import pytest
 
 from line.calendar import scheduled_intervals, shift_at, shifts_between
 from line.config import Plant
-from line.oee import oee_for, state_intervals, station_oee
+from line.oee import oee_for, state_intervals
 from line.spc import Subgroup, baseline_p, p_chart, western_electric
 
 
@@ -83,21 +83,62 @@ def test_oee_over_scheduled_time_only() -> None:
     assert state_intervals(changes, t, t + 6 * h, "UDT") == [(t + h, t + 1.5 * h)]
 
 
-def test_station_oee_sums_machines_not_merged_intervals() -> None:
-    """Two jigs over a 4 h shift: jig 1 runs 3 h, jig 2 runs 2 h of it (and 1 h after the shift).
-    A = (3 + 2) / (2 x 4) = 62.5 %; 600 units at 30 s ideal: P = 18,000 s / 18,000 s = 100 %;
-    570 first passes: Q = 95 %; OEE = 570 x 30 / 28,800 s."""
+def test_e10_split_counts_starved_and_blocked_as_standby_not_downtime() -> None:
+    """A 4 h shift. PRINT (feeds a slower mounter): runs 1 h, blocked 2.5 h, down 0.5 h.
+    MOUNT (the bottleneck): runs 3.5 h, in setup 0.5 h. SPI: runs 1 h, starved 1.5 h, blocked 1.5 h.
+    E10 availability is uptime over scheduled time: PRINT 3.5/4, MOUNT 3.5/4, SPI 100 %; the
+    old 'running / scheduled' would have shown PRINT 25 % and SPI 25 % (red)."""
+    from line.e10 import bottleneck, time_splits
+    from line.status import Segment
+
     t, h = datetime(2026, 11, 2, 0, 0, tzinfo=UTC), timedelta(hours=1)
-    runs = {"FCT-01": [(t, t + 3 * h)], "FCT-02": [(t + 2 * h, t + 5 * h)]}
-    o = station_oee(runs, [(t, t + 4 * h)], ideal_s=600 * 30, total=600, good=570)
-    assert (o.scheduled_s, o.run_s) == (8 * 3600, 5 * 3600)
-    assert o.availability == pytest.approx(0.625) and o.performance == pytest.approx(1.0)
-    assert o.quality == pytest.approx(0.95) and o.oee == pytest.approx(570 * 30 / 28_800)
+    segs = [Segment("PRINT", "PRINT-01", "running", None, t, t + h),
+            Segment("PRINT", "PRINT-01", "blocked", None, t + h, t + 3.5 * h),
+            Segment("PRINT", "PRINT-01", "down", "USD_Repair", t + 3.5 * h, t + 4 * h),
+            Segment("MOUNT", "MOUNT-01", "setup", "SDT_Setup", t, t + 0.5 * h),
+            Segment("MOUNT", "MOUNT-01", "running", None, t + 0.5 * h, t + 4 * h),
+            Segment("SPI", "SPI-01", "starved", None, t, t + 1.5 * h),
+            Segment("SPI", "SPI-01", "running", None, t + 1.5 * h, t + 2.5 * h),
+            Segment("SPI", "SPI-01", "blocked", None, t + 2.5 * h, t + 5 * h)]  # fmt: skip (1 h after the shift)
+    sp = time_splits(segs, [(t, t + 4 * h)], ["PRINT", "SPI", "MOUNT", "REFLOW"])
+    assert sp["PRINT"].availability == pytest.approx(3.5 / 4)
+    assert sp["PRINT"].utilisation == pytest.approx(1 / 4)
+    assert sp["SPI"].availability == pytest.approx(1.0)
+    assert sp["SPI"].blocked_s == 1.5 * 3600  # only the scheduled part
+    assert sp["SPI"].share(sp["SPI"].line_wait_s) == pytest.approx(3 / 4)
+    assert sp["MOUNT"].availability == pytest.approx(3.5 / 4)
+    assert sp["REFLOW"].availability is None  # no state reported: no figure, not 0 %
+    assert bottleneck(sp) == ["MOUNT"]
+    assert bottleneck({"A": sp["MOUNT"], "B": sp["MOUNT"], "C": sp["SPI"]}) == ["A", "B"]  # a tie, said so
+    assert bottleneck({"R": sp["REFLOW"]}) == []
+
+
+def test_loaded_oee_does_not_fail_a_healthy_station_waiting_on_the_line() -> None:
+    """SPI over a 4 h shift: running 1 h, starved or blocked 3 h. 180 boards at 20 s ideal = 1 h,
+    171 first passes. Loaded time = 1 h: OEE = 171 x 20 / 3600 = 95 %, its main loss quality.
+    MOUNT running 3 h, down 1 h, 540 boards at 20 s: OEE 75 % x 100 % x 100 %, main loss down."""
+    from line.e10 import TimeSplit, dominant_loss, loaded_oee, oee_losses
+
+    spi = TimeSplit(scheduled_s=4 * 3600, productive_s=3600, starved_s=2 * 3600, blocked_s=3600)
+    o = loaded_oee(spi, ideal_s=180 * 20, total=180, good=171)
+    assert o.oee == pytest.approx(171 * 20 / 3600)
+    losses = oee_losses(spi, o)
+    assert sum(losses.values()) == pytest.approx(spi.loaded_s * (1 - o.oee))
+    assert dominant_loss(losses) == "quality"
+    mount = TimeSplit(scheduled_s=4 * 3600, productive_s=3 * 3600, down_s=3600)
+    m = loaded_oee(mount, ideal_s=540 * 20, total=540, good=540)
+    assert (m.availability, m.performance, m.quality) == (pytest.approx(0.75), pytest.approx(1.0), 1.0)
+    assert dominant_loss(oee_losses(mount, m)) == "down"
+    # a station without counts: its speed and quality are unknown, so not named as the loss
+    reflow = TimeSplit(scheduled_s=4 * 3600, productive_s=3 * 3600, idle_s=600)
+    assert dominant_loss(oee_losses(reflow, loaded_oee(reflow, 0.0, 0, 0))) == "idle"
 
 
 def test_station_oees_from_segments_and_tallies(plant) -> None:  # type: ignore[no-untyped-def]
-    """The line page's OEE: FCT's two jigs, FF-50's attempts at the plant file's FCT time."""
+    """The line page's OEE: FCT's two jigs (8 machine hours, one down 1 h), FF-50's attempts at the
+    plant file's FCT time."""
     from dashboard.queries import station_oees
+    from line.e10 import time_splits
     from line.kpi import StationTally
     from line.status import Segment
     from stations.models import bind_plant
@@ -107,7 +148,7 @@ def test_station_oees_from_segments_and_tallies(plant) -> None:  # type: ignore[
             Segment("FCT", "FCT-01", "down", "USD_Repair", t + 3 * h, t + 4 * h),
             Segment("FCT", "FCT-02", "running", None, t, t + 4 * h)]  # fmt: skip
     tallies = {("FF-50", "FCT"): StationTally(units=40, first_pass=36, final_pass=40, attempts=44)}
-    o = station_oees(plant, segs, [(t, t + 4 * h)], tallies)["FCT"]
+    o = station_oees(plant, time_splits(segs, [(t, t + 4 * h)], ["FCT"]), tallies)["FCT"]
     ct = bind_plant(plant)["FCT"].seconds(plant.product("FF-50"))
     assert o.availability == pytest.approx(7 / 8)
     assert o.performance == pytest.approx(44 * ct / (7 * 3600))

@@ -23,7 +23,6 @@ from line.status import (
     LABELS,
     PRIORITY,
     SourceProblem,
-    StationStatus,
     data_freshness,
     display_state,
     down_too_long,
@@ -31,6 +30,7 @@ from line.status import (
     segments_on_shift,
     source_problems,
     station_status,
+    stations_run_since,
     status_on_shift,
 )
 from store.base import SourceHealth
@@ -103,6 +103,17 @@ def test_work_order_counts(store: SqliteStore) -> None:
     assert got == [("FF-50", "W1", "OQA", 1, 1), ("FF-50", "W1", "SPI", 2, 2), ("FF-50", "W2", "SPI", 1, 1)]
 
 
+# The andon's plant clock runs with the wall clock (the stale banner needs real seconds to pass)
+# from Wednesday 2026-11-04 10:00 KST, so its "today", shift and hour never depend on when the
+# tests run (a run just after midnight used to see a day with 20 minutes in it)
+PLANT_T0 = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
+_OFFSET = PLANT_T0 - datetime.now(UTC)
+
+
+def plant_now() -> datetime:
+    return datetime.now(UTC) + _OFFSET
+
+
 @pytest.fixture
 def andon(tmp_path: Path, plant: Plant) -> Iterator[tuple[str, SqliteStore]]:
     data = plant.spec.model_dump(mode="json", exclude_unset=True)
@@ -113,7 +124,7 @@ def andon(tmp_path: Path, plant: Plant) -> Iterator[tuple[str, SqliteStore]]:
     quick = plant_from_dict(data, "quick-stale.toml")
     db = tmp_path / "andon.db"
     s = SqliteStore(db)
-    now = datetime.now(UTC)
+    now = plant_now()
     s.write([_state(sid, "PRD", now - timedelta(hours=1)) for sid in plant.station_order])
     s.write([_state("MOUNT", "UDT", now - timedelta(minutes=30), reason="breakdown"),
              _state("REFLOW", "SBY", now - timedelta(minutes=3), reason="starved"),
@@ -122,9 +133,17 @@ def andon(tmp_path: Path, plant: Plant) -> Iterator[tuple[str, SqliteStore]]:
         result(f"S{i}", "SPI", "PASS", 0, work_order="WO-A", start=now - timedelta(minutes=20))
         for i in range(4)
     ] + [result("S0", "OQA", "PASS", 0, work_order="WO-A", start=now - timedelta(minutes=5))]
+    # S4 failed FCT three times without passing: scrapped by the plant's rule, not WIP
+    recs += [result("S4", "SPI", "PASS", 0, work_order="WO-A", start=now - timedelta(minutes=20))]
+    recs += [result("S4", "FCT", "FAIL", k, work_order="WO-A", start=now - timedelta(minutes=4)) for k in range(3)]
+    # FCT this shift: 3 of 4 first passed (75 %, n=4): no evidence against the 90 % floor
+    recs += [result(f"F{i}", "FCT", "PASS", 0, start=now - timedelta(seconds=90)) for i in range(3)]
+    # VI1 this shift: 30 of 40 first passed: below the floor with evidence, an alarm
+    recs += [result(f"V{i}", "VI1", "PASS" if i >= 10 else "FAIL", i / 60, start=now - timedelta(seconds=80))
+             for i in range(40)]  # fmt: skip
     s.write(recs)
     s.put_work_orders([PlannedOrder("WO-A", "FF-50", 10, now - timedelta(days=1), now + timedelta(days=1))])
-    app = create_app(quick, f"sqlite:///{db}")
+    app = create_app(quick, f"sqlite:///{db}", now=plant_now)
     srv = make_server("127.0.0.1", 0, app.server, threaded=True)
     th = threading.Thread(target=srv.serve_forever, daemon=True)
     th.start()
@@ -140,7 +159,7 @@ def _ingest_reporting(store: SqliteStore) -> Iterator[None]:
 
     def report() -> None:
         while not done.is_set():
-            now = datetime.now(UTC)
+            now = plant_now()
             store.put_health([SourceHealth("spi-mqtt", "connected", None, 0, 0, 0, 0, None, now)])
             done.wait(0.5)
 
@@ -169,7 +188,7 @@ def test_data_freshness_tells_a_quiet_line_from_a_dead_feed() -> None:
 @pytest.mark.browser
 def test_overview_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
     url, store = andon
-    store.write([_state("PRINT", "PRD", datetime.now(UTC))])  # fresh data: no banner yet
+    store.write([_state("PRINT", "PRD", plant_now())])  # fresh data: no banner yet
     with chromium_page(1200) as (page, errors):
         page.goto(url)
         page.wait_for_selector("#ov-state-MOUNT", timeout=20_000)
@@ -183,6 +202,13 @@ def test_overview_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         assert page.inner_text("#ov-done-FF-50-WO-A") == "1"
         assert page.inner_text("#ov-plan-FF-50-WO-A") == "10"  # the planned order and its quantity
         assert page.inner_text("#ov-wip") == "3 WIP"  # S1-S3 started at SPI, not through OQA yet
+        assert page.inner_text("#ov-scrap-FF-50-WO-A") == "1"  # S4, scrapped at FCT: not open
+        assert page.inner_text("#ov-open-FF-50-WO-A") == "3"
+        assert page.inner_text("#ov-fpy-FCT") == "FPY shift 75.0 % (n=4)"
+        assert page.inner_text("#ov-fpy-VI1") == "FPY shift 75.0 % (n=40)"
+        alarms = page.inner_text("#ov-alarm-list")
+        assert "VI1 FPY this shift 75.0 % (n=40, below the 90 % floor), since" in alarms
+        assert "FCT FPY" not in alarms  # one bad unit in four is not evidence
         page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
         time.sleep(7)  # no new data for longer than the (test) silence limit
         page.wait_for_selector("#ov-stale-banner", timeout=15_000)
@@ -198,7 +224,7 @@ def test_overview_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         page.wait_for_selector("#ov-state-MOUNT:text-is('고장')", timeout=20_000)
         assert page.inner_text("#ov-state-SPI") == "가동" and page.inner_text("#ov-state-ASSY") == "셋업"
         page.wait_for_selector("#nav-links:has-text('현황')", timeout=20_000)  # the navigation follows
-        assert "고장 지속" in page.inner_text("#ov-alarm-list")
+        assert "MOUNT 고장 30분째 (한도 10분)" in page.inner_text("#ov-alarm-list")  # Korean word order
         assert page.inner_text("#ov-done-FF-50-WO-A") == "1"
         page.screenshot(path=str(ARTIFACTS / "overview-ko.png"), full_page=True)
         page.click("#lang-en")
@@ -236,9 +262,21 @@ def test_line_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         assert page.locator("#line-gantt g.trace.bars").count() >= 2  # running and down at least
         page.wait_for_selector("#line-output .legendtext:text-is('plan')", timeout=20_000)
         page.wait_for_selector("#line-gantt .annotation-text:text-is('am')", timeout=20_000)  # shift starts
+        # the last hour (all stations reporting since): MOUNT running 30 min, down 30 min;
+        # REFLOW starved for 3 min is standby, not downtime: availability 100 %, starved 5 %
+        assert page.inner_text("#line-avail-MOUNT") == "50 %"
+        assert page.inner_text("#line-loss-MOUNT") == "breakdowns"
+        assert page.inner_text("#line-avail-REFLOW") == "100 %"
+        assert page.inner_text("#line-starved-REFLOW") == "5 %"
+        assert page.inner_text("#line-util-REFLOW") == "95 %"
+        neck = page.inner_text("#line-bottleneck")
+        assert neck.startswith("not one station:") and "MOUNT" in neck and "REFLOW" not in neck
+        assert "starved and blocked are standby" in page.inner_text("#line-oee-definition")
         page.screenshot(path=str(ARTIFACTS / "line.png"), full_page=True)
         page.get_by_text("ASSY1 · ").click()
         page.wait_for_selector("#line-avail-ASSY", timeout=10_000)
+        page.get_by_text("Yesterday").click()  # no state at all: the stops chart says so in words
+        page.wait_for_selector("#line-downtime text:has-text('no stops in this period')", timeout=10_000)
     assert errors == []
 
 
@@ -252,10 +290,7 @@ def test_source_alarms_only_when_a_source_is_expected_to_talk() -> None:
     ) -> SourceHealth:
         return SourceHealth(source, status, last, 0, 0, rejected, 0, "lost", now)
 
-    def st(display: str) -> StationStatus:
-        return StationStatus("X", display, T, {})
-
-    status = {"FCT": st("running"), "FT": st("starved"), "SPI": st("running")}
+    status = {"FCT", "SPI"}  # ran within the hold time; FT starved all along
     bindings = {"fct": "FCT", "ft": "FT", "spi": "SPI", "mes": None, "gone": "SPI"}
     rows = [
         health("fct", last=now - timedelta(minutes=20)),  # running and silent 20 min: alarm
@@ -273,6 +308,26 @@ def test_source_alarms_only_when_a_source_is_expected_to_talk() -> None:
     assert source_problems([health("mqtt", rejected=3)], bindings, status, now, timedelta(minutes=5)) == [
         SourceProblem("mqtt", "unbound", count=3)
     ]
+
+
+def test_a_silent_source_alarm_holds_while_its_station_blinks_between_running_and_blocked() -> None:
+    """SPI runs, is blocked for 40 s, runs, is blocked again: its source, silent for 20 min, stays
+    reported through the blocked spells (hold 10 min), and clears only once the station has not
+    run for the hold time."""
+    now = T + timedelta(hours=2)
+    changes = [_state("SPI", "PRD", now - timedelta(minutes=3)),
+               _state("SPI", "SBY", now - timedelta(seconds=100), reason="SBY_NoProductBlocked"),
+               _state("SPI", "PRD", now - timedelta(seconds=60)),
+               _state("SPI", "SBY", now - timedelta(seconds=20), reason="SBY_NoProductBlocked")]  # fmt: skip
+    health = [SourceHealth("spi", "connected", now - timedelta(minutes=20), 0, 0, 0, 0, None, now)]
+    hold = timedelta(minutes=10)
+    for probe in (now - timedelta(seconds=80), now - timedelta(seconds=40), now):  # blocked, running, blocked
+        ran = stations_run_since(changes, probe - hold, probe)
+        got = source_problems(health, {"spi": "SPI"}, ran, probe, timedelta(minutes=5))
+        assert [p.source for p in got] == ["spi"], probe
+    later = now + timedelta(minutes=11)
+    assert stations_run_since(changes, later - hold, later) == set()
+    assert source_problems(health, {"spi": "SPI"}, set(), later, timedelta(minutes=5)) == []
 
 
 def test_waiting_outside_worked_time_is_not_scheduled() -> None:

@@ -1,5 +1,5 @@
-"""Line: each station's state timeline, availability over scheduled time, the downtime Pareto and
-output per hour, for a line and a day or shift."""
+"""Line: each station's state timeline, its SEMI E10 time split and OEE over scheduled time, the
+bottleneck, the stops Pareto and output per hour, for a line and a day or shift."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from dashboard.queries import hourly_output, station_oees
 from dashboard.widgets import choice
 from line.calendar import Interval, merge, scheduled_intervals, shifts_between
 from line.config import Plant
+from line.e10 import TimeSplit, bottleneck, dominant_loss, oee_losses, time_splits
 from line.kpi import pareto
+from line.oee import Oee
 from line.status import COLOURS, Segment, downtime_minutes, segments, segments_on_shift
 
 dash.register_page(__name__, path="/line", name="Line", order=1)
@@ -89,7 +91,8 @@ def update(line_id: str, period: str, _n: int | None, lang: str | None = "en") -
     return (
         _availability(plant, segs, stations, sched, start, end, lang),
         gantt,
-        pareto_figure(down, t("Stops (scheduled and unscheduled)", lang), unit="minutes", lang=lang),
+        pareto_figure(down, t("Stops (scheduled and unscheduled)", lang), unit="minutes", lang=lang,
+                      empty=t("no stops in this period", lang)),
         _output_figure(plant, line_id, start, end, lang).update_layout(shapes=marks[0], annotations=marks[1]),
     )
 
@@ -103,53 +106,79 @@ def _availability(
     end: datetime,
     lang: str,
 ) -> object:
-    """Per station: availability (running over scheduled time, summed machine by machine); for an
-    inspection station also OEE = A x P x Q, with the plant file's process time per unit as the
-    ideal cycle time and its first passes over its attempts as quality."""
+    """Per station, SEMI E10 over scheduled time (`line.e10`): availability (equipment up), the
+    productive share, the equipment's own losses apart from the line's (starved, blocked), and the
+    equipment OEE over loaded time with the loss that dominates it. The bottleneck is the station
+    that waits least on the line."""
     tallies, _ = current().store.yield_tallies(start, end)
-    oees = station_oees(plant, segs, sched, tallies)
-    avail_badges, oee_rows = [], []
-    for sid in stations:
-        o = oees[sid]
-        runs = o.scheduled_s > 0 and any(seg.station == sid for seg in segs)
-        a = o.availability if runs else None
-        avail_badges.append(
-            dbc.Badge(f"{sid} {_pct0(a)}", color=_tone(a), className="me-2 fs-5", id=f"line-avail-{sid}")
-        )
-        if plant.inspects(sid) and o.total and runs:
-            oee_rows.append(
-                html.Tr(
-                    [
-                        html.Td(sid),
-                        html.Td(_pct0(o.oee), id=f"line-oee-{sid}", className="fw-bold"),
-                        html.Td(_pct0(a)),
-                        html.Td(_pct0(o.performance)),
-                        html.Td(_pct0(o.quality)),
-                    ]
-                )
-            )
+    splits = time_splits(segs, sched, stations)
+    oees = station_oees(plant, splits, tallies)
+    necks = bottleneck(splits)
+    rows = [_station_row(sid, splits[sid], oees[sid], sid in necks, lang) for sid in stations]
+    heads = ("Station", "E10 availability", "Productive", "Down", "Setup / eng.", "Starved", "Blocked",
+             "OEE (loaded time)", "Main loss")  # fmt: skip
     table = dbc.Table(
-        [
-            html.Thead(
-                html.Tr(
-                    [
-                        html.Th(t(h, lang))
-                        for h in ("Station", "OEE", "Availability", "Performance", "Quality")
-                    ]
-                )
-            ),
-            html.Tbody(oee_rows),
-        ],
-        bordered=False,
-        hover=True,
-        size="sm",
-        className="mt-2",
-        style={"maxWidth": "48rem"},
-    )
-    return html.Div(
-        [html.Span(t("Availability (running / scheduled time)", lang) + ": ", className="fs-5"), *avail_badges,
-         html.H4(t("OEE of the inspection and test stations", lang), className="mt-3"), table]
+        [html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads])), html.Tbody(rows)],
+        bordered=False, hover=True, size="sm", className="mt-2 fs-5", id="line-e10",
     )  # fmt: skip
+    neck_text = _bottleneck_text(necks, splits, lang)
+    return html.Div(
+        [
+            html.Div([html.Span(t("Bottleneck", lang) + ": ", className="fw-bold"),
+                      html.Span(neck_text, id="line-bottleneck")], className="fs-5"),
+            table,
+            html.Div(t(OEE_NOTE, lang), className="text-muted small", id="line-oee-definition"),
+        ]
+    )  # fmt: skip
+
+
+def _bottleneck_text(necks: list[str], splits: dict[str, TimeSplit], lang: str) -> str:
+    if not necks:
+        return t("no state data in this period", lang)
+    share = _pct0(splits[necks[0]].share(splits[necks[0]].line_wait_s))
+    if len(necks) > 1:
+        return t("not one station: {stations} waited least on the line ({share} starved or blocked)", lang).format(
+            stations=", ".join(necks), share=share
+        )
+    return t("{station}: it waits least on the line ({share} starved or blocked)", lang).format(
+        station=necks[0], share=share
+    )
+
+
+OEE_NOTE = (
+    "SEMI E10: starved and blocked are standby, not downtime. E10 availability = equipment up (not down, "
+    "not in setup) / scheduled time with data; productive = running / that time. OEE = availability x "
+    "performance x quality over loaded time (scheduled time less the time the line starved or blocked the "
+    "station): running / loaded time x ideal cycle time x attempts / running time x first passes / attempts. "
+    "Only inspection and test stations count units, so only they have an OEE."
+)
+
+
+def _station_row(sid: str, sp: TimeSplit, o: Oee, is_neck: bool, lang: str) -> html.Tr:
+    a = sp.availability
+    loss = dominant_loss(oee_losses(sp, o)) if sp.known_s else None
+    cells = [
+        html.Td([sid, dbc.Badge(t("bottleneck", lang), color="dark", className="ms-2")] if is_neck else sid),
+        html.Td(dbc.Badge(_pct0(a), color=_tone(a), id=f"line-avail-{sid}")),
+        html.Td(_pct0(sp.utilisation), id=f"line-util-{sid}"),
+        html.Td(_pct0(sp.share(sp.down_s)), id=f"line-down-{sid}"),
+        html.Td(_pct0(sp.share(sp.setup_s + sp.planned_down_s + sp.engineering_s))),
+        html.Td(_pct0(sp.share(sp.starved_s)), id=f"line-starved-{sid}"),
+        html.Td(_pct0(sp.share(sp.blocked_s)), id=f"line-blocked-{sid}"),
+        html.Td(_oee_text(o), id=f"line-oee-{sid}", className="fw-bold"),
+        html.Td("–" if loss is None else t(LOSS_LABELS[loss], lang), id=f"line-loss-{sid}"),
+    ]
+    return html.Tr(cells, className="table-active" if is_neck else "")
+
+
+LOSS_LABELS = {"down": "breakdowns", "setup": "setup and scheduled stops", "idle": "standby (no line cause)",
+               "speed": "slower than ideal cycle", "quality": "first-pass failures"}  # fmt: skip
+
+
+def _oee_text(o: Oee) -> str:
+    if o.oee is None:
+        return "–"
+    return f"{_pct0(o.oee)} = {_pct0(o.availability)} × {_pct0(o.performance)} × {_pct0(o.quality)}"
 
 
 def _pct0(x: float | None) -> str:

@@ -13,9 +13,10 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard.context import current
 from dashboard.i18n import lang_of, t
 from dashboard.queries import OrderRow, order_progress
+from line.alarms import FpyAlarm, fpy_alarms
 from line.calendar import local_day_bounds, shift_at
 from line.config import Plant
-from line.kpi import line_yield
+from line.kpi import StationTally, station_totals
 from line.status import (
     COLOURS,
     LABELS,
@@ -24,6 +25,7 @@ from line.status import (
     data_freshness,
     down_too_long,
     source_problems,
+    stations_run_since,
 )
 from store.base import SourceHealth
 
@@ -77,23 +79,38 @@ def refresh(_n: int | None, lang: str | None = "en") -> tuple[object, ...]:
     changes = store.state_changes(now - timedelta(days=1), now + timedelta(seconds=1))
     status = andon_status(changes, plant, now)
     shift = shift_at(plant.spec.calendar, plant.tz, now)
-    fpy: dict[str, float | None] = {}
+    shift_tallies: dict[str, StationTally] = {}
+    fpy_alarm_list: list[FpyAlarm] = []
     if shift is not None:
-        tallies, _ = store.yield_tallies(shift.start, now + timedelta(seconds=1))
-        for line in plant.spec.lines:
-            fpy.update(line_yield(plant, tallies, line)["fpy"])  # per station, over all products
+        upto = now + timedelta(seconds=1)
+        shift_tallies = station_totals(store.yield_tallies(shift.start, upto)[0])
+        fpy_alarm_list = _fpy_alarms(plant, store.first_attempts(shift.start, upto, _floors(plant)))
     lang = lang_of(lang)
     label = None if shift is None else shift.label + (f" ({t('break', lang)})" if shift.on_break(now) else "")
     updated = _updated_text(plant, now, last, label, lang)
     health = store.source_health()
-    alarms = _alarms(plant, now, status, fpy, health, lang)
+    ran = stations_run_since(changes, now - timedelta(minutes=plant.spec.alarms.hold_min), now)
+    alarms = _alarms(plant, now, status, fpy_alarm_list, health, ran, lang)
     return (
         updated,
         _stale_banner(plant, now, last, health, lang),
-        _lines(plant, now, status, fpy, lang),
+        _lines(plant, now, status, shift_tallies, lang),
         alarms,
         _output(plant, now, lang),
     )
+
+
+def _floors(plant: Plant) -> dict[str, float]:
+    """The FPY floor of every inspection station (its own, else the plant's)."""
+    sp = plant.spec
+    return {
+        sid: sp.stations[sid].fpy_alarm_min or sp.alarms.fpy_min for sid in plant.station_order if plant.inspects(sid)
+    }
+
+
+def _fpy_alarms(plant: Plant, attempts: list[tuple[datetime, str, bool]]) -> list[FpyAlarm]:
+    a = plant.spec.alarms
+    return fpy_alarms(attempts, _floors(plant), a.fpy_min_units, a.fpy_confidence, a.fpy_clear_margin)
 
 
 def _updated_text(
@@ -134,7 +151,7 @@ def _stale_banner(
 
 
 def _lines(
-    plant: Plant, now: datetime, status: dict[str, StationStatus], fpy: dict[str, float | None], lang: str
+    plant: Plant, now: datetime, status: dict[str, StationStatus], fpy: dict[str, StationTally], lang: str
 ) -> list[object]:
     out: list[object] = []
     for lid, line in plant.spec.lines.items():
@@ -146,7 +163,7 @@ def _lines(
     return out
 
 
-def _tile(plant: Plant, now: datetime, st: StationStatus, fpy: float | None, lang: str) -> dbc.Card:
+def _tile(plant: Plant, now: datetime, st: StationStatus, fpy: StationTally | None, lang: str) -> dbc.Card:
     colour = COLOURS[st.display]
     dark_text = st.display in ("starved", "blocked", "idle", "unknown")
     since = "" if st.since is None else _duration(now - st.since, lang)
@@ -159,7 +176,7 @@ def _tile(plant: Plant, now: datetime, st: StationStatus, fpy: float | None, lan
     if plant.inspects(st.station):
         body.append(
             html.Div(
-                f"{t('FPY shift', lang)} {'–' if fpy is None else f'{fpy * 100:.1f} %'}",
+                f"{t('FPY shift', lang)} {fpy_with_n(fpy)}",
                 id=f"ov-fpy-{st.station}",
             )
         )
@@ -180,39 +197,55 @@ def _duration(d: timedelta, lang: str = "en") -> str:
     return f"{t('for', lang)} {text}".strip()
 
 
+def fpy_with_n(tally: StationTally | None) -> str:
+    """An FPY with its sample, so one bad unit in four reads as what it is: "75.0 % (n=4)"."""
+    if tally is None or tally.fpy is None:
+        return "– (n=0)"
+    return f"{tally.fpy * 100:.1f} % (n={tally.units})"
+
+
 def _alarms(
     plant: Plant,
     now: datetime,
     status: dict[str, StationStatus],
-    fpy: dict[str, float | None],
+    fpy: list[FpyAlarm],
     health: list[SourceHealth],
+    ran: set[str],
     lang: str = "en",
 ) -> object:
+    """Active alarms, each with the time it began."""
     sp = plant.spec
+    tz = plant.tz
     limits = {sid: st.down_alarm_min or sp.alarms.station_down_min for sid, st in sp.stations.items()}
     items = [
-        f"{sid} {t('down for', lang)} {m:.0f} {t('min', lang)} ({t('limit', lang)} {limits[sid]:g})"
+        t("{station} down for {minutes} min (limit {limit}), since {since}", lang).format(
+            station=sid, minutes=f"{m:.0f}", limit=f"{limits[sid]:g}",
+            since=f"{(now - timedelta(minutes=m)).astimezone(tz):%H:%M}",
+        )
         for sid, m in down_too_long(status, now, limits)
-    ]
-    for sid, f in fpy.items():
-        floor = sp.stations[sid].fpy_alarm_min or sp.alarms.fpy_min
-        if f is not None and f < floor:
-            items.append(
-                f"{sid} {t('FPY this shift', lang)} {f * 100:.1f} % ({t('below', lang)} {floor * 100:.0f} %)"
-            )
+    ]  # fmt: skip
+    items += [
+        t("{station} FPY this shift {fpy} (n={n}, below the {floor} floor), since {since}", lang).format(
+            station=a.station, fpy=f"{a.fpy * 100:.1f} %", n=a.n, floor=f"{a.floor * 100:.0f} %",
+            since=f"{a.since.astimezone(tz):%H:%M}",
+        )
+        for a in fpy
+    ]  # fmt: skip
     silent = timedelta(minutes=sp.alarms.source_silent_min)
     stations = {b.id: b.station for b in sp.bindings}
-    for p in source_problems(health, stations, status, now, silent):
+    for p in source_problems(health, stations, ran, now, silent):
         if p.kind == "status":
-            items.append(f"source {p.source}: {p.detail or ''}")
+            items.append(t("source {source}: {detail}", lang).format(source=p.source, detail=p.detail or ""))
         elif p.kind == "unbound":
-            items.append(f"{p.count} {t('messages on topics no binding takes', lang)}")
+            items.append(t("{count} messages on topics no binding takes", lang).format(count=p.count))
         elif p.since is not None:
             items.append(
-                f"{t('source', lang)} {p.source} {t('silent since', lang)} {p.since.astimezone(plant.tz):%H:%M}"
+                t("source {source} silent since {since}", lang).format(
+                    source=p.source, since=f"{p.since.astimezone(tz):%H:%M}"
+                )
             )
         else:
-            items.append(f"{t('source', lang)} {p.source}: {t('no message yet', lang)}")
+            items.append(t("source {source}: no message yet", lang).format(source=p.source))
     if not items:
         return html.Div(t("No active alarms", lang), id="ov-no-alarms", className="text-success fs-4")
     return html.Ul([html.Li(a, className="text-danger fs-4") for a in items], id="ov-alarm-list")
@@ -224,13 +257,14 @@ def _output(plant: Plant, now: datetime, lang: str = "en") -> object:
     day = local_day_bounds(plant.tz, now.astimezone(plant.tz).date())
     rows = order_progress(current().store, plant, now, day)
     heads = ("Product", "Work order", "Plan", "Plan by now", "Done", "+/- plan", "Started today",
-             "Done today", "Open")  # fmt: skip
+             "Done today", "Scrapped", "Open")  # fmt: skip
     head = html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads]))
     body = [_order_row(r) for r in rows] or [html.Tr(html.Td(t("No units today", lang), colSpan=len(heads)))]
     total = html.Tfoot(
         html.Tr(
             [html.Th(t("Total", lang), colSpan=4), html.Th(sum(r.done for r in rows)), html.Th(""),
              html.Th(sum(r.started_today for r in rows)), html.Th(sum(r.done_today for r in rows)),
+             html.Th(sum(r.scrapped for r in rows), id="ov-scrapped"),
              html.Th(f"{sum(r.open for r in rows)} {t('WIP', lang)}", id="ov-wip")]
         )
     )  # fmt: skip
@@ -253,6 +287,7 @@ def _order_row(r: OrderRow) -> html.Tr:
             html.Td("–" if diff is None else f"{diff:+.0f}", id=f"ov-diff-{key}", className=tone),
             html.Td(r.started_today),
             html.Td(r.done_today, id=f"ov-today-{key}"),
-            html.Td(r.open),
+            html.Td(r.scrapped, id=f"ov-scrap-{key}"),
+            html.Td(r.open, id=f"ov-open-{key}"),
         ]
     )
