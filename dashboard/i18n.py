@@ -75,6 +75,9 @@ KO = {
     "source {source}: {detail}": "설비 연결 {source}: {detail}", "source {source}: no message yet": "설비 연결 {source}: 수신 이력 없음",
     "source {source} silent since {since}": "설비 연결 {source}: {since} 이후 수신 없음",
     "{count} messages on topics no binding takes": "연결 설정에 없는 토픽으로 {count}건 수신", "Scrapped": "폐기",
+    # yield page
+    "This shift": "이번 근무조", "Previous shift": "이전 근무조", "RTY over {k} of {n} stations": "{n}개 공정 중 {k}개 공정 기준",
+    "No units for work order {wo}": "작업지시 {wo}의 제품이 없습니다", "data as of": "데이터 기준 시각",
     # line page: SEMI E10
     "E10 availability": "E10 가용률", "Productive": "생산 시간", "Down": "고장", "Setup / eng.": "셋업·기술",
     "OEE (loaded time)": "OEE (부하 시간 기준)", "Main loss": "주요 손실",

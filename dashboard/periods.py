@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from line.calendar import local_day_bounds
+from line.calendar import local_day_bounds, previous_shift, shift_at
+from line.config import Plant
 
 
 def period_bounds(
@@ -21,3 +22,21 @@ def period_bounds(
         return a, b
     days = 30 if period == "30d" else 7
     return now - timedelta(days=days), now
+
+
+def page_window(
+    period: str, plant: Plant, custom: tuple[str | None, str | None], now: datetime
+) -> tuple[datetime, datetime, str | None]:
+    """The UTC window of a period choice, the shift choices included, and the shift it covers
+    ("2026-12-03 day") for a shift choice: "shift" is the current shift up to now (the andon's
+    window; the last one when none runs now), "prev_shift" the one before it."""
+    if period in ("shift", "prev_shift"):
+        cal, tz = plant.spec.calendar, plant.tz
+        inst = shift_at(cal, tz, now) or previous_shift(cal, tz, now)
+        if inst is not None and period == "prev_shift":
+            inst = previous_shift(cal, tz, inst.start)
+        if inst is None:
+            return now, now, None
+        return inst.start, min(inst.end, now), inst.label
+    a, b = period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, custom, now)
+    return a, b, None

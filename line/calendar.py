@@ -131,6 +131,12 @@ def shift_at(cal: Calendar, tz: ZoneInfo, ts: datetime) -> ShiftInstance | None:
     return None
 
 
+def previous_shift(cal: Calendar, tz: ZoneInfo, ts: datetime) -> ShiftInstance | None:
+    """The last shift occurrence that ended at or before `ts` (within the week before it)."""
+    ended = [i for i in shifts_between(cal, tz, ts - timedelta(days=8), ts) if i.end <= ts]
+    return max(ended, key=lambda i: i.end) if ended else None
+
+
 def local_day_bounds(tz: ZoneInfo, day: date) -> Interval:
     """Local midnight to midnight of `day`, as UTC."""
     a = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)

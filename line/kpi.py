@@ -16,7 +16,7 @@ DPMO = confirmed defects / (units x opportunities) x 10^6, opportunities per IPC
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,6 +101,8 @@ class ProductYield:
     dpmo: float | None
     dpu: float | None
     stations: dict[str, StationTally] = field(default_factory=dict)
+    route_stations: int = 0  # inspection stations on the routing (within the chosen line)
+    rty_stations: int = 0  # of them, those whose FPY the RTY multiplies (units in the window)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,6 +110,8 @@ class ProductYield:
             "rty": self.rty,
             "final_yield": self.final_yield,
             "dpmo": self.dpmo,
+            "rty_stations": self.rty_stations,
+            "route_stations": self.route_stations,
             "stations": {
                 sid: {
                     "units": t.units,
@@ -123,22 +127,30 @@ class ProductYield:
 
 
 def product_yield(
-    plant: Plant, code: str, stations: Mapping[str, StationTally], totals: ProductTally
+    plant: Plant,
+    code: str,
+    stations: Mapping[str, StationTally],
+    totals: ProductTally,
+    within: Collection[str] | None = None,
 ) -> ProductYield:
-    """Combine one product's tallies into its yield figures (stations in routing order)."""
+    """Combine one product's tallies into its yield figures (stations in routing order; only
+    those `within` a line when given). No unit of the product entered the window: no RTY (a
+    figure without units), though stations may show units that entered earlier."""
     prod = plant.product(code)
-    route = plant.inspection_route(code)
+    route = [s for s in plant.inspection_route(code) if within is None or s in within]
     ordered = {s: stations[s] for s in route if s in stations and stations[s].units}
     fpys = [t.fpy for t in ordered.values() if t.fpy is not None]
     return ProductYield(
         code=code,
         name=prod.name,
         units=totals.units,
-        rty=rty(fpys),
+        rty=rty(fpys) if totals.units else None,
         final_yield=ratio(totals.final_good, totals.units),
         dpmo=dpmo(totals.defects, totals.units, prod.opportunities),
         dpu=ratio(totals.defects, totals.units),
         stations=ordered,
+        route_stations=len(route),
+        rty_stations=len(fpys),
     )
 
 
@@ -147,15 +159,17 @@ def yield_report(
     stations: Mapping[tuple[str, str], StationTally],
     products: Mapping[str, ProductTally],
     only: str | None = None,
+    within: Collection[str] | None = None,
 ) -> dict[str, ProductYield]:
-    """Yield figures for every configured product (or `only` one); products without data are
-    listed with zero units so that "no data" is visible rather than silently missing."""
+    """Yield figures for every configured product (or `only` one), over the stations `within`
+    a line when given; products without data are listed with zero units so that "no data" is
+    visible rather than silently missing."""
     out = {}
     for code in plant.spec.products:
         if only and code != only:
             continue
         per_station = {sid: t for (p, sid), t in stations.items() if p == code}
-        out[code] = product_yield(plant, code, per_station, products.get(code, ProductTally()))
+        out[code] = product_yield(plant, code, per_station, products.get(code, ProductTally()), within)
     return out
 
 
