@@ -105,10 +105,20 @@ def pareto_figure(
         ]
     )  # fmt: skip
     fig.update_layout(
-        title=title, yaxis={"title": t(unit, lang)}, yaxis2={"title": t("Cumulative %", lang), "overlaying": "y", "side": "right", "range": [0, 105], "ticksuffix": " %"},
+        title=title, yaxis=count_axis(t(unit, lang), max(b.count for b in bars)),
+        yaxis2={"title": t("Cumulative %", lang), "overlaying": "y", "side": "right", "range": [0, 105], "ticksuffix": " %",
+                "tickmode": "array", "tickvals": [0, 20, 40, 60, 80, 100], "ticktext": [f"{v} %" for v in range(0, 101, 20)]},
         margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.2}, font={"size": 15},
     )  # fmt: skip
     return fig
+
+
+def count_axis(title: str, most: int) -> dict[str, Any]:
+    """A y axis of whole counts: no 0.2 of a defect when there are only a few."""
+    axis: dict[str, Any] = {"title": title, "rangemode": "tozero"}
+    if most <= 10:
+        axis.update(tick0=0, dtick=1, range=[0, most * 1.15 + 0.5])
+    return axis
 
 
 def message_figure(title: str, text: str) -> go.Figure:
@@ -123,17 +133,29 @@ def message_figure(title: str, text: str) -> go.Figure:
 
 
 def p_chart_figure(points: Sequence[PPoint], baseline_label: str, title: str, lang: str = "en") -> go.Figure:
-    """Fraction failing per subgroup with its own limits drawn as steps; rule violations marked."""
+    """Fraction failing per subgroup (each point labelled with its n) with its own limits drawn
+    as steps; rule violations marked. The subgroup axis is categorical, so one to three days
+    read as days, not as a millisecond time axis."""
     x = [p.label for p in points]
     pct = [round(p.p * 100, 3) for p in points]
-    fig = go.Figure(
-        [
-            go.Scatter(x=x, y=pct, mode="lines+markers", name=t("p (% failing first pass)", lang), line={"color": "#1f77b4"}),
-            go.Scatter(x=x, y=[p.ucl * 100 for p in points], name="UCL", line={"shape": "hvh", "dash": "dash", "color": "#d62728"}),
-            go.Scatter(x=x, y=[p.center * 100 for p in points], name=f"{t('centre', lang)} ({baseline_label})", line={"color": "#2ca02c"}),
-            go.Scatter(x=x, y=[p.lcl * 100 for p in points], name="LCL", line={"shape": "hvh", "dash": "dash", "color": "#d62728"}),
-        ]
-    )  # fmt: skip
+    n_text = [f"n={p.n}" for p in points]
+    traces = [
+        go.Scatter(x=x, y=pct, mode="lines+markers+text", name=t("p (% failing first pass)", lang),
+                   line={"color": "#1f77b4"}, marker={"size": 9}, text=n_text, textposition="bottom center",
+                   customdata=[[p.n, round(p.p * p.n)] for p in points],
+                   hovertemplate="%{x}: %{y:.2f} % (%{customdata[1]} / %{customdata[0]})<extra></extra>"),
+    ]  # fmt: skip
+    if points and points[0].center is not None:
+        step = {"shape": "hvh", "dash": "dash", "color": "#d62728"}
+        traces += [
+            go.Scatter(x=x, y=[_pct_or_none(p.ucl) for p in points], name="UCL", line=step, mode="lines+markers",
+                       marker={"symbol": "line-ew-open", "size": 14, "color": "#d62728"}),
+            go.Scatter(x=x, y=[_pct_or_none(p.center) for p in points], name=f"{t('centre', lang)} ({baseline_label})",
+                       line={"color": "#2ca02c"}, mode="lines+markers", marker={"symbol": "line-ew-open", "size": 14}),
+            go.Scatter(x=x, y=[_pct_or_none(p.lcl) for p in points], name="LCL", line=step, mode="lines+markers",
+                       marker={"symbol": "line-ew-open", "size": 14, "color": "#d62728"}),
+        ]  # fmt: skip
+    fig = go.Figure(traces)
     bad = [p for p in points if p.violations]
     if bad:
         fig.add_trace(
@@ -143,9 +165,15 @@ def p_chart_figure(points: Sequence[PPoint], baseline_label: str, title: str, la
                 text=[t("rule", lang) + " " + ",".join(map(str, p.violations)) for p in bad], textposition="top center",
             )
         )  # fmt: skip
-    fig.update_layout(title=title, yaxis={"title": t("% failing", lang)}, margin={"t": 50, "b": 40}, font={"size": 15},
+    top = max([p.p for p in points] + [p.ucl or 0 for p in points] + [0.01]) * 100
+    fig.update_layout(title=title, yaxis={"title": t("% failing", lang), "ticksuffix": " %", "range": [0, top * 1.25]},
+                      xaxis={"type": "category"}, margin={"t": 70, "b": 40}, font={"size": 15},
                       legend={"orientation": "h", "y": -0.2})  # fmt: skip
     return fig
+
+
+def _pct_or_none(x: float | None) -> float | None:
+    return None if x is None else x * 100
 
 
 def state_timeline(
@@ -273,8 +301,10 @@ def weekly_failure_figure(weeks: Sequence[Any], title: str, top: int = 6, lang: 
         x=x, y=[None if w.fail_rate is None else round(w.fail_rate * 100, 2) for w in weeks], yaxis="y2",
         name=t("first attempts failed %", lang), mode="lines+markers", line={"color": "#1f1f1f", "width": 3},
     )  # fmt: skip
-    fig.update_layout(title=title, barmode="stack", yaxis={"title": t("defects", lang)},
-                      yaxis2={"title": t("first attempts failed %", lang), "overlaying": "y", "side": "right", "rangemode": "tozero"},
+    most = max([sum(w.defects.values()) for w in weeks] + [1])
+    fig.update_layout(title=title, barmode="stack", yaxis=count_axis(t("defects", lang), most),
+                      yaxis2={"title": t("first attempts failed %", lang), "overlaying": "y", "side": "right", "rangemode": "tozero",
+                              "ticksuffix": " %", "tickmode": "auto", "showgrid": False},
                       margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.25}, font={"size": 15})  # fmt: skip
     return fig
 

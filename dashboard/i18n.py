@@ -75,6 +75,12 @@ KO = {
     "source {source}: {detail}": "설비 연결 {source}: {detail}", "source {source}: no message yet": "설비 연결 {source}: 수신 이력 없음",
     "source {source} silent since {since}": "설비 연결 {source}: {since} 이후 수신 없음",
     "{count} messages on topics no binding takes": "연결 설정에 없는 토픽으로 {count}건 수신", "Scrapped": "폐기",
+    # QA page: p-chart and traceability
+    "no units in this period": "이 기간 생산 없음",
+    "no limits: the baseline ({a} to {b}, before the judged days) has {k} days with units, {m} needed": "관리 한계 없음: 판정 기간 이전의 기준 기간({a}~{b})에 생산일이 {k}일뿐이며 {m}일이 필요합니다",
+    "The only serial starting with {prefix}:": "{prefix}(으)로 시작하는 유일한 시리얼:",
+    "{count} serials start with {prefix}: {serials}. Type more of it.": "{prefix}(으)로 시작하는 시리얼 {count}개: {serials}. 더 입력하세요.",
+    "false call": "오판정", "Measurements": "측정값",
     # yield page
     "This shift": "이번 근무조", "Previous shift": "이전 근무조", "RTY over {k} of {n} stations": "{n}개 공정 중 {k}개 공정 기준",
     "No units for work order {wo}": "작업지시 {wo}의 제품이 없습니다", "data as of": "데이터 기준 시각",

@@ -26,10 +26,10 @@ class PPoint:
     label: str
     n: int
     p: float
-    center: float
-    ucl: float
-    lcl: float
-    z: float
+    center: float | None  # None: no baseline, so no limits (the point is shown, not judged)
+    ucl: float | None
+    lcl: float | None
+    z: float | None
     violations: tuple[int, ...]  # Western Electric rule numbers this point completes
 
 
@@ -41,8 +41,13 @@ def baseline_p(subgroups: Sequence[Subgroup]) -> float:
     return sum(s.defective for s in subgroups) / n
 
 
-def p_chart(subgroups: Sequence[Subgroup], pbar: float, rules: Sequence[int] = WE_RULES) -> list[PPoint]:
-    """Points with their own 3σ limits (LCL floored at 0) and the rule violations marked."""
+def p_chart(
+    subgroups: Sequence[Subgroup], pbar: float | None, rules: Sequence[int] = WE_RULES
+) -> list[PPoint]:
+    """Points with their own 3σ limits (LCL floored at 0) and the rule violations marked; with
+    no baseline p̄ (None), the points alone, unjudged."""
+    if pbar is None:
+        return [PPoint(s.label, s.n, s.defective / s.n, None, None, None, None, ()) for s in subgroups if s.n > 0]
     pts = []
     for s in subgroups:
         if s.n <= 0:
@@ -53,7 +58,7 @@ def p_chart(subgroups: Sequence[Subgroup], pbar: float, rules: Sequence[int] = W
         pts.append(
             PPoint(s.label, s.n, p, pbar, min(1.0, pbar + 3 * sigma), max(0.0, pbar - 3 * sigma), z, ())
         )
-    flags = western_electric([pt.z for pt in pts], rules)
+    flags = western_electric([pt.z for pt in pts if pt.z is not None], rules)
     return [replace(pt, violations=tuple(sorted(f))) for pt, f in zip(pts, flags, strict=True)]
 
 

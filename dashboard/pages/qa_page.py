@@ -17,14 +17,13 @@ from dashboard.trends import weekly_failures
 from dashboard.widgets import choice
 from line.config import Plant
 from line.kpi import pareto
-from line.records import ResultRecord
+from line.records import Defect, Measurement, ResultRecord
 from line.spc import baseline_p, p_chart
 
 dash.register_page(__name__, path="/qa", name="QA", order=2)
 
 PERIODS = {"7d": "Last 7 days", "30d": "Last 30 days"}
 BY = {"code": "Defect code", "refdes": "Reference designator", "station": "Station"}
-BASELINE_DAYS = 7
 
 
 def layout(lang: str | None = None, **_: object) -> html.Div:
@@ -112,19 +111,35 @@ def update_pareto(period: str, product: str, by: str, lang: str | None = "en") -
     State("qa-lang", "data"),
 )
 def update_pchart(period: str, product: str, station: str, lang: str | None = "en") -> object:
+    """The judged days are the chosen period; the limits come from the baseline before it
+    (`baseline_window`), never from the days they judge. Without a baseline the points are shown
+    without limits, and the title says why."""
     lang = lang_of(lang)
     ctx = current()
     start, end = _window(period, ctx.plant)
+    b0, b1 = baseline_window(start, period)
     groups = daily_subgroups(ctx.store, ctx.plant, start, end, station, product or None)
-    base = groups[:BASELINE_DAYS]
-    label = f"{t('baseline', lang)} {base[0].label}..{base[-1].label}" if base else ""
-    try:
-        pbar = baseline_p(base)
-    except ValueError:
-        return p_chart_figure([], "", f"p-chart {station}: {t('no units in the baseline days', lang)}", lang)
-    points = p_chart(groups[BASELINE_DAYS:] or groups, pbar)
+    base = daily_subgroups(ctx.store, ctx.plant, b0, b1, station, product or None)
     title = f"p-chart · {t('first-pass failures at', lang)} {station} · {product or t('All products', lang)}"
-    return p_chart_figure(points, label, title, lang)
+    if not groups:
+        return p_chart_figure([], "", f"{title}: {t('no units in this period', lang)}", lang)
+    if len(base) < MIN_BASELINE_DAYS:
+        note = t("no limits: the baseline ({a} to {b}, before the judged days) has {k} days with units, {m} needed", lang)
+        note = note.format(a=f"{b0.astimezone(ctx.plant.tz):%m-%d}", b=f"{b1.astimezone(ctx.plant.tz):%m-%d}",
+                           k=len(base), m=MIN_BASELINE_DAYS)  # fmt: skip
+        return p_chart_figure(p_chart(groups, None), "", f"{title}<br><sub>{note}</sub>", lang)
+    label = f"{t('baseline', lang)} {base[0].label}..{base[-1].label}, n={sum(g.n for g in base)}"
+    return p_chart_figure(p_chart(groups, baseline_p(base)), label, title, lang)
+
+
+BASELINE_DAYS = {"7d": 28, "30d": 30}  # the baseline's length before each judged period
+MIN_BASELINE_DAYS = 5  # days with units a baseline needs before its limits are drawn
+
+
+def baseline_window(judged_start: datetime, period: str) -> tuple[datetime, datetime]:
+    """The baseline (Phase I) period: the days just before the judged period, so no judged
+    point is part of the limits that judge it."""
+    return judged_start - timedelta(days=BASELINE_DAYS.get(period, 28)), judged_start
 
 
 TREND_WEEKS = 12
@@ -165,6 +180,17 @@ def search(_n: int, _v: str | None, text: str | None, lang: str | None = "en") -
     history = ctx.store.unit_history(key)
     if history:
         return history_table(key, history, ctx.plant, lang)
+    found = ctx.store.serials_starting(key, PREFIX_LIMIT + 1)
+    if len(found) == 1:  # a unique prefix finds its serial
+        return html.Div([
+            html.Div(t("The only serial starting with {prefix}:", lang).format(prefix=key), className="text-muted"),
+            history_table(found[0], ctx.store.unit_history(found[0]), ctx.plant, lang),
+        ])  # fmt: skip
+    if found:
+        shown = ", ".join(found[:PREFIX_LIMIT]) + (" …" if len(found) > PREFIX_LIMIT else "")
+        count = f"{PREFIX_LIMIT}+" if len(found) > PREFIX_LIMIT else str(len(found))
+        text = t("{count} serials start with {prefix}: {serials}. Type more of it.", lang)
+        return html.Div(text.format(count=count, prefix=key, serials=shown), id="qa-prefix-many", className="fs-5")
     units = ctx.store.work_order_units(key)
     if units:
         return html.Div(
@@ -178,7 +204,23 @@ def search(_n: int, _v: str | None, text: str | None, lang: str | None = "en") -
     )
 
 
+PREFIX_LIMIT = 20  # serials listed for an ambiguous prefix
+
+
+def _defect_text(d: Defect, lang: str) -> str:
+    where = f"{d.code}@{d.refdes}" if d.refdes else d.code
+    return where if d.confirmed else f"{where} ({t('false call', lang)})"
+
+
+def _measurement_text(m: Measurement) -> str:
+    """"V_TX 11.2 V [11.5, 12.5] out": the value, its limits and whether it is within them."""
+    limits = "" if m.lo is None and m.hi is None else f" [{'' if m.lo is None else f'{m.lo:g}'}, {'' if m.hi is None else f'{m.hi:g}'}]"
+    out = (m.lo is not None and m.value < m.lo) or (m.hi is not None and m.value > m.hi)
+    return f"{m.name} {m.value:g}{' ' + m.unit if m.unit else ''}{limits}{' ✗' if out else ''}"
+
+
 def history_table(serial: str, history: list[ResultRecord], plant: Plant, lang: str = "en") -> dbc.Card:
+    """Each attempt of a serial in time order, with its defects and its measurements."""
     rows = [
         html.Tr(
             [
@@ -186,13 +228,14 @@ def history_table(serial: str, history: list[ResultRecord], plant: Plant, lang: 
                 html.Td(r.station),
                 html.Td(r.equipment or "–"),
                 html.Td(r.result, className="text-success" if r.result == "PASS" else "text-danger fw-bold"),
-                html.Td(", ".join(f"{d.code}@{d.refdes}" if d.refdes else d.code for d in r.defects) or "–"),
+                html.Td(", ".join(_defect_text(d, lang) for d in r.defects) or "–"),
+                html.Td([html.Div(_measurement_text(m)) for m in r.measurements] or "–", className="small"),
             ]
         )
         for r in history
     ]
     head = html.Thead(
-        html.Tr([html.Th(t(h, lang)) for h in ("Time", "Station", "Equipment", "Result", "Defects")])
+        html.Tr([html.Th(t(h, lang)) for h in ("Time", "Station", "Equipment", "Result", "Defects", "Measurements")])
     )
     first = history[0]
     return dbc.Card(
