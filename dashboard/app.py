@@ -6,6 +6,7 @@ import logging
 import tempfile
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -19,7 +20,7 @@ from dashboard.context import Context, current, install
 from dashboard.i18n import LANGS, lang_of, t
 from line.config import Plant
 from line.errors import LinemonError
-from store.base import open_store
+from store.base import open_store, store_now
 
 log = logging.getLogger("linemon.dashboard")
 PAGES = Path(__file__).parent / "pages"
@@ -46,7 +47,8 @@ def create_app(
         background_callback_manager=DiskcacheManager(cache),
         on_error=show_callback_error,
     )
-    ctx = Context(plant, open_store(store_url)) if now is None else Context(plant, open_store(store_url), now)
+    store = open_store(store_url)
+    ctx = Context(plant, store, now or partial(store_now, store))  # the store's own clock: a twin's, or the wall's
     install(app.server, ctx)
     install_auth(app.server, users or {})
     app.layout = lambda: _layout(plant)

@@ -62,3 +62,27 @@ class ScaledClock:
 
     def at(self, epoch: float) -> datetime:
         return self.origin + timedelta(seconds=(epoch - self.real_origin) * self.factor)
+
+
+HEARTBEAT_S = 2.0  # how often a running twin confirms its clock in its store
+STALE_AFTER_S = 10.0  # a twin clock not confirmed for this long has stopped (the twin ended or died)
+
+
+@dataclass(frozen=True)
+class StoredClock:
+    """A store's own clock, as the twin that writes it keeps it: plant time `origin` at wall
+    instant `real_origin`, `factor` times faster, last confirmed at wall instant `heartbeat`.
+    `factor` 0: the plant stopped at `origin`. A store without one runs on the wall clock."""
+
+    origin: datetime
+    real_origin: float
+    factor: float
+    heartbeat: float
+
+    def at(self, epoch: float) -> datetime:
+        """The plant time at wall instant `epoch`: extrapolated while the twin confirms its clock,
+        standing where it was last confirmed once it does not (a twin killed without a word)."""
+        if self.factor == 0:
+            return self.origin
+        upto = epoch if epoch - self.heartbeat <= STALE_AFTER_S else self.heartbeat
+        return self.origin + timedelta(seconds=(upto - self.real_origin) * self.factor)

@@ -7,12 +7,11 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from line.config import Plant, load_plant
 from line.errors import ConfigError, LinemonError
-from store.base import Store, open_store, store_url
+from store.base import Store, open_store, require_existing, store_now, store_url
 
 DEFAULT_CONFIG = "config/jincheon.toml"
 
@@ -241,9 +240,10 @@ def cmd_report_yield(args: argparse.Namespace) -> int:
         raise LinemonError(
             f"--product: unknown product {args.product!r} (expected one of {', '.join(plant.spec.products)})"
         )
-    start, end = window(args.frm, args.to, plant.tz, datetime.now(UTC))
+    require_existing(store_url(args.store))
     store = _store(args)
     try:
+        start, end = window(args.frm, args.to, plant.tz, store_now(store))  # the store's clock
         figs = yield_figures(store, plant, start, end, args.product)
     finally:
         store.close()
@@ -354,6 +354,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from dashboard.app import serve
     from dashboard.auth import ENV, users_from_text
 
+    require_existing(store_url(args.store))
     users = users_from_text(os.environ.get(ENV))
     if users:
         print(f"login required: {len(users)} users from ${ENV}", flush=True)

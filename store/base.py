@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import parse_qs, urlparse
 
+from line.clock import StoredClock
 from line.errors import LinemonError
 from line.kpi import ProductTally, StationTally
 from line.plan import PlannedOrder
@@ -158,6 +159,14 @@ class Store(Protocol):
 
     def put_health(self, health: Iterable[SourceHealth]) -> None: ...
 
+    def put_clock(self, clock: StoredClock) -> None:
+        """Record the plant clock the store's data is written on (the twin's)."""
+        ...
+
+    def stored_clock(self) -> StoredClock | None:
+        """The plant clock recorded by the twin that writes this store; None: the wall clock."""
+        ...
+
     def source_health(self) -> list[SourceHealth]: ...
 
     def close(self) -> None: ...
@@ -166,6 +175,28 @@ class Store(Protocol):
 def store_url(given: str | None) -> str:
     """The store URL: as given, else $LINEMON_STORE, else the embedded default."""
     return given or os.environ.get("LINEMON_STORE") or DEFAULT_URL
+
+
+def store_now(store: Store) -> datetime:
+    """What time it is for the data of `store`: its twin's plant clock when a twin writes (or
+    wrote) it, else the wall clock. Every reader (dashboard, `report`) asks this, so they agree."""
+    import time
+
+    clock = store.stored_clock()
+    return datetime.fromtimestamp(time.time(), UTC) if clock is None else clock.at(time.time())
+
+
+def require_existing(url: str) -> None:
+    """For read-only commands: a SQLite store file that does not exist is an error (opening it
+    would create an empty database and report nothing as if all were well)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = parsed.path[1:] if parsed.path.startswith("/") else parsed.path
+        if path and not os.path.exists(path):
+            raise StoreError(
+                f"{url}: no such store ({os.path.abspath(path)} does not exist); give the store the ingest "
+                "or `linemon run` writes with --store URL or $LINEMON_STORE"
+            )
 
 
 def open_store(url: str) -> Store:

@@ -21,6 +21,7 @@ import orjson
 from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
 
+from line.clock import StoredClock
 from line.kpi import ProductTally, StationTally
 from line.plan import PlannedOrder
 from line.records import Record, ResultRecord, StateChange, StateRecord, ts_ms
@@ -290,6 +291,12 @@ class InfluxStore:
         ]  # fmt: skip
         if points:
             self._write.write(bucket=self.bucket, org=self.org, record=points)
+
+    def put_clock(self, clock: StoredClock) -> None:
+        """Not kept: the InfluxDB store holds measurements only (its readers use the wall clock)."""
+
+    def stored_clock(self) -> StoredClock | None:
+        return None
 
     def source_health(self) -> list[SourceHealth]:
         raise StoreError(f"{self.url}: source health is not yet readable from the InfluxDB store")

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from line.clock import StoredClock
 from line.plan import PlannedOrder
 from line.records import ResultRecord, StateChange, StateRecord, from_ms, ts_ms
 from store import sqlite_output as out_q
@@ -212,6 +213,18 @@ class SqliteStore:
         conn = self._conn()
         with _transaction(conn):
             conn.executemany("INSERT OR REPLACE INTO source_health VALUES (?,?,?,?,?,?,?,?,?)", rows)
+
+    def put_clock(self, clock: StoredClock) -> None:
+        value = orjson.dumps({"origin": clock.origin.isoformat(), "real_origin": clock.real_origin,
+                              "factor": clock.factor, "heartbeat": clock.heartbeat}).decode()  # fmt: skip
+        self._conn().execute("INSERT OR REPLACE INTO meta VALUES ('plant_clock', ?)", (value,))
+
+    def stored_clock(self) -> StoredClock | None:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'plant_clock'").fetchone()
+        if row is None:
+            return None
+        d = orjson.loads(row[0])
+        return StoredClock(datetime.fromisoformat(d["origin"]), d["real_origin"], d["factor"], d["heartbeat"])
 
     def source_health(self) -> list[SourceHealth]:
         rows = self._conn().execute("SELECT * FROM source_health ORDER BY source").fetchall()

@@ -141,3 +141,45 @@ def test_the_default_plant_file_missing_here_says_where_it_looked(tmp_path: Path
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert f"config/jincheon.toml: file not found (looked for {tmp_path}/config/jincheon.toml)" in out.stderr
     assert "give --config FILE or $LINEMON_CONFIG" in out.stderr
+
+
+def test_read_only_commands_refuse_a_store_that_does_not_exist(tmp_path: Path) -> None:
+    db = tmp_path / "typo.db"
+    for cmd in (["report", "yield"], ["dashboard", "--port", "0"]):
+        out = linemon(*cmd, "--store", f"sqlite:///{db}", "--config", str(PLANT_FILE))
+        assert out.returncode != 0, cmd
+        assert f"no such store ({db} does not exist)" in out.stderr, out.stderr
+        assert "Traceback" not in out.stderr
+        assert not db.exists()  # not created empty
+
+
+def test_report_and_dashboard_read_a_twin_store_on_its_plant_clock(tmp_path: Path) -> None:
+    """A twin's store keeps the twin's clock: `report yield` and the dashboard both judge "the
+    last 7 days" from the plant's now (2026-11-04 14:00 KST, the twin stopped there), not from
+    the wall clock, so they show the same figures."""
+    import time
+    from datetime import UTC, datetime
+
+    from dashboard.app import create_app
+    from line.clock import StoredClock
+    from line.config import load_plant
+
+    db = tmp_path / "twin.db"
+    s = SqliteStore(db)
+    stop = datetime(2026, 11, 4, 5, 0, tzinfo=UTC)
+    s.write([result("A", "SPI", "PASS", 0, start=datetime(2026, 11, 3, 1, 0, tzinfo=UTC)),
+             result("B", "SPI", "FAIL", 0, start=datetime(2026, 11, 3, 2, 0, tzinfo=UTC))])  # fmt: skip
+    s.put_clock(StoredClock(stop, time.time(), 0.0, time.time()))  # the twin stopped at `stop`
+    out = linemon("report", "yield", "--json", "--store", f"sqlite:///{db}", "--config", str(PLANT_FILE))
+    assert out.returncode == 0, out.stderr
+    rep = json.loads(out.stdout)
+    assert rep["to"] == stop.isoformat() and rep["products"]["FF-50"]["units"] == 2
+    app = create_app(load_plant(PLANT_FILE), f"sqlite:///{db}")
+    assert app.server.extensions["linemon"].now() == stop
+    # a running twin's clock runs on (60x); a twin that stopped confirming it stands still
+    wall = time.time()
+    running = StoredClock(stop, wall - 10, 60.0, wall - 1)
+    assert (running.at(wall) - stop).total_seconds() == 600
+    dead = StoredClock(stop, wall - 100, 60.0, wall - 60)
+    assert (dead.at(wall) - stop).total_seconds() == 40 * 60  # stands at its last heartbeat
+    s.close()

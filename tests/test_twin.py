@@ -168,6 +168,10 @@ def test_twin_store_equals_what_the_simulator_sent(twin: TwinRun, plant: Plant) 
         return all(s in health and health[s].received > 0 for s in sources)
 
     wait_for(every_path_used, 15, f"not every source received messages: {store.source_health()}")
+    # the store keeps the twin's clock, stopped where the plant stopped: its readers use it
+    clock = store.stored_clock()
+    assert clock is not None and clock.factor == 0
+    assert clock.origin == datetime.fromisoformat(s["plant_end"])
     store.close()
     with sqlite3.connect(twin.db) as db:  # the scanner and the rack registered the units they saw
         (registered,) = db.execute("SELECT count(DISTINCT serial) FROM unit_registry").fetchone()

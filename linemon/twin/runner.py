@@ -28,7 +28,7 @@ import simpy
 from drivers.mqtt_source import LocalBus
 from drivers.service import IngestOptions, IngestService
 from line.calendar import merge, scheduled_intervals, week_start
-from line.clock import ScaledClock
+from line.clock import HEARTBEAT_S, ScaledClock, StoredClock
 from line.config import Plant
 from line.errors import ConfigError, LinemonError
 from linemon.broker import Broker, mosquitto_path
@@ -185,6 +185,7 @@ class Twin:
         # the plant clock starts now: the history is written, the chain is about to run
         self.clock.scaled = ScaledClock.starting(self.clock.scaled.origin, self.opts.speed)
         self.clock.frozen = None
+        self.publish_clock()
         ports = {}
         for b in self.router.serial_bindings():
             fmt = self.plant.spec.formats[b.format]
@@ -252,6 +253,7 @@ class Twin:
         env, t0, real0 = self.sim.env, self.history_s, self.clock.scaled.real_origin
         end = t0 + self.opts.hours * 3600 if self.opts.hours else math.inf
         next_log = time.time() + self.opts.log_every_s
+        next_beat = time.time() + HEARTBEAT_S
         target = t0
         while not stop.is_set():
             target = min(end, t0 + (time.time() - real0) * self.opts.speed)
@@ -265,10 +267,24 @@ class Twin:
             if time.time() >= next_log:
                 self._log_progress()
                 next_log += self.opts.log_every_s
+            if time.time() >= next_beat:
+                self.publish_clock()
+                next_beat += HEARTBEAT_S
             ahead = (env.peek() - target) / self.opts.speed
             stop.wait(min(0.05, max(0.001, ahead)))
         self.sink.close()  # the states held at the end
         self.clock.frozen = self.sink.start + timedelta(seconds=target)
+        self.publish_clock()
+
+    def publish_clock(self) -> None:
+        """Keep the plant clock in the store, so every reader of it (a `linemon dashboard` or
+        `report` on the twin's store) sees the twin's time, running or stopped."""
+        wall = time.time()
+        if self.clock.frozen is not None:
+            self.store.put_clock(StoredClock(self.clock.frozen, wall, 0.0, wall))
+        else:
+            sc = self.clock.scaled
+            self.store.put_clock(StoredClock(sc.origin, sc.real_origin, sc.factor, wall))
 
     def wait_connected(self, timeout_s: float = 30.0) -> None:
         """Until the ingest has opened every source (MQTT subscribed), so nothing sent is missed."""
