@@ -71,7 +71,7 @@ KO = {
     "Work orders against plan": "작업지시 계획 대비 실적", "Start date": "시작일", "End date": "종료일", "other": "기타", "Total": "합계", "WIP": "재공", "first attempts failed %": "첫 검사 불합격 %",
     # whole messages with named placeholders (Korean word order)
     "{station} down for {minutes} min (limit {limit}), since {since}": "{station} 고장 {minutes}분째 (한도 {limit}분), {since}부터",
-    "{station} FPY this shift {fpy} (n={n}, below the {floor} floor), since {since}": "{station} 이번 근무조 직행률 {fpy} (n={n}, 기준 {floor} 미만), {since}부터",
+    "{station} FPY this shift {fpy} (n={n}): alarm since {since} (floor {floor}, clears at {clear})": "{station} 이번 근무조 직행률 {fpy} (n={n}): {since}부터 알람 (기준 {floor}, {clear} 이상이면 해제)",
     "source {source}: {detail}": "설비 연결 {source}: {detail}", "source {source}: no message yet": "설비 연결 {source}: 수신 이력 없음",
     "source {source} silent since {since}": "설비 연결 {source}: {since} 이후 수신 없음",
     "{count} messages on topics no binding takes": "연결 설정에 없는 토픽으로 {count}건 수신", "Scrapped": "폐기",
@@ -90,6 +90,7 @@ KO = {
     "bottleneck": "병목", "no state data in this period": "이 기간 상태 데이터 없음",
     "{station}: it waits least on the line ({share} starved or blocked)": "{station}: 라인 대기가 가장 적음 (자재·후공정 대기 {share})",
     "not one station: {stations} waited least on the line ({share} starved or blocked)": "한 공정이 아님: {stations} 공정의 라인 대기가 가장 적음 (자재·후공정 대기 {share})",
+    "none: the line waited for work (even {station} waited {share} of its time)": "없음: 라인이 작업을 기다림 ({station} 공정도 시간의 {share} 대기)",
     "breakdowns": "고장", "setup and scheduled stops": "셋업·계획 정지", "standby (no line cause)": "대기 (라인 원인 아님)",
     "slower than ideal cycle": "이상 사이클보다 느림", "first-pass failures": "첫 검사 불합격",
     "no stops in this period": "이 기간 정지 없음", "nothing in this period": "이 기간 데이터 없음",

@@ -122,6 +122,12 @@ def bottleneck(splits: Mapping[str, TimeSplit], tie: float = 0.005) -> list[str]
     return [s for s, v in known.items() if v <= least + tie]
 
 
+def lacks_work(splits: Mapping[str, TimeSplit], necks: list[str], above: float = 0.5) -> bool:
+    """Even the least-waiting station waited more than `above` of its time: the line lacked work
+    (no orders released, or a line downstream blocking it), so no station is its bottleneck."""
+    return bool(necks) and (splits[necks[0]].share(splits[necks[0]].line_wait_s) or 0.0) > above
+
+
 def loaded_oee(split: TimeSplit, ideal_s: float, total: int, good: int) -> Oee:
     """Equipment OEE over loaded time: A = productive / loaded, P = ideal / productive,
     Q = good / total; so OEE = good x ideal cycle time / loaded time."""

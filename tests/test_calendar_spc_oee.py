@@ -88,7 +88,7 @@ def test_e10_split_counts_starved_and_blocked_as_standby_not_downtime() -> None:
     MOUNT (the bottleneck): runs 3.5 h, in setup 0.5 h. SPI: runs 1 h, starved 1.5 h, blocked 1.5 h.
     E10 availability is uptime over scheduled time: PRINT 3.5/4, MOUNT 3.5/4, SPI 100 %; the
     old 'running / scheduled' would have shown PRINT 25 % and SPI 25 % (red)."""
-    from line.e10 import bottleneck, time_splits
+    from line.e10 import bottleneck, lacks_work, time_splits
     from line.status import Segment
 
     t, h = datetime(2026, 11, 2, 0, 0, tzinfo=UTC), timedelta(hours=1)
@@ -111,6 +111,10 @@ def test_e10_split_counts_starved_and_blocked_as_standby_not_downtime() -> None:
     assert bottleneck(sp) == ["MOUNT"]
     assert bottleneck({"A": sp["MOUNT"], "B": sp["MOUNT"], "C": sp["SPI"]}) == ["A", "B"]  # a tie, said so
     assert bottleneck({"R": sp["REFLOW"]}) == []
+    assert not lacks_work(sp, ["MOUNT"])
+    # a line without work: every station waits most of the time, the least-waiting one (SPI,
+    # 75 %) is no bottleneck
+    assert lacks_work({"SPI": sp["SPI"]}, ["SPI"])
 
 
 def test_loaded_oee_does_not_fail_a_healthy_station_waiting_on_the_line() -> None:

@@ -18,7 +18,7 @@ from dashboard.queries import hourly_output, station_oees
 from dashboard.widgets import choice
 from line.calendar import Interval, merge, scheduled_intervals, shifts_between
 from line.config import Plant
-from line.e10 import TimeSplit, bottleneck, dominant_loss, oee_losses, time_splits
+from line.e10 import TimeSplit, bottleneck, dominant_loss, lacks_work, oee_losses, time_splits
 from line.kpi import pareto
 from line.oee import Oee
 from line.status import COLOURS, Segment, downtime_minutes, segments, segments_on_shift
@@ -136,6 +136,10 @@ def _bottleneck_text(necks: list[str], splits: dict[str, TimeSplit], lang: str) 
     if not necks:
         return t("no state data in this period", lang)
     share = _pct0(splits[necks[0]].share(splits[necks[0]].line_wait_s))
+    if lacks_work(splits, necks):
+        return t("none: the line waited for work (even {station} waited {share} of its time)", lang).format(
+            station=necks[0], share=share
+        )
     if len(necks) > 1:
         return t("not one station: {stations} waited least on the line ({share} starved or blocked)", lang).format(
             stations=", ".join(necks), share=share

@@ -225,9 +225,9 @@ def _alarms(
         for sid, m in down_too_long(status, now, limits)
     ]  # fmt: skip
     items += [
-        t("{station} FPY this shift {fpy} (n={n}, below the {floor} floor), since {since}", lang).format(
+        t("{station} FPY this shift {fpy} (n={n}): alarm since {since} (floor {floor}, clears at {clear})", lang).format(
             station=a.station, fpy=f"{a.fpy * 100:.1f} %", n=a.n, floor=f"{a.floor * 100:.0f} %",
-            since=f"{a.since.astimezone(tz):%H:%M}",
+            since=f"{a.since.astimezone(tz):%H:%M}", clear=f"{(a.floor + sp.alarms.fpy_clear_margin) * 100:.0f} %",
         )
         for a in fpy
     ]  # fmt: skip
