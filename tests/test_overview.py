@@ -277,6 +277,9 @@ def test_line_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         page.wait_for_selector("#line-avail-ASSY", timeout=10_000)
         page.get_by_text("Yesterday").click()  # no state at all: the stops chart says so in words
         page.wait_for_selector("#line-downtime text:has-text('no stops in this period')", timeout=10_000)
+        page.goto(url.replace("/overview", "/line") + "?lang=ko")
+        page.wait_for_selector("#line-oee-definition:has-text('자재 대기와 후공정 대기는 대기')", timeout=20_000)
+        page.screenshot(path=str(ARTIFACTS / "line-ko.png"), full_page=True)
     assert errors == []
 
 

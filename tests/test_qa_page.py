@@ -105,4 +105,8 @@ def test_qa_page_p_chart_and_traceability(qa_site: str) -> None:
         assert "V_TX 11.2 V [11.5, 12.5] ✗" in rows.nth(1).inner_text()
         assert "V_TX 12 V [11.5, 12.5]" in rows.nth(2).inner_text() and "✗" not in rows.nth(2).inner_text()
         page.screenshot(path=str(ARTIFACTS / "qa-trace.png"), full_page=True)
+        assert page.inner_text("#qa-as-of").endswith("14:00:00")  # the time of its data, live
+        page.goto(qa_site + "?lang=ko")
+        page.wait_for_selector("#qa-pchart .gtitle:has-text('관리 한계 없음')", timeout=20_000)
+        page.screenshot(path=str(ARTIFACTS / "qa-ko.png"), full_page=True)
     assert errors == []

@@ -23,6 +23,7 @@ from line.spc import baseline_p, p_chart
 dash.register_page(__name__, path="/qa", name="QA", order=2)
 
 PERIODS = {"7d": "Last 7 days", "30d": "Last 30 days"}
+REFRESH_MS = 30_000  # the failure figures follow the line live, like the yield page
 BY = {"code": "Defect code", "refdes": "Reference designator", "station": "Station"}
 
 
@@ -35,6 +36,7 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="qa-lang", data=lang_of(lang)),
+            dcc.Interval(id="qa-tick", interval=REFRESH_MS),
             dbc.Row(
                 [
                     dbc.Col(html.H2(t("Quality", lang_of(lang))), md=2),
@@ -85,12 +87,13 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
 @callback(
     Output("qa-pareto", "figure"),
     Output("qa-top", "children"),
+    Input("qa-tick", "n_intervals"),
     Input("qa-period", "value"),
     Input("qa-product", "value"),
     Input("qa-by", "value"),
     State("qa-lang", "data"),
 )
-def update_pareto(period: str, product: str, by: str, lang: str | None = "en") -> tuple[object, ...]:
+def update_pareto(_n: int | None, period: str, product: str, by: str, lang: str | None = "en") -> tuple[object, ...]:
     lang = lang_of(lang)
     ctx = current()
     start, end = _window(period, ctx.plant)
@@ -98,19 +101,22 @@ def update_pareto(period: str, product: str, by: str, lang: str | None = "en") -
     title = f"{t('Defects by', lang)} {t(BY[by], lang).lower()} · {product or t('All products', lang)}"
     top = html.Span(
         [html.Span(t("Top defect", lang) + ": "), html.B(bars[0].key if bars else "–", id="qa-top-key"),
-         html.Span(f" ({bars[0].count} / {sum(b.count for b in bars)})" if bars else f" ({t('no confirmed defects', lang)})")]
+         html.Span(f" ({bars[0].count} / {sum(b.count for b in bars)})" if bars else f" ({t('no confirmed defects', lang)})"),
+         html.Span(f" · {t('data as of', lang)} {ctx.now().astimezone(ctx.plant.tz):%H:%M:%S}", id="qa-as-of",
+                   className="text-muted")]
     )  # fmt: skip
     return pareto_figure(bars, title, lang=lang), top
 
 
 @callback(
     Output("qa-pchart", "figure"),
+    Input("qa-tick", "n_intervals"),
     Input("qa-period", "value"),
     Input("qa-product", "value"),
     Input("qa-station", "value"),
     State("qa-lang", "data"),
 )
-def update_pchart(period: str, product: str, station: str, lang: str | None = "en") -> object:
+def update_pchart(_n: int | None, period: str, product: str, station: str, lang: str | None = "en") -> object:
     """The judged days are the chosen period; the limits come from the baseline before it
     (`baseline_window`), never from the days they judge. Without a baseline the points are shown
     without limits, and the title says why."""
@@ -145,8 +151,10 @@ def baseline_window(judged_start: datetime, period: str) -> tuple[datetime, date
 TREND_WEEKS = 12
 
 
-@callback(Output("qa-weekly", "figure"), Input("qa-product", "value"), State("qa-lang", "data"))
-def update_weekly(product: str, lang: str | None = "en") -> object:
+@callback(
+    Output("qa-weekly", "figure"), Input("qa-tick", "n_intervals"), Input("qa-product", "value"), State("qa-lang", "data")
+)
+def update_weekly(_n: int | None, product: str, lang: str | None = "en") -> object:
     """The failure trend over the last weeks, whatever the period chosen above."""
     lang = lang_of(lang)
     ctx = current()
