@@ -17,12 +17,36 @@ TERMINATORS = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n", "ETX": ETX}
 Checksum = Literal["none", "xor", "sum"]
 
 
+KEEP_MAX = 1 << 20  # a discarded line is kept whole up to this size (the dead-letter row cap)
+
+
 @dataclass
 class Framer:
+    """`max_len` caps a frame; a longer line is not a frame, but it is kept whole (up to
+    `keep_max`, with its full length in the reason) for the dead-letter table, however many reads
+    it takes to arrive, while memory stays bounded."""
+
     terminator: str  # CR, LF, CRLF or ETX
     checksum: Checksum = "none"
     max_len: int = 4096
+    keep_max: int = KEEP_MAX
     _buf: bytearray = field(default_factory=bytearray)
+    _over: bytearray | None = None  # the kept start of a line that passed max_len, until its end
+    _over_len: int = 0  # its full length so far
+
+    def flush(self) -> list[tuple[bytes, str]]:
+        """What is left when the stream ends (the port closed, the cable was pulled): an
+        unfinished frame is a partial one, kept with that reason."""
+        bad: list[tuple[bytes, str]] = []
+        if self._over is not None:
+            total = self._over_len + len(self._buf)
+            kept = bytes((self._over + self._buf)[: self.keep_max])
+            bad.append((kept, f"partial line of {total} bytes (longer than {self.max_len}): the port closed before its terminator"))
+        elif self._buf.strip():
+            bad.append((bytes(self._buf[: self.keep_max]), "partial frame: the port closed before its terminator (unplugged?)"))
+        self._buf.clear()
+        self._over, self._over_len = None, 0
+        return bad
 
     def feed(self, chunk: bytes) -> tuple[list[bytes], list[tuple[bytes, str]]]:
         """Frames completed by this chunk, and discarded bytes with the reason."""
@@ -41,16 +65,31 @@ class Framer:
                 break
             frame = bytes(self._buf[:i])
             del self._buf[: i + len(term)]
+            if self._over is not None:  # the end of a line that passed max_len
+                total = self._over_len + len(frame)
+                kept = bytes((self._over + frame)[: self.keep_max])
+                bad.append((kept, self._too_long(total, len(kept))))
+                self._over, self._over_len = None, 0
+                continue
             if self.terminator == "CR":
                 frame = frame.lstrip(b"\n")  # a CRLF device on a CR binding: tolerate the LF
             if len(frame) > self.max_len:
-                bad.append((frame[: self.max_len], f"frame longer than {self.max_len} bytes"))
+                bad.append((frame[: self.keep_max], self._too_long(len(frame), min(len(frame), self.keep_max))))
             elif frame.strip():
                 frames.append(frame)
-        if len(self._buf) > self.max_len:
-            bad.append((bytes(self._buf[: self.max_len]), f"no terminator within {self.max_len} bytes"))
-            self._buf.clear()
+        if len(self._buf) > self.max_len:  # no terminator yet: keep its start, bounded, until it ends
+            hold = len(term) - 1  # a CRLF split across reads: keep the CR's place
+            move = self._buf[: len(self._buf) - hold]
+            if self._over is None:
+                self._over, self._over_len = bytearray(), 0
+            self._over += move[: max(0, self.keep_max - len(self._over))]
+            self._over_len += len(move)
+            del self._buf[: len(move)]
         return frames, bad
+
+    def _too_long(self, total: int, kept: int) -> str:
+        more = "" if kept == total else f", the first {kept} kept"
+        return f"line of {total} bytes, longer than the {self.max_len}-byte frame limit{more}"
 
     def _framed(self) -> tuple[list[bytes], list[tuple[bytes, str]]]:
         frames: list[bytes] = []

@@ -15,13 +15,13 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import orjson
 
-from drivers.cfx import parse_cfx
+from drivers.cfx import PanelBook, parse_cfx
 from drivers.items import Draft, Registration, Reject
 from drivers.lineformat import Context
 from drivers.native import parse_native
@@ -48,14 +48,20 @@ class RawMessage(NamedTuple):
 
 
 def mqtt_items(
-    b: BindingDef, plant: Plant, topic: str, payload: bytes, received: datetime | None = None
+    b: BindingDef,
+    plant: Plant,
+    topic: str,
+    payload: bytes,
+    received: datetime | None = None,
+    panels: PanelBook | None = None,
 ) -> list[Item]:
     """Parse one MQTT message of a binding (native or CFX); never raises. `received` (the
-    plant clock's time, default the wall clock) stamps what the message does not."""
+    plant clock's time, default the wall clock) stamps what the message does not; `panels`
+    holds the binding's panels seen at WorkStarted (CFX panel-level results)."""
     try:
         if b.format == "cfx":
             ctx = Context(b, plant.station(b.station_id).line, plant.tz, received or datetime.now(UTC))
-            return parse_cfx(payload, ctx).items
+            return parse_cfx(payload, ctx, panels).items
         return parse_native(topic, payload).items
     except Exception as exc:  # a parser bug must not stop the ingest: keep the input, say why
         log.exception("parsing %s", topic)
@@ -122,11 +128,15 @@ class Writer:
     store: Store
     plant: Plant
     health: dict[str, Health]
+    clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
         self.stations = {sid: st.line for sid, st in self.plant.spec.stations.items()}
         self.products = set(self.plant.spec.products)
         self.stored = self.duplicates = self.rejected = 0
+        limits = self.plant.spec.ingest
+        self.ahead, self.behind = timedelta(hours=limits.max_future_h), timedelta(days=limits.max_age_days)
+        self.window: tuple[datetime, datetime] = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 
     def commit(self, batches: list[Batch]) -> dict[str, list[int]]:
         """Register, resolve, validate, store, dead-letter. Returns the stored and rejected
@@ -142,6 +152,8 @@ class Writer:
         if seen:
             self.store.register_units(seen)
         known = self._registry(drafts)
+        now = self.clock.now()
+        self.window = (now - self.behind, now + self.ahead)
         records: list[Record] = []
         dead: list[tuple[bytes, str, str, str | None]] = []
         per_source: dict[str, list[int]] = {}
@@ -202,8 +214,20 @@ class Writer:
             rec = record_from_dict(fields)
         except RecordError as exc:
             return Reject(str(exc), _raw(draft))
-        problem = plant_problem(rec, self.stations, self.products)
+        problem = plant_problem(rec, self.stations, self.products) or self._time_problem(rec.ts)
         return Reject(problem, _raw(draft)) if problem else rec
+
+    def _time_problem(self, ts: datetime) -> str | None:
+        lo, hi = self.window
+        if lo <= ts <= hi:
+            return None
+        limits = self.plant.spec.ingest
+        rule = (
+            f"more than [ingest] max_future_h = {limits.max_future_h:g} h ahead of"
+            if ts > hi
+            else f"more than [ingest] max_age_days = {limits.max_age_days:g} days before"
+        )
+        return f"ts: {ts.isoformat()} is {rule} the ingest's clock ({(lo + self.behind).isoformat(timespec='seconds')})"
 
 
 def collect(

@@ -30,6 +30,8 @@ def parse_native(topic: str, payload: bytes) -> Parsed:
         out.add(Reject(problem, payload) if problem else Draft(doc))
         return out
     docs = doc if isinstance(doc, list) else [doc]
+    if not docs:  # acknowledged like any message, so it must leave a trace
+        out.add(Reject("an empty JSON array: no record in the message", payload))
     for i, rec in enumerate(docs):
         where = f"record {i}: " if len(docs) > 1 else ""
         if not isinstance(rec, dict):

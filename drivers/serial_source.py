@@ -82,8 +82,9 @@ class SerialSource:
                 continue
             self.health.set("connected", self.url)
             backoff = 0.5
+            framer = Framer(self.b.terminator, self.fmt.checksum)
             try:
-                self._read(port)
+                self._read(port, framer)
             except (serial.SerialException, OSError) as exc:
                 self.health.set("reconnecting", f"{self.url}: lost ({exc})")
                 self.health.error(f"{self.url}: {exc}")
@@ -93,11 +94,13 @@ class SerialSource:
             finally:
                 with contextlib.suppress(serial.SerialException, OSError):
                     port.close()
+                cut = framer.flush()  # a frame the lost port cut short is kept, as partial
+                if cut:
+                    self.put(Batch(self.b.id, self.url, [Reject(reason, raw) for raw, reason in cut]))
             self.stop.wait(0.2)
         self.health.set("stopped")
 
-    def _read(self, port: serial.SerialBase) -> None:
-        framer = Framer(self.b.terminator, self.fmt.checksum)
+    def _read(self, port: serial.SerialBase, framer: Framer) -> None:
         if self.poller is not None:
             self._poll(port, framer)
             return

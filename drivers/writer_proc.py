@@ -23,6 +23,7 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
+from drivers.cfx import PanelBook
 from drivers.ingest import Batch, Health, RawMessage, Writer, collect, mqtt_items, streaming_gc
 from drivers.items import Reject
 from line.clock import Clock, SystemClock
@@ -48,10 +49,11 @@ def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> N
     except LinemonError as exc:  # the ingest process says it and stops
         conn.send(("failed", str(exc)))
         return
-    writer = Writer(store, plant, health={})
+    writer = Writer(store, plant, health={}, clock=clock)
     streaming_gc()
     conn.send(("ready",))
     bindings = {b.id: b for b in plant.spec.bindings}
+    panels = {b.id: PanelBook() for b in plant.spec.bindings if b.format == "cfx"}  # per binding, in memory
     try:
         last = False
         while not last:
@@ -59,7 +61,7 @@ def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> N
             if not chunk:
                 break
             now = clock.now()
-            counts = writer.commit([_batch(m, bindings, plant, now) for m in chunk])
+            counts = writer.commit([_batch(m, bindings, plant, now, panels) for m in chunk])
             try:
                 conn.send(("done", _acks(chunk), counts))
             except (BrokenPipeError, OSError):
@@ -89,7 +91,11 @@ def _gather(conn: Connection, most: int = MERGE_UP_TO) -> tuple[Chunk, bool]:
 
 
 def _batch(
-    m: Batch | tuple[str, str, bytes, int, int], bindings: dict[str, Any], plant: Any, now: datetime
+    m: Batch | tuple[str, str, bytes, int, int],
+    bindings: dict[str, Any],
+    plant: Any,
+    now: datetime,
+    panels: dict[str, PanelBook] | None = None,
 ) -> Batch:
     """A parsed serial batch as it is, or a raw MQTT message (the fields of `RawMessage`) parsed
     here."""
@@ -98,7 +104,7 @@ def _batch(
     source, topic, payload, _mid, _qos = m
     if source not in bindings:  # the intake found no binding for the topic
         return Batch(source, topic, [Reject(f"topic {topic} matches no binding", payload)])
-    return Batch(source, topic, mqtt_items(bindings[source], plant, topic, payload, now))
+    return Batch(source, topic, mqtt_items(bindings[source], plant, topic, payload, now, (panels or {}).get(source)))
 
 
 def _acks(chunk: Chunk) -> list[tuple[int, int]]:

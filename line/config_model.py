@@ -73,6 +73,17 @@ class Alarms(BaseModel):
     hold_min: Annotated[float, Field(ge=0)] = 10.0
 
 
+class IngestLimits(BaseModel):
+    """What the ingest accepts: a record stamped more than `max_future_h` after the ingest's
+    clock, or more than `max_age_days` before it, is dead-lettered with the reason (a year-1970 or
+    year-3000 clock on a tester would otherwise be stored, and a future one makes the andon
+    "live" for ever)."""
+
+    model_config = _STRICT
+    max_future_h: Positive = 24.0
+    max_age_days: Positive = 400.0
+
+
 class Rework(BaseModel):
     """The plant's repair rule: a unit that fails a station `scrap_after_failures` times without
     passing is scrapped there (a final disposition, never work in progress)."""
@@ -231,6 +242,7 @@ class PlantFile(BaseModel):
     calendar: Calendar
     alarms: Alarms = Alarms()
     rework: Rework = Rework()
+    ingest: IngestLimits = IngestLimits()
     lines: dict[Ident, LineDef] = Field(min_length=1)
     stations: dict[Ident, StationDef] = Field(min_length=1)
     products: dict[Ident, ProductDef] = Field(min_length=1)

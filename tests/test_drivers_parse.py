@@ -43,10 +43,27 @@ def test_framer_joins_partial_chunks_and_reports_noise() -> None:
     f = Framer("CRLF", max_len=20)
     assert f.feed(b"A;1") == ([], [])
     assert f.feed(b"\r\nB;2\r\nC") == ([b"A;1", b"B;2"], [])
-    frames, bad = f.feed(b"x" * 30)
-    assert frames == [] and bad == [(b"C" + b"x" * 19, "no terminator within 20 bytes")]
-    frames, bad = f.feed(b"y" * 25 + b"\r\n")
-    assert frames == [] and bad[0][1] == "frame longer than 20 bytes"
+    assert f.feed(b"x" * 30) == ([], [])  # past the limit: not a frame, kept until the line ends
+    frames, bad = f.feed(b"y" * 25 + b"\r\nD;4\r\n")
+    whole = b"C" + b"x" * 30 + b"y" * 25
+    assert frames == [b"D;4"] and bad == [(whole, "line of 56 bytes, longer than the 20-byte frame limit")]
+
+
+def test_an_overlong_line_is_kept_whole_up_to_the_row_cap_with_bounded_memory() -> None:
+    f = Framer("LF", max_len=20, keep_max=100)
+    for _ in range(1000):  # 1,000 reads of 1,000 bytes, no terminator: memory stays bounded
+        assert f.feed(b"z" * 1000) == ([], [])
+        assert len(f._buf) <= 20 and (f._over is None or len(f._over) <= 100)
+    frames, bad = f.feed(b"end\nA;1\n")
+    assert frames == [b"A;1"]
+    assert bad == [(b"z" * 100, "line of 1000003 bytes, longer than the 20-byte frame limit, the first 100 kept")]
+
+
+def test_a_frame_cut_by_an_unplugged_port_is_kept_as_partial() -> None:
+    f = Framer("CRLF", max_len=20)
+    assert f.feed(b"A;1\r\nSN-12;PA") == ([b"A;1"], [])
+    assert f.flush() == [(b"SN-12;PA", "partial frame: the port closed before its terminator (unplugged?)")]
+    assert f.flush() == [] and f.feed(b"B;2\r\n") == ([b"B;2"], [])  # the next connection starts clean
 
 
 @pytest.mark.parametrize("kind", ["xor", "sum"])
@@ -276,3 +293,43 @@ def test_cfx_timestamps_keep_their_offset(plant, stamp: str, expected: datetime)
            "UniqueID": "u1", "Source": "VI1-01", "MessageBody": {"NewState": "PRD_RegularWork"}}  # fmt: skip
     (item,) = parse_cfx(orjson.dumps(env), _ctx(plant, "vi1-aoi-cfx")).items
     assert isinstance(item, Draft) and item.data["ts"] == expected
+
+
+# ---------------------------------------------------------------- IPC-CFX as the standard writes it
+# fixtures written from the CFX SDK's message definitions (CFX/Production/WorkStarted.cs,
+# TestAndInspection/UnitsInspected.cs, Structures/SolderPasteInspection, PCBInspection)
+
+
+def test_cfx_panel_positions_are_units_and_the_work_order_object_is_read(plant) -> None:  # type: ignore[no-untyped-def]
+    from drivers.cfx import PanelBook
+
+    ctx, book = _ctx(plant, "vi1-aoi-cfx"), PanelBook()
+    started = parse_cfx((FIX / "work_started_panel.json").read_bytes(), ctx, book).items
+    assert [(r.serial, r.work_order) for r in started if isinstance(r, Registration)] == [
+        ("FF50-P2611-0007/1", "WO-2648-01"), ("FF50-P2611-0007/2", "WO-2648-01"),
+    ]  # fmt: skip  (not the text of a Python dict)
+    items = parse_cfx((FIX / "units_inspected_panel_2up.json").read_bytes(), ctx, book).items
+    got = [(d.data["serial"], d.data["result"], [x["code"] for x in d.data["defects"]]) for d in items]
+    assert got == [("FF50-P2611-0007/1", "PASS", []), ("FF50-P2611-0007/2", "FAIL", ["bridge"])]
+    # a panel-level result applies to the panel's units; the defect naming position 2 goes there;
+    # WorkCompleted without units is the station finishing its work, not a reject
+    items = parse_cfx((FIX / "panel_result_and_work_completed.json").read_bytes(), ctx, book).items
+    assert [(d.data["serial"], d.data["result"], [x["refdes"] for x in d.data["defects"]]) for d in items[:2]] == [
+        ("FF50-P2611-0007/1", "FAIL", []), ("FF50-P2611-0007/2", "FAIL", ["C40"]),
+    ]  # fmt: skip
+    assert (items[2].data["schema"], items[2].data["state"], items[2].data["reason"]) == (
+        "linemon.state/1", "SBY", "work_completed Completed")
+    # without the WorkStarted (an ingest restarted in between) the panel's units are unknown: kept, with why
+    (rej, _) = parse_cfx((FIX / "panel_result_and_work_completed.json").read_bytes(), ctx, PanelBook()).items
+    assert isinstance(rej, Reject) and "the panel's units are unknown" in rej.reason
+
+
+def test_cfx_solder_paste_and_offset_measurements_are_stored_with_units(plant) -> None:  # type: ignore[no-untyped-def]
+    spi, aoi = parse_cfx((FIX / "units_inspected_spi_offsets.json").read_bytes(), _ctx(plant, "vi1-aoi-cfx")).items
+    got = {m["name"]: (m["value"], m["unit"]) for m in spi.data["measurements"]}
+    assert got == {
+        "C12.1 volume": (pytest.approx(94.6), "%"), "C12.1 area": (pytest.approx(98.0), "%"),
+        "C12.1 height": (0.121, "mm"), "C12.1 offset x": (0.01, "mm"), "C12.1 offset y": (0.02, "mm"),
+    }  # fmt: skip
+    got = {m["name"]: (m["value"], m["unit"]) for m in aoi.data["measurements"]}
+    assert got["U7 dx"] == (0.03, "mm") and got["U7 rxy"] == (0.4, "deg") and len(got) == 6
