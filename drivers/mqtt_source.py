@@ -1,9 +1,9 @@
-"""The MQTT I/O shell (paho-mqtt 2): one client for every MQTT binding of the plant.
+"""The MQTT I/O shell (paho-mqtt 2, public API only): one client for every MQTT binding of the plant.
 
 QoS 1, a stable client id and a persistent session (clean_session false), so the broker keeps
 messages while the ingest is away; topics are subscribed again on every connect. Messages are
-acknowledged manually, after the writer has committed them: a message the broker considers
-delivered is stored. The network thread only hands messages over (the writer parses them);
+acknowledged manually (`manual_ack=True`, `Client.ack`), after the writer has committed them: a
+message the broker considers delivered is stored. The network thread only hands messages over (the writer parses them);
 callbacks never raise (an exception inside one kills paho's thread silently).
 """
 
@@ -19,7 +19,6 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from drivers.ingest import Batch, Health, RawMessage
-from drivers.mqtt_client import IngestClient
 from line.config import Plant
 from line.config_model import BindingDef
 
@@ -96,7 +95,7 @@ class MqttSource(MqttIntake):
         self.plant = plant
         cfg = plant.spec.mqtt
         self.host, self.port = host or cfg.host, port or cfg.port
-        self.client = IngestClient(
+        self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id, clean_session=False, manual_ack=True
         )
         if cfg.username:
@@ -179,9 +178,8 @@ class MqttSource(MqttIntake):
             log.exception("on_message %s", msg.topic)
 
     def ack(self, acks: list[tuple[int, int]]) -> None:
-        """The (message id, QoS) pairs of a committed chunk: QoS 1 PUBACKs in one write, QoS 2
-        one by one (paho keeps their state)."""
-        self.client.ack_many([mid for mid, qos in acks if qos == 1])
+        """Acknowledge the (message id, QoS) pairs of a committed chunk, through paho's public
+        manual-acknowledgement API: the broker considers a message delivered only once it is
+        stored."""
         for mid, qos in acks:
-            if qos == 2:
-                self.client.ack(mid, qos)
+            self.client.ack(mid, qos)

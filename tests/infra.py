@@ -6,11 +6,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from linemon.broker import Broker, wait_for
 
-__all__ = ["Broker", "linemon_proc", "wait_for"]
+__all__ = ["Broker", "linemon_proc", "served_app", "wait_for"]
 
 
 def linemon_proc(*args: str, log: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
@@ -32,3 +36,19 @@ def sigterm_exit_code(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> i
         proc.kill()
         proc.wait()
         return None
+
+
+@contextmanager
+def served_app(app: Any) -> Iterator[str]:
+    """A Dash app served by werkzeug on a free loopback port, in a thread; yields its base URL
+    (ending in "/")."""
+    from werkzeug.serving import make_server
+
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}/"
+    finally:
+        srv.shutdown()
+        th.join(5)

@@ -7,17 +7,15 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
-from werkzeug.serving import make_server
 
 from dashboard.app import create_app
 from line.config import Plant
 from tests.conftest import PLANT_FILE
-from tests.infra import Broker, wait_for
+from tests.infra import Broker, served_app, wait_for
 from tests.test_cli import linemon
 from tests.test_dashboard import ARTIFACTS, chromium_page
 from tests.test_ingest_mqtt import SPI, _connected, _ids, _ingest, _spi, _stop, broker  # noqa: F401
@@ -55,21 +53,13 @@ def test_a_two_up_panel_with_mixed_results_end_to_end(tmp_path: Path, broker: Br
     vi1 = json.loads(out.stdout)["products"]["FF-50"]["stations"]["VI1"]
     assert (vi1["units"], vi1["fpy"], vi1["final_yield"], vi1["retests"]) == (2, 0.5, 0.5, 0)
     now = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)  # 14:00 KST that day
-    app = create_app(plant, f"sqlite:///{db}", now=lambda: now)
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    try:
-        with chromium_page() as (page, errors):
-            page.goto(f"http://127.0.0.1:{srv.server_port}/")
-            page.get_by_text("Today").click()
-            page.wait_for_selector("#fpy-FF-50-VI1:text-is('50.0 %')", timeout=20_000)
-            assert page.inner_text("#units-FF-50") == "2"
-            page.screenshot(path=str(ARTIFACTS / "yield-cfx-panel.png"), full_page=True)
-        assert errors == []
-    finally:
-        srv.shutdown()
-        th.join(5)
+    with served_app(create_app(plant, f"sqlite:///{db}", now=lambda: now)) as url, chromium_page() as (page, errors):
+        page.goto(url)
+        page.get_by_text("Today").click()
+        page.wait_for_selector("#fpy-FF-50-VI1:text-is('50.0 %')", timeout=20_000)
+        assert page.inner_text("#units-FF-50") == "2"
+        page.screenshot(path=str(ARTIFACTS / "yield-cfx-panel.png"), full_page=True)
+    assert errors == []
 
 
 def test_bad_input_between_good_messages_is_dead_lettered_with_its_reason(tmp_path: Path, broker: Broker) -> None:  # noqa: F811

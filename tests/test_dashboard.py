@@ -1,7 +1,6 @@
 """The dashboard: pure figure builders, and the yield page in a real Chromium (Playwright)."""
 
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -10,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
 
 from dashboard.app import create_app
 from dashboard.figures import fpy_heatmap, rty_bars
@@ -18,6 +16,7 @@ from line.config import Plant
 from line.kpi import ProductTally, StationTally, yield_report
 from line.records import record_from_dict
 from store.sqlite import SqliteStore
+from tests.infra import served_app
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -82,13 +81,8 @@ def served(tmp_path: Path, plant: Plant) -> Iterator[str]:
         ]
     )  # type: ignore[list-item]
     s.close()
-    app = create_app(plant, f"sqlite:///{db}")
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    yield f"http://127.0.0.1:{srv.server_port}/"
-    srv.shutdown()
-    th.join(5)
+    with served_app(create_app(plant, f"sqlite:///{db}")) as url:
+        yield url
 
 
 @contextmanager
@@ -348,17 +342,9 @@ def test_a_store_that_cannot_answer_is_said_on_the_page(plant: Plant) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"influxdb://127.0.0.1:{port}?org=plant&bucket=linemon"
-    app = create_app(plant, url)
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    try:
-        with chromium_page() as (page, _errors):
-            page.goto(f"http://127.0.0.1:{srv.server_port}/overview")
-            page.wait_for_selector("#app-error", state="visible", timeout=20_000)
-            text = page.inner_text("#app-error")
-            page.screenshot(path=str(ARTIFACTS / "store-error.png"), full_page=True)
-    finally:
-        srv.shutdown()
-        th.join(5)
+    with served_app(create_app(plant, url)) as base, chromium_page() as (page, _errors):
+        page.goto(base + "overview")
+        page.wait_for_selector("#app-error", state="visible", timeout=20_000)
+        text = page.inner_text("#app-error")
+        page.screenshot(path=str(ARTIFACTS / "store-error.png"), full_page=True)
     assert f"influxdb://127.0.0.1:{port}" in text and "Traceback" not in text

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from dashboard.app import create_app
 from line.config import Plant, plant_from_dict
@@ -36,6 +35,7 @@ from line.status import (
 from store.base import SourceHealth
 from store.sqlite import SqliteStore
 from tests.conftest import result
+from tests.infra import served_app
 from tests.test_dashboard import ARTIFACTS, chromium_page
 
 T = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
@@ -143,13 +143,8 @@ def andon(tmp_path: Path, plant: Plant) -> Iterator[tuple[str, SqliteStore]]:
              for i in range(40)]  # fmt: skip
     s.write(recs)
     s.put_work_orders([PlannedOrder("WO-A", "FF-50", 10, now - timedelta(days=1), now + timedelta(days=1))])
-    app = create_app(quick, f"sqlite:///{db}", now=plant_now)
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    yield f"http://127.0.0.1:{srv.server_port}/overview", s
-    srv.shutdown()
-    th.join(5)
+    with served_app(create_app(quick, f"sqlite:///{db}", now=plant_now)) as url:
+        yield url + "overview", s
 
 
 @contextmanager

@@ -4,13 +4,11 @@ and traceability by a serial's unique prefix with each attempt's measurements.""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from dashboard.app import create_app
 from dashboard.figures import p_chart_figure
@@ -18,6 +16,7 @@ from line.config import Plant
 from line.spc import Subgroup, p_chart
 from store.sqlite import SqliteStore
 from tests.conftest import result
+from tests.infra import served_app
 from tests.test_dashboard import ARTIFACTS, chromium_page
 
 NOW = datetime(2026, 11, 4, 5, 0, tzinfo=UTC)  # Wednesday 14:00 KST
@@ -59,13 +58,8 @@ def qa_site(tmp_path: Path, plant: Plant) -> Iterator[str]:
     ]  # fmt: skip
     s.write(recs)
     s.close()
-    app = create_app(plant, f"sqlite:///{db}", now=lambda: NOW)
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    yield f"http://127.0.0.1:{srv.server_port}/qa"
-    srv.shutdown()
-    th.join(5)
+    with served_app(create_app(plant, f"sqlite:///{db}", now=lambda: NOW)) as url:
+        yield url + "qa"
 
 
 def _texts(page: object, selector: str) -> list[str]:

@@ -3,19 +3,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from dashboard.app import create_app
 from dashboard.periods import page_window
 from line.config import Plant
 from store.sqlite import SqliteStore
 from tests.conftest import result
+from tests.infra import served_app
 from tests.test_dashboard import ARTIFACTS, chromium_page
 
 NOW = datetime(2026, 11, 4, 5, 0, tzinfo=UTC)  # Wednesday 14:00 KST
@@ -53,13 +52,8 @@ def yield_site(tmp_path: Path, plant: Plant) -> Iterator[tuple[str, SqliteStore]
         _rec("V1", "SPI", "PASS", "2026-10-25T10:00", "VDR-900"), _rec("V1", "FCT", "PASS", "2026-11-04T13:30", "VDR-900"),
         _rec("P1", "FCT", "FAIL", "2026-11-03T19:00"),  # Tuesday's overtime
     ])  # type: ignore[list-item]  # fmt: skip
-    app = create_app(plant, f"sqlite:///{db}", now=lambda: NOW)
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    yield f"http://127.0.0.1:{srv.server_port}/", s
-    srv.shutdown()
-    th.join(5)
+    with served_app(create_app(plant, f"sqlite:///{db}", now=lambda: NOW)) as url:
+        yield url, s
     s.close()
 
 
