@@ -293,8 +293,8 @@ def bench_ingest(
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         settings = (
-            (None, "mosquitto default inflight (20)", n, rounds, "target >= 80 %"),
-            (0, "max_inflight_messages 0", n, rounds, "target >= 80 %"),
+            (None, "mosquitto default inflight (20)", n, rounds, "target >= 65 %"),
+            (0, "max_inflight_messages 0", n, rounds, "target >= 65 %"),
             # one message in flight: every message waits for the previous one's acknowledgement,
             # which the ingest sends only once it is committed (the commit's latency, not CPU)
             (1, "max_inflight_messages 1", max(1000, n // 20), 1, "bound by the ingest's commit latency"),
@@ -356,7 +356,7 @@ def bench_backlog(work: Path, n: int, rounds: int) -> None:
     median = statistics.median(e / r for e, r in zip(e2es, raws, strict=True))
     print(f"mqtt [backlog of {n:,}]: raw paho subscriber {statistics.median(raws):9,.0f} msg/s; "
           f"linemon ingest {statistics.median(e2es):9,.0f} rec/s into SQLite; ratio per round {ratios}: "
-          f"median {median:.0%} of raw (target >= 80 %)")  # fmt: skip
+          f"median {median:.0%} of raw (live target >= 65 %)")  # fmt: skip
     print(f"mqtt [backlog of {n:,}]: CPU per message (us, median) raw: {_cpu_line([c['raw'] for c in cpus])}; "
           f"end to end: {_cpu_line([c['e2e'] for c in cpus])}")  # fmt: skip
 

@@ -15,6 +15,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -80,9 +81,11 @@ class Batch:
 class Health:
     """Counters and status of one source; written to the store every few seconds."""
 
-    def __init__(self, source: str, clock: Clock | None = None) -> None:
+    def __init__(self, source: str, clock: Clock | None = None, window_min: float = 15.0) -> None:
         self.source = source
         self.clock: Clock = clock or SystemClock()
+        self.window_s = window_min * 60 / self.clock.factor  # wall seconds (the twin's plant runs faster)
+        self._recent: deque[tuple[float, int, int]] = deque()  # (wall time, stored, rejected)
         self.status = "starting"
         self.detail: str | None = None
         self.last_message: float | None = None  # epoch seconds: cheap on the hot path
@@ -109,14 +112,23 @@ class Health:
         with self._lock:
             self.stored += stored
             self.rejected += rejected
+            self._recent.append((time.time(), stored, rejected))
+
+    def _window(self) -> tuple[int, int]:
+        """Stored and rejected over the last window (called under the lock)."""
+        edge = time.time() - self.window_s
+        while self._recent and self._recent[0][0] < edge:
+            self._recent.popleft()
+        return sum(r[1] for r in self._recent), sum(r[2] for r in self._recent)
 
     def snapshot(self) -> SourceHealth:
         with self._lock:
+            recent = self._window()
             return SourceHealth(
                 self.source, self.status,
                 self.clock.at(self.last_message) if self.last_message else None,
                 self.received, self.stored, self.rejected,
-                self.errors, self.detail, self.clock.now(),
+                self.errors, self.detail, self.clock.now(), *recent,
             )  # fmt: skip
 
 

@@ -61,10 +61,11 @@ class IngestService:
                 f"--port: no serial binding {', '.join(sorted(unknown_ports))} in the plant file"
             )
         self.store = store
-        self.health = {b.id: Health(b.id, opts.clock) for b in bindings}
+        window = plant.spec.alarms.reject_window_min
+        self.health = {b.id: Health(b.id, opts.clock, window) for b in bindings}
         on_mqtt = [b for b in bindings if b.transport == "mqtt"]
         if on_mqtt:  # messages on no binding's topic
-            self.health["mqtt"] = Health("mqtt", opts.clock)
+            self.health["mqtt"] = Health("mqtt", opts.clock, window)
         self.link = WriterLink(plant.path, store.url, self.health, clock=opts.clock)
         self.serials = [
             SerialSource(b, plant, self.link.put, self.health[b.id], opts.ports.get(b.id), opts.clock)

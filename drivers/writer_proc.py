@@ -19,7 +19,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -29,7 +29,7 @@ from drivers.items import Reject
 from line.clock import Clock, SystemClock
 from line.config import load_plant
 from line.errors import LinemonError
-from store.base import open_store
+from store.base import Store, open_store
 
 log = logging.getLogger("linemon.writer")
 Chunk = list[Batch | RawMessage] | list[Batch | tuple[str, str, bytes, int, int]]
@@ -54,9 +54,13 @@ def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> N
     conn.send(("ready",))
     bindings = {b.id: b for b in plant.spec.bindings}
     panels = {b.id: PanelBook() for b in plant.spec.bindings if b.format == "cfx"}  # per binding, in memory
+    next_purge = 0.0
     try:
         last = False
         while not last:
+            if time.time() >= next_purge:  # dead letters are kept [store] dead_letter_days, then go
+                _purge(store, plant.spec.store.dead_letter_days)
+                next_purge = time.time() + PURGE_EVERY_S
             chunk, last = _gather(conn)
             if not chunk:
                 break
@@ -70,6 +74,16 @@ def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> N
             conn.send(("final", writer.stored, writer.duplicates, writer.rejected))
     finally:
         store.close()
+
+
+PURGE_EVERY_S = 3600.0
+
+
+def _purge(store: Store, days: float) -> None:
+    """Forget dead letters received (wall clock, as they are stamped) more than `days` ago."""
+    gone = store.purge_dead_letters(datetime.now(UTC) - timedelta(days=days))
+    if gone:
+        log.info("dead letters older than %g days removed: %d", days, gone)
 
 
 def _gather(conn: Connection, most: int = MERGE_UP_TO) -> tuple[Chunk, bool]:

@@ -71,6 +71,9 @@ class Alarms(BaseModel):
     fpy_clear_margin: Annotated[float, Field(ge=0, le=0.5)] = 0.02
     source_silent_min: Positive = 5.0
     hold_min: Annotated[float, Field(ge=0)] = 10.0
+    reject_share_max: Fraction = 0.05  # a binding rejecting more than this share of its input...
+    reject_window_min: Positive = 15.0  # ...over this window raises an andon alarm,
+    reject_min_messages: Annotated[int, Field(ge=1)] = 20  # once it received at least this many there
 
 
 class IngestLimits(BaseModel):
@@ -82,6 +85,13 @@ class IngestLimits(BaseModel):
     model_config = _STRICT
     max_future_h: Positive = 24.0
     max_age_days: Positive = 400.0
+
+
+class StoreSettings(BaseModel):
+    """What the store keeps: dead letters for `dead_letter_days`."""
+
+    model_config = _STRICT
+    dead_letter_days: Positive = 30.0
 
 
 class Rework(BaseModel):
@@ -243,6 +253,7 @@ class PlantFile(BaseModel):
     alarms: Alarms = Alarms()
     rework: Rework = Rework()
     ingest: IngestLimits = IngestLimits()
+    store: StoreSettings = StoreSettings()
     lines: dict[Ident, LineDef] = Field(min_length=1)
     stations: dict[Ident, StationDef] = Field(min_length=1)
     products: dict[Ident, ProductDef] = Field(min_length=1)

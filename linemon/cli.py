@@ -131,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_hash_password)
 
+    from linemon.deadletters import add_parser as add_dead_letters
+
+    add_dead_letters(sub, _common).set_defaults(func=cmd_dead_letters)
+
     p = sub.add_parser("dashboard", help="serve the dashboard on an existing store")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050)
@@ -360,6 +364,18 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         print(f"login required: {len(users)} users from ${ENV}", flush=True)
     serve(_plant(args), store_url(args.store), args.host, args.port, users)
     return 0
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from linemon.deadletters import run
+
+    plant = _plant(args)
+    require_existing(store_url(args.store))
+    store = _store(args)
+    try:
+        return run(args, plant, store.dead_letters)
+    finally:
+        store.close()
 
 
 def cmd_hash_password(args: argparse.Namespace) -> int:

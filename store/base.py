@@ -40,7 +40,14 @@ class DeadLetter:
     source: str
     location: str | None
     reason: str
-    raw: bytes
+    raw: bytes  # as it came, or its first part when it was larger than the store keeps
+    id: int = 0
+    size: int = 0  # the raw input's full size
+    sha256: str | None = None  # its hash, when only its first part is kept
+
+    @property
+    def cut(self) -> bool:
+        return self.size > len(self.raw)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,13 @@ class SourceHealth:
     errors: int
     detail: str | None
     updated: datetime
+    recent_stored: int = 0  # over the last [alarms] reject_window_min: the andon's reject share
+    recent_rejected: int = 0
+
+    @property
+    def recent_reject_share(self) -> float | None:
+        seen = self.recent_stored + self.recent_rejected
+        return self.recent_rejected / seen if seen else None
 
 
 class Store(Protocol):
@@ -75,7 +89,19 @@ class Store(Protocol):
         """Several dead letters at once: (raw, source, reason, location)."""
         ...
 
-    def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
+    def dead_letters(
+        self, limit: int = 100, source: str | None = None, since: datetime | None = None
+    ) -> list[DeadLetter]:
+        """The newest dead letters first (of one source, since a time, when given)."""
+        ...
+
+    def dead_letter_counts(self, since: datetime | None = None) -> list[tuple[str, str, int]]:
+        """(source, reason up to its first colon, count), the most frequent first."""
+        ...
+
+    def purge_dead_letters(self, before: datetime) -> int:
+        """Forget dead letters received before `before` (the retention); how many went."""
+        ...
 
     def defect_counts(
         self, start: datetime, end: datetime, by: str = "code", product: str | None = None

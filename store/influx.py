@@ -177,23 +177,34 @@ class InfluxStore:
         if points:
             self._write.write(bucket=self.bucket, org=self.org, record=points)
 
-    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+    def dead_letters(
+        self, limit: int = 100, source: str | None = None, since: datetime | None = None
+    ) -> list[DeadLetter]:
+        start = _flux_time(since) if since is not None else "-30d"
+        only = f" |> filter(fn: (r) => r.source == {_flux_str(source)})" if source is not None else ""
         q = (
-            f"from(bucket: {_flux_str(self.bucket)}) |> range(start: -30d)"
+            f"from(bucket: {_flux_str(self.bucket)}) |> range(start: {start})"
             ' |> filter(fn: (r) => r._measurement == "dead_letter")'
+            f"{only}"
             ' |> pivot(rowKey: ["_time", "source"], columnKey: ["_field"], valueColumn: "_value")'
             f' |> group() |> sort(columns: ["_time"], desc: true) |> limit(n: {int(limit)})'
         )
-        return [
-            DeadLetter(
-                r["_time"],
-                r["source"],
-                r.get("location") or None,
-                r["reason"],
-                base64.b64decode(r["raw_b64"]),
-            )
-            for r in self._rows(q)
-        ]
+        out = []
+        for r in self._rows(q):
+            raw = base64.b64decode(r["raw_b64"])
+            out.append(DeadLetter(r["_time"], r["source"], r.get("location") or None, r["reason"], raw, size=len(raw)))
+        return out
+
+    def dead_letter_counts(self, since: datetime | None = None) -> list[tuple[str, str, int]]:
+        counts: dict[tuple[str, str], int] = {}
+        for d in self.dead_letters(100_000, since=since):
+            key = (d.source, d.reason.split(":", 1)[0])
+            counts[key] = counts.get(key, 0) + 1
+        return sorted(((s, r, n) for (s, r), n in counts.items()), key=lambda x: (-x[2], x[0], x[1]))
+
+    def purge_dead_letters(self, before: datetime) -> int:
+        """The bucket's own retention policy ages points out on InfluxDB."""
+        return 0
 
     def _rows(self, flux: str) -> Iterator[dict[str, Any]]:
         try:

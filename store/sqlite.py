@@ -20,10 +20,11 @@ import orjson
 from line.clock import StoredClock
 from line.plan import PlannedOrder
 from line.records import ResultRecord, StateChange, StateRecord, from_ms, ts_ms
+from store import sqlite_dead as dead_q
 from store import sqlite_output as out_q
 from store.base import DeadLetter, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
 from store.sqlite_rollup import HOUR_MS, refresh_rollups, window_tallies
-from store.sqlite_schema import SCHEMA, SCHEMA_VERSION
+from store.sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 
 def _cache_kib() -> int:
@@ -110,17 +111,25 @@ class SqliteStore:
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
+        """Create the schema, or upgrade a store made by an older linemon (versioned steps);
+        a store made by a newer one is refused, not misread."""
+        steps: list[str] = []
         row = conn.execute("SELECT name FROM sqlite_master WHERE name='meta'").fetchone()
         if row:
             v = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if v and int(v[0]) != SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(f"schema version {v[0]}, this linemon expects {SCHEMA_VERSION}")
-        # every statement is IF NOT EXISTS: tables and indexes added since a store was made appear.
-        # IMMEDIATE: take the write lock first (waiting for it), so a writer in another process
-        # committing meanwhile cannot fail this transaction (a deferred one would get SQLITE_BUSY
-        # when it turns from reading to writing, without waiting)
+            version = int(v[0]) if v else SCHEMA_VERSION
+            if version > SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(
+                    f"made by a newer linemon (schema version {version}; this one knows up to {SCHEMA_VERSION}): upgrade linemon"
+                )
+            steps = [sql for k in range(version, SCHEMA_VERSION) for sql in MIGRATIONS[k]]
+        # every statement of SCHEMA is IF NOT EXISTS: tables and indexes added since a store was
+        # made appear. IMMEDIATE: take the write lock first (waiting for it), so a writer in
+        # another process committing meanwhile cannot fail this transaction (a deferred one would
+        # get SQLITE_BUSY when it turns from reading to writing, without waiting)
+        upgrade = "".join(f"{sql};" for sql in steps)
         conn.executescript(
-            f"BEGIN IMMEDIATE; {SCHEMA} INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;"
+            f"BEGIN IMMEDIATE; {upgrade} {SCHEMA} INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;"
         )
 
     def close(self) -> None:
@@ -151,24 +160,22 @@ class SqliteStore:
         self.dead_letter_many([(raw, source, reason, location)])
 
     def dead_letter_many(self, rows: Iterable[tuple[bytes, str, str, str | None]]) -> None:
-        now = int(time.time() * 1000)
         conn = self._conn()
         with _transaction(conn):
-            conn.executemany(
-                "INSERT INTO dead_letters VALUES (NULL,?,?,?,?,?)",
-                [(now, src, loc, reason, raw) for raw, src, reason, loc in rows],
-            )
+            dead_q.insert(conn, rows, int(time.time() * 1000))
 
-    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        rows = (
-            self._conn()
-            .execute(
-                "SELECT received, source, location, reason, raw FROM dead_letters ORDER BY id DESC LIMIT ?",
-                (limit,),
-            )
-            .fetchall()
-        )
-        return [DeadLetter(from_ms(r[0]), r[1], r[2], r[3], bytes(r[4])) for r in rows]
+    def dead_letters(
+        self, limit: int = 100, source: str | None = None, since: datetime | None = None
+    ) -> list[DeadLetter]:
+        return dead_q.select(self._conn(), limit, source, since)
+
+    def dead_letter_counts(self, since: datetime | None = None) -> list[tuple[str, str, int]]:
+        return dead_q.counts(self._conn(), since)
+
+    def purge_dead_letters(self, before: datetime) -> int:
+        conn = self._conn()
+        with _transaction(conn):
+            return dead_q.purge(conn, before)
 
     def register_units(self, seen: Iterable[UnitSeen]) -> None:
         rows = [(u.serial, u.product, u.work_order, u.station, ts_ms(u.ts)) for u in seen]
@@ -207,12 +214,16 @@ class SqliteStore:
     def put_health(self, health: Iterable[SourceHealth]) -> None:
         rows = [
             (h.source, h.status, ts_ms(h.last_message) if h.last_message else None, h.received, h.stored,
-             h.rejected, h.errors, h.detail, ts_ms(h.updated))
+             h.rejected, h.errors, h.detail, ts_ms(h.updated), h.recent_stored, h.recent_rejected)
             for h in health
         ]  # fmt: skip
         conn = self._conn()
         with _transaction(conn):
-            conn.executemany("INSERT OR REPLACE INTO source_health VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            conn.executemany(
+                "INSERT OR REPLACE INTO source_health (source, status, last_message, received, stored, rejected, "
+                "errors, detail, updated, recent_stored, recent_rejected) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
 
     def put_clock(self, clock: StoredClock) -> None:
         value = orjson.dumps({"origin": clock.origin.isoformat(), "real_origin": clock.real_origin,
@@ -227,7 +238,10 @@ class SqliteStore:
         return StoredClock(datetime.fromisoformat(d["origin"]), d["real_origin"], d["factor"], d["heartbeat"])
 
     def source_health(self) -> list[SourceHealth]:
-        rows = self._conn().execute("SELECT * FROM source_health ORDER BY source").fetchall()
+        rows = self._conn().execute(
+            "SELECT source, status, last_message, received, stored, rejected, errors, detail, updated, "
+            "recent_stored, recent_rejected FROM source_health ORDER BY source"
+        ).fetchall()
         return [
             SourceHealth(
                 source=r[0],
@@ -239,6 +253,8 @@ class SqliteStore:
                 errors=r[6],
                 detail=r[7],
                 updated=from_ms(r[8]),
+                recent_stored=r[9],
+                recent_rejected=r[10],
             )
             for r in rows
         ]

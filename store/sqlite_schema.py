@@ -9,7 +9,18 @@ queries take whole hours from the roll-ups and the partial hours at the window's
 `unit_station` / `units` by index.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# what turns a store of version k into version k + 1, run before SCHEMA (whose statements are all
+# IF NOT EXISTS, so tables and indexes added since appear by themselves; columns need these)
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        "ALTER TABLE dead_letters ADD COLUMN size INTEGER",
+        "ALTER TABLE dead_letters ADD COLUMN sha256 TEXT",
+        "ALTER TABLE source_health ADD COLUMN recent_stored INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE source_health ADD COLUMN recent_rejected INTEGER NOT NULL DEFAULT 0",
+    ],
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -78,7 +89,8 @@ CREATE TABLE IF NOT EXISTS unit_registry (
 CREATE TABLE IF NOT EXISTS source_health (
   source TEXT PRIMARY KEY, status TEXT NOT NULL, last_message INTEGER,
   received INTEGER NOT NULL, stored INTEGER NOT NULL, rejected INTEGER NOT NULL, errors INTEGER NOT NULL,
-  detail TEXT, updated INTEGER NOT NULL
+  detail TEXT, updated INTEGER NOT NULL,
+  recent_stored INTEGER NOT NULL DEFAULT 0, recent_rejected INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS work_orders (
@@ -88,7 +100,9 @@ CREATE INDEX IF NOT EXISTS work_orders_start ON work_orders(start);
 
 CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY, received INTEGER NOT NULL, source TEXT NOT NULL,
-  location TEXT, reason TEXT NOT NULL, raw BLOB NOT NULL
+  location TEXT, reason TEXT NOT NULL, raw BLOB NOT NULL,
+  size INTEGER, sha256 TEXT  -- the raw input's full size, and its hash when only its start is kept
 );
+CREATE INDEX IF NOT EXISTS dead_letters_received ON dead_letters(received);
 
 """
