@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
@@ -131,9 +131,15 @@ def nav_links(path: str, lang: str) -> list[dbc.NavItem]:
 
 
 def translate_nav(path: str | None, search: str | None) -> tuple[object, ...]:
-    lang = lang_of(parse_qs((search or "").lstrip("?")).get("lang", ["en"])[0])
+    query = parse_qs((search or "").lstrip("?"))
+    lang = lang_of(query.get("lang", ["en"])[0])
     tz = current().plant.spec.site.timezone
-    return nav_links(path or "/", lang), f"{t('times in', lang)} {tz}", f"{path}?lang=en", f"{path}?lang=ko"
+    return nav_links(path or "/", lang), f"{t('times in', lang)} {tz}", *(switch_language(path, query, c) for c in ("en", "ko"))
+
+
+def switch_language(path: str | None, query: dict[str, list[str]], lang: str) -> str:
+    """The same page in `lang`, its other parameters kept (a TV wall's `?tv=1` stays a TV wall)."""
+    return f"{path or '/'}?{urlencode({**query, 'lang': [lang]}, doseq=True)}"
 
 
 def serve(

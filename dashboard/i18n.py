@@ -27,6 +27,16 @@ KO = {
     "messages on topics no binding takes": "건, 연결 설정에 없는 토픽으로 수신",
     # page headings
     "Yield per product": "제품별 수율", "Quality": "품질", "Traceability": "추적성",
+    # sources page
+    "Sources": "수집 현황", "Equipment sources": "설비 데이터 수집", "Rejected input (dead letters)": "거부된 입력 (데드 레터)",
+    "Received": "수신 시각", "Source": "수집원", "Port or topic": "포트 또는 토픽", "Size (bytes)": "크기 (바이트)",
+    "Reason": "사유", "Raw input (start)": "원본 입력 (앞부분)", "Status": "상태", "Last message": "마지막 수신",
+    "Stored": "저장", "Rejected": "거부", "Errors": "오류", "Rejected, last {m} min": "최근 {m}분 거부율", "Detail": "상세",
+    "No ingest has reported yet (linemon ingest writes this every 2 s).": "아직 수집 서비스의 보고가 없습니다 (linemon ingest가 2초마다 기록).",
+    "No rejected input in the last {d} days.": "최근 {d}일간 거부된 입력이 없습니다.",
+    "Last {d} days, per source and reason": "최근 {d}일, 수집원·사유별", "connected": "연결됨", "reconnecting": "재연결 중",
+    "stopped": "중지됨", "connecting": "연결 중", "subscribing": "구독 중", "starting": "시작 중",
+    "{source}: {share} of its input rejected over the last {m} min ({rejected} of {seen})": "{source}: 최근 {m}분 입력의 {share} 거부 ({seen}건 중 {rejected}건)",
     # yield page
     "RTY": "누적 직행률(RTY)", "Final yield": "최종 수율", "Units": "대수", "Station": "공정", "FPY": "직행률",
     "Retests": "재검사", "False-call share": "오판정 비율", "No units in this period": "이 기간 생산 없음",

@@ -205,6 +205,11 @@ class HealthRow(Protocol):
     """What the alarms read of a source's health row (store.base.SourceHealth)."""
 
     @property
+    def recent_stored(self) -> int: ...
+    @property
+    def recent_rejected(self) -> int: ...
+
+    @property
     def source(self) -> str: ...
     @property
     def status(self) -> str: ...
@@ -221,10 +226,11 @@ class HealthRow(Protocol):
 @dataclass(frozen=True)
 class SourceProblem:
     source: str
-    kind: str  # "status" (not connected), "silent" (no message while expected), "unbound"
+    kind: str  # "status" (not connected), "silent" (no message while expected), "unbound", "rejecting"
     detail: str | None = None
     since: datetime | None = None  # silent: the last message, None if there never was one
-    count: int = 0  # unbound: messages on topics no binding takes
+    count: int = 0  # unbound: messages on topics no binding takes; rejecting: rejected in the window
+    seen: int = 0  # rejecting: messages in the window
 
 
 def stations_run_since(changes: Sequence[StateLike], since: datetime, now: datetime) -> set[str]:
@@ -262,6 +268,17 @@ def source_problems(
         quiet = h.last_message is None or now - h.last_message > silent_after
         if expected and quiet:
             out.append(SourceProblem(h.source, "silent", since=h.last_message))
+    return out
+
+
+def rejecting_sources(health: Iterable[HealthRow], share_max: float, min_messages: int) -> list[SourceProblem]:
+    """Bindings that rejected more than `share_max` of their input over the health rows' window,
+    judged once they had at least `min_messages` there (one bad frame in three is no trend)."""
+    out = []
+    for h in health:
+        seen = h.recent_stored + h.recent_rejected
+        if seen >= min_messages and h.recent_rejected > share_max * seen:
+            out.append(SourceProblem(h.source, "rejecting", count=h.recent_rejected, seen=seen))
     return out
 
 

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from line.config import Plant
+from line.rawtext import safe_text
 from linemon.timeargs import parse_time
 from store.base import DeadLetter
-
-PREVIEW = 60  # characters of raw input shown in the table
 
 
 def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
@@ -32,13 +31,6 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> a
     p.add_argument("--raw", metavar="DIR", help="also write each one's raw bytes to DIR/<id>.bin")
     common(p)
     return p
-
-
-def safe_text(raw: bytes, most: int = PREVIEW) -> str:
-    """Raw bytes for a terminal: printable ASCII as is, everything else escaped (\\x1b, \\r ...),
-    cut to `most` characters with an ellipsis."""
-    text = "".join(chr(b) if 32 <= b < 127 else repr(bytes([b]))[2:-1] for b in raw[: most * 4])
-    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def as_json(d: DeadLetter) -> dict[str, Any]:

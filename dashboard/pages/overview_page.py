@@ -24,6 +24,7 @@ from line.status import (
     andon_status,
     data_freshness,
     down_too_long,
+    rejecting_sources,
     source_problems,
     stations_run_since,
 )
@@ -246,6 +247,13 @@ def _alarms(
             )
         else:
             items.append(t("source {source}: no message yet", lang).format(source=p.source))
+    for p in rejecting_sources(health, sp.alarms.reject_share_max, sp.alarms.reject_min_messages):
+        items.append(
+            t("{source}: {share} of its input rejected over the last {m} min ({rejected} of {seen})", lang).format(
+                source=p.source, share=f"{p.count / p.seen * 100:.0f} %", m=f"{sp.alarms.reject_window_min:g}",
+                rejected=p.count, seen=p.seen,
+            )
+        )  # fmt: skip
     if not items:
         return html.Div(t("No active alarms", lang), id="ov-no-alarms", className="text-success fs-4")
     return html.Ul([html.Li(a, className="text-danger fs-4") for a in items], id="ov-alarm-list")
