@@ -27,6 +27,7 @@ KO = {
     "messages on topics no binding takes": "건, 연결 설정에 없는 토픽으로 수신",
     # page headings
     "Yield per product": "제품별 수율", "Quality": "품질", "Traceability": "추적성",
+    "{n} more work orders (all on the overview without ?tv=1)": "작업지시 {n}건 더 있음 (?tv=1 없는 현황 화면에 전체 표시)",
     # sources page
     "Sources": "수집 현황", "Equipment sources": "설비 데이터 수집", "Rejected input (dead letters)": "거부된 입력 (데드 레터)",
     "Received": "수신 시각", "Source": "수집원", "Port or topic": "포트 또는 토픽", "Size (bytes)": "크기 (바이트)",

@@ -36,7 +36,7 @@ from store.base import SourceHealth
 from store.sqlite import SqliteStore
 from tests.conftest import result
 from tests.infra import served_app
-from tests.test_dashboard import ARTIFACTS, chromium_page
+from tests.test_dashboard import ARTIFACTS, CHROMIUM, chromium_page
 
 T = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
 
@@ -225,6 +225,26 @@ def test_overview_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         page.click("#lang-en")
         page.wait_for_selector("#ov-state-MOUNT:text-is('DOWN')", timeout=20_000)
     assert errors == []
+
+
+@pytest.mark.browser
+def test_the_tv_wall_fits_1920_by_1080(andon: tuple[str, SqliteStore]) -> None:
+    """Every station, the alarms and the work orders on a 1080p TV without scrolling."""
+    url, _ = andon
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.goto(url + "?tv=1")
+        page.wait_for_selector("#ov-orders", timeout=20_000)
+        page.wait_for_selector("#ov-alarm-list", timeout=20_000)
+        assert page.evaluate("document.documentElement.scrollHeight") <= 1080
+        for sel in ["#ov-orders", "#ov-alarm-list", *[f"#ov-tile-{s}" for s in ("PRINT", "VI2", "ASSY", "PACK")]]:
+            box = page.locator(sel).bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 1080, sel
+        page.screenshot(path=str(ARTIFACTS / "overview-tv-1080p.png"))
+        browser.close()
 
 
 def test_segments_and_downtime() -> None:

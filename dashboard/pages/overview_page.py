@@ -41,6 +41,7 @@ def layout(tv: str | None = None, lang: str | None = None, **_: object) -> html.
     return html.Div(
         [
             dcc.Store(id="ov-lang", data=lang),
+            dcc.Store(id="ov-tv", data=big),
             dcc.Interval(id="ov-tick", interval=REFRESH_MS),
             html.Div(id="ov-stale"),
             dbc.Row(
@@ -59,7 +60,7 @@ def layout(tv: str | None = None, lang: str | None = None, **_: object) -> html.
             ),
         ],
         className="tv" if big else "",
-        style={"fontSize": "1.6rem"} if big else None,
+        style={"fontSize": "1.2rem"} if big else None,
     )
 
 
@@ -71,8 +72,9 @@ def layout(tv: str | None = None, lang: str | None = None, **_: object) -> html.
     Output("ov-output", "children"),
     Input("ov-tick", "n_intervals"),
     State("ov-lang", "data"),
+    State("ov-tv", "data"),
 )
-def refresh(_n: int | None, lang: str | None = "en") -> tuple[object, ...]:
+def refresh(_n: int | None, lang: str | None = "en", tv: bool | None = False) -> tuple[object, ...]:
     ctx = current()
     plant, store = ctx.plant, ctx.store
     now = current().now()
@@ -95,9 +97,9 @@ def refresh(_n: int | None, lang: str | None = "en") -> tuple[object, ...]:
     return (
         updated,
         _stale_banner(plant, now, last, health, lang),
-        _lines(plant, now, status, shift_tallies, lang),
+        _lines(plant, now, status, shift_tallies, lang, bool(tv)),
         alarms,
-        _output(plant, now, lang),
+        _output(plant, now, lang, TV_ORDERS if tv else None),
     )
 
 
@@ -151,26 +153,41 @@ def _stale_banner(
     return dbc.Alert(text, color="danger", id="ov-stale-banner", className="fs-4")
 
 
+TV_ORDERS = 8  # work orders a TV wall shows (behind plan first); the rest are counted
+
+
 def _lines(
-    plant: Plant, now: datetime, status: dict[str, StationStatus], fpy: dict[str, StationTally], lang: str
+    plant: Plant,
+    now: datetime,
+    status: dict[str, StationStatus],
+    fpy: dict[str, StationTally],
+    lang: str,
+    tv: bool = False,
 ) -> list[object]:
+    """Each line's station tiles. On a TV wall (1920 x 1080) a line's tiles share one row, so every
+    station, the alarms and the work orders fit on the screen without scrolling."""
     out: list[object] = []
     for lid, line in plant.spec.lines.items():
-        tiles = [
-            dbc.Col(_tile(plant, now, status[sid], fpy.get(sid), lang), xs=6, md=4, lg=2, className="mb-2")
-            for sid in line.stations
-        ]
-        out += [html.H4(f"{lid} · {line.name}", className="mt-2"), dbc.Row(tiles)]
+        tiles = [_tile(plant, now, status[sid], fpy.get(sid), lang, tv) for sid in line.stations]
+        head = html.H4(f"{lid} · {line.name}", className="mt-1 mb-1" if tv else "mt-2")
+        if tv:
+            grid = {"display": "grid", "gap": "0.4rem", "gridTemplateColumns": f"repeat({max(len(tiles), 6)}, 1fr)"}
+            out += [head, html.Div(tiles, style=grid, className="mb-1")]
+        else:
+            out += [head, dbc.Row([dbc.Col(x, xs=6, md=4, lg=2, className="mb-2") for x in tiles])]
     return out
 
 
-def _tile(plant: Plant, now: datetime, st: StationStatus, fpy: StationTally | None, lang: str) -> dbc.Card:
+def _tile(
+    plant: Plant, now: datetime, st: StationStatus, fpy: StationTally | None, lang: str, tv: bool = False
+) -> dbc.Card:
     colour = COLOURS[st.display]
     dark_text = st.display in ("starved", "blocked", "idle", "unknown")
     since = "" if st.since is None else _duration(now - st.since, lang)
     body = [
         html.Div(st.station, className="fw-bold fs-4"),
-        html.Div(plant.station(st.station).name, className="small"),
+        # a TV wall is read from across the hall: the station id and state, not the description
+        None if tv else html.Div(plant.station(st.station).name, className="small"),
         html.Div(t(LABELS[st.display], lang), id=f"ov-state-{st.station}", className="fs-3 fw-bold"),
         html.Div(since, className="small"),
     ]
@@ -182,7 +199,7 @@ def _tile(plant: Plant, now: datetime, st: StationStatus, fpy: StationTally | No
             )
         )
     return dbc.Card(
-        dbc.CardBody(body),
+        dbc.CardBody([b for b in body if b is not None], className="p-2" if tv else None),
         id=f"ov-tile-{st.station}",
         style={"backgroundColor": colour, "color": "#000" if dark_text else "#fff", "height": "100%"},
     )
@@ -259,15 +276,22 @@ def _alarms(
     return html.Ul([html.Li(a, className="text-danger fs-4") for a in items], id="ov-alarm-list")
 
 
-def _output(plant: Plant, now: datetime, lang: str = "en") -> object:
+def _output(plant: Plant, now: datetime, lang: str = "en", most: int | None = None) -> object:
     """Work orders against the levelled plan (`line.plan`): plan, planned by now, done, ahead or
-    behind, today's starts and completions, and what is open."""
+    behind, today's starts and completions, scrapped, and what is open. `most`: show at most this
+    many (the furthest behind plan first), the rest counted in a last row (a TV wall)."""
     day = local_day_bounds(plant.tz, now.astimezone(plant.tz).date())
     rows = order_progress(current().store, plant, now, day)
     heads = ("Product", "Work order", "Plan", "Plan by now", "Done", "+/- plan", "Started today",
              "Done today", "Scrapped", "Open")  # fmt: skip
     head = html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads]))
-    body = [_order_row(r) for r in rows] or [html.Tr(html.Td(t("No units today", lang), colSpan=len(heads)))]
+    shown = rows
+    if most is not None and len(rows) > most:
+        shown = sorted(rows, key=lambda r: r.versus_plan if r.versus_plan is not None else 0.0)[:most]
+    body = [_order_row(r) for r in shown] or [html.Tr(html.Td(t("No units today", lang), colSpan=len(heads)))]
+    if len(shown) < len(rows):
+        more = t("{n} more work orders (all on the overview without ?tv=1)", lang).format(n=len(rows) - len(shown))
+        body.append(html.Tr(html.Td(more, colSpan=len(heads), className="text-muted"), id="ov-orders-more"))
     total = html.Tfoot(
         html.Tr(
             [html.Th(t("Total", lang), colSpan=4), html.Th(sum(r.done for r in rows)), html.Th(""),
@@ -277,8 +301,9 @@ def _output(plant: Plant, now: datetime, lang: str = "en") -> object:
         )
     )  # fmt: skip
     return dbc.Table(
-        [head, html.Tbody(body), total], striped=True, size="sm", className="fs-5", id="ov-orders"
-    )
+        [head, html.Tbody(body), total], striped=True, size="sm", id="ov-orders",
+        className="fs-6 text-nowrap" if most is not None else "fs-5",
+    )  # fmt: skip
 
 
 def _order_row(r: OrderRow) -> html.Tr:
