@@ -20,7 +20,8 @@ import paho.mqtt.client as mqtt
 
 from drivers.ingest import Batch, Health, RawMessage
 from line.config import Plant
-from line.config_model import BindingDef
+from line.config_model import BindingDef, MqttSettings
+from line.errors import LinemonError
 
 log = logging.getLogger("linemon.mqtt")
 
@@ -81,6 +82,21 @@ class LocalBus(MqttIntake):
         self.deliver(topic, payload, 0, 0)
 
 
+def check_settings(cfg: MqttSettings) -> None:
+    """Settings that cannot work are a clear start-up error, not an endless "connecting": a user
+    name whose password variable is unset, a CA file that cannot be read as certificates."""
+    if cfg.username and os.environ.get(cfg.password_env) is None:
+        raise LinemonError(
+            f"[mqtt] username {cfg.username!r} is set but the password variable ${cfg.password_env} is not: "
+            "set it in the ingest's environment (never in the plant file)"
+        )
+    if cfg.tls:
+        try:
+            ssl.create_default_context(cafile=cfg.ca_file)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            raise LinemonError(f"[mqtt] ca_file {cfg.ca_file!r}: cannot be used as the broker's CA ({exc})") from None
+
+
 class MqttSource(MqttIntake):
     def __init__(
         self,
@@ -98,6 +114,7 @@ class MqttSource(MqttIntake):
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id, clean_session=False, manual_ack=True
         )
+        check_settings(cfg)
         if cfg.username:
             self.client.username_pw_set(cfg.username, os.environ.get(cfg.password_env))
         if cfg.tls:

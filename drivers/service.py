@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from drivers.ingest import Health
-from drivers.mqtt_source import LocalBus, MqttSource
+from drivers.mqtt_source import LocalBus, MqttSource, check_settings
 from drivers.serial_source import SerialSource
 from drivers.writer_proc import WriterLink
 from line.clock import Clock, SystemClock
@@ -66,6 +66,8 @@ class IngestService:
         on_mqtt = [b for b in bindings if b.transport == "mqtt"]
         if on_mqtt:  # messages on no binding's topic
             self.health["mqtt"] = Health("mqtt", opts.clock, window)
+        if on_mqtt and not opts.local_bus:
+            check_settings(plant.spec.mqtt)  # before any process starts: a clear error, then exit
         self.link = WriterLink(plant.path, store.url, self.health, clock=opts.clock)
         self.serials = [
             SerialSource(b, plant, self.link.put, self.health[b.id], opts.ports.get(b.id), opts.clock)

@@ -87,6 +87,15 @@ class IngestLimits(BaseModel):
     max_age_days: Positive = 400.0
 
 
+class SimulationLimits(BaseModel):
+    """What the dashboard's simulation page may ask of the server: at most `max_replications`
+    per scenario and `max_hours` of plant time (the command line has no such limit)."""
+
+    model_config = _STRICT
+    max_replications: Annotated[int, Field(ge=1, le=1000)] = 20
+    max_hours: Positive = 8760.0  # a plant year (a plan without a horizon runs up to 2160 h)
+
+
 class StoreSettings(BaseModel):
     """What the store keeps: dead letters for `dead_letter_days`."""
 
@@ -254,6 +263,7 @@ class PlantFile(BaseModel):
     rework: Rework = Rework()
     ingest: IngestLimits = IngestLimits()
     store: StoreSettings = StoreSettings()
+    simulation: SimulationLimits = SimulationLimits()
     lines: dict[Ident, LineDef] = Field(min_length=1)
     stations: dict[Ident, StationDef] = Field(min_length=1)
     products: dict[Ident, ProductDef] = Field(min_length=1)

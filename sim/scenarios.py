@@ -53,14 +53,22 @@ def compare_whatif(
     reps: int,
     progress: Callable[[tuple[int, int, str]], None] | None = None,
     seed: int = 2611,
+    max_hours: float | None = None,
 ) -> dict[str, Any]:
     """The plan (a file or a built plan) as it is and with `overrides`, `reps` replications each with the same seeds:
-    both reports and the what-if's paired difference (`whatif.versus_baseline`)."""
+    both reports and the what-if's paired difference (`whatif.versus_baseline`). A scenario
+    longer than `max_hours` is refused before it runs (a served page must not take the server's
+    CPU for days)."""
     plan_file, source = (load_plan(plan), plan) if isinstance(plan, str) else (plan, "<product mix>")
     built = [
         scenario_from_plan(plant, plan_file, source, {}),
         scenario_from_plan(plant, plan_file, source, overrides),
     ]
+    for b in built:
+        if max_hours is not None and b.scenario.hours > max_hours:
+            raise ValueError(
+                f"the scenario runs {b.scenario.hours:g} plant hours, more than [simulation] max_hours = {max_hours:g}"
+            )
     seeds = replication_seeds(seed, reps)
     total = len(built) * reps
     runs: list[list[dict[str, Any]]] = [[], []]

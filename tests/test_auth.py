@@ -24,8 +24,26 @@ USERS = ",".join(
         f"park:engineer:{generate_password_hash('eng-pass-2')}",
     ]
 )
-SIM_RUN = {"output": "sim-results.children", "outputs": {"id": "sim-results", "property": "children"},
-           "inputs": [{"id": "sim-run", "property": "n_clicks", "value": 1}], "changedPropIds": ["sim-run.n_clicks"]}  # fmt: skip
+
+
+def sim_request(plan: str, reps: int = 3, source: str = "plan") -> dict[str, object]:
+    """The simulation page's Run request as the browser sends it (and as a crafted one may)."""
+    mix = [{"id": {"type": "sim-mix", "product": p}, "property": "value", "value": 0} for p in ("FF-50",)]
+    return {
+        "output": "..sim-job.data...sim-refused.children..",
+        "outputs": [{"id": "sim-job", "property": "data"}, {"id": "sim-refused", "property": "children"}],
+        "inputs": [{"id": "sim-run", "property": "n_clicks", "value": 1}],
+        "changedPropIds": ["sim-run.n_clicks"],
+        "state": [
+            {"id": "sim-source", "property": "value", "value": source},
+            {"id": "sim-plan", "property": "value", "value": plan},
+            mix, mix,
+            {"id": "sim-lot", "property": "value", "value": 20},
+            {"id": "sim-reps", "property": "value", "value": reps},
+            {"id": "sim-whatif", "property": "value", "value": ""},
+            {"id": "sim-lang", "property": "value", "value": "en"},
+        ],
+    }  # fmt: skip
 
 
 def _basic(user: str, pw: str) -> dict[str, str]:
@@ -58,13 +76,56 @@ def test_every_page_needs_a_known_user_and_password(client) -> None:  # type: ig
     assert client.get("/overview", headers=_basic("park", "eng-pass-2")).status_code == 200
 
 
-def test_only_engineers_run_simulations(client) -> None:  # type: ignore[no-untyped-def]
-    viewer = client.post("/_dash-update-component", data=orjson.dumps(SIM_RUN), headers={
-        **_basic("kim", "line-sup-1"), "Content-Type": "application/json"})  # fmt: skip
-    assert viewer.status_code == 403 and b"engineer role" in viewer.data
-    engineer = client.post("/_dash-update-component", data=orjson.dumps(SIM_RUN), headers={
-        **_basic("park", "eng-pass-2"), "Content-Type": "application/json"})  # fmt: skip
-    assert engineer.status_code not in (401, 403), engineer.status_code  # past the login: Dash has it
+def _run(client, user: str, pw: str, body: dict[str, object]) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    r = client.post("/_dash-update-component", data=orjson.dumps(body),
+                    headers={**_basic(user, pw), "Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 200, (r.status_code, r.data[:300])
+    return orjson.loads(r.data)["response"]  # type: ignore[no-any-return]
+
+
+def test_only_engineers_run_simulations_by_any_request_shape(client, plant: Plant) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.jobs import take_job
+
+    # a viewer is refused by the callback itself, from the logged-in user, whatever the request
+    viewer = _run(client, "kim", "line-sup-1", sim_request("jincheon-week"))
+    assert "sim-job" not in viewer and "engineer role" in str(viewer["sim-refused"])
+    # a job the server did not queue (a forged token, or the old shape naming a file) is refused
+    for forged in ("0" * 32, "../../etc/passwd", None):
+        with pytest.raises(LinemonError, match="no such simulation job"):
+            take_job(forged)
+    # an engineer names plans by name only: a path is not one of the server's plans
+    crafted = _run(client, "park", "eng-pass-2", sim_request("/etc/passwd"))
+    assert "sim-job" not in crafted and "plan '/etc/passwd': not one of this server's plans" in str(crafted)
+    too_many = _run(client, "park", "eng-pass-2", sim_request("jincheon-week", reps=1000))
+    assert "sim-job" not in too_many and "outside 1..20 ([simulation] max_replications)" in str(too_many)
+    ok = _run(client, "park", "eng-pass-2", sim_request("jincheon-week"))
+    job = take_job(ok["sim-job"]["data"])
+    assert job["plant"] == plant.path and job["plan"].endswith("plans/jincheon-week.toml") and job["reps"] == 3
+    with pytest.raises(LinemonError):  # taken once
+        take_job(ok["sim-job"]["data"])
+
+
+def test_login_answers_alike_for_unknown_and_known_names_and_locks_after_failures(client) -> None:  # type: ignore[no-untyped-def]
+    """An unknown name costs the same hash check as a known one with a wrong password (medians
+    within noise), and five failures lock the name (known or not) with 429."""
+    import statistics
+    import time
+
+    def took(user: str) -> float:
+        t0 = time.perf_counter()
+        assert client.get("/overview", headers=_basic(user, "wrong")).status_code in (401, 429)
+        return time.perf_counter() - t0
+
+    # spread the names over many so the lockout (5 failures a name) does not end the sample
+    known = [took("kim") for _ in range(4)] + [took("park") for _ in range(4)]
+    unknown = [took(f"nobody{i}") for i in range(8)]
+    a, b = statistics.median(known), statistics.median(unknown)
+    assert min(a, b) / max(a, b) > 0.5, (known, unknown)  # without the dummy check: ~0 s vs ~0.1 s
+    for _ in range(5):
+        client.get("/overview", headers=_basic("ghost", "x"))
+    locked = client.get("/overview", headers=_basic("ghost", "x"))
+    assert locked.status_code == 429 and "too many failed logins" in locked.get_data(as_text=True)
+    assert client.get("/overview", headers=_basic("park", "eng-pass-2")).status_code == 200  # others unaffected
 
 
 @pytest.mark.parametrize(

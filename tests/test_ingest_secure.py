@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import ssl
 import subprocess
+import sys
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -101,6 +102,22 @@ def test_ingest_with_password_and_tls(tmp_path: Path, monkeypatch) -> None:  # t
     finally:
         pub.disconnect()
         broker.stop()
+
+
+def test_an_unset_password_variable_or_a_bad_ca_file_stops_the_ingest_with_a_clear_error(tmp_path: Path) -> None:
+    import os
+
+    plant = _plant(tmp_path)  # username "ingest", password from $TEST_MQTT_PW, CA from tmp_path/ca.crt
+    env = {k: v for k, v in os.environ.items() if k != "TEST_MQTT_PW"}
+    out = subprocess.run([sys.executable, "-m", "linemon", "ingest", "--config", str(plant), "--store", f"sqlite:///{tmp_path / 'x.db'}",
+                          "--only=spi-mqtt"], capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert out.returncode == 2 and "password variable $TEST_MQTT_PW is not" in out.stderr, out.stderr
+    (tmp_path / "ca.crt").write_text("not a certificate\n")
+    env["TEST_MQTT_PW"] = "x"
+    out = subprocess.run([sys.executable, "-m", "linemon", "ingest", "--config", str(plant), "--store", f"sqlite:///{tmp_path / 'x.db'}",
+                          "--only=spi-mqtt"], capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert out.returncode == 2 and f"[mqtt] ca_file '{tmp_path}/ca.crt': cannot be used" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
 
 
 def test_emulate_command_on_a_pty_into_ingest(tmp_path: Path) -> None:

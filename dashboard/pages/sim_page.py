@@ -16,6 +16,7 @@ from dashboard.auth import current_user
 from dashboard.context import current
 from dashboard.figures import time_split_figure
 from dashboard.i18n import lang_of, t
+from dashboard.jobs import queue_job, take_job
 from line.calendar import next_week_start
 from line.config import load_plant
 from line.errors import LinemonError
@@ -32,14 +33,13 @@ def plan_files(plant_path: str) -> list[Path]:
 def layout(lang: str | None = None, **_: object) -> html.Div:
     plant = current().plant
     lang = lang_of(lang)
-    plans = [{"label": p.stem, "value": str(p)} for p in plan_files(plant.path)]
+    plans = [{"label": p.stem, "value": p.stem} for p in plan_files(plant.path)]  # by name, never a path
     user = current_user()
     can_run = user is None or user.role == "engineer"
     return html.Div(
         [
-            dcc.Store(id="sim-plant", data=plant.path),
+            dcc.Store(id="sim-job"),
             dcc.Store(id="sim-lang", data=lang),
-            dcc.Store(id="sim-now", data=current().now().isoformat()),  # the plant's clock (the twin's)
             html.H2(t("Simulation", lang)),
             html.Div(
                 "" if can_run else t("Running simulations needs the engineer role.", lang),
@@ -52,7 +52,9 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
                     dbc.Col(
                         [
                             dbc.Label(t("Replications", lang)),
-                            dbc.Input(id="sim-reps", type="number", min=1, max=20, value=3),
+                            dbc.Input(
+                                id="sim-reps", type="number", min=1, max=plant.spec.simulation.max_replications, value=3
+                            ),
                             dbc.Label(t("What-if (one KEY=VALUE per line)", lang), className="mt-2"),
                             dbc.Textarea(id="sim-whatif", value="stations.FT.machines=3", rows=3),
                         ],
@@ -79,6 +81,7 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
             dbc.Progress(
                 id="sim-progress", value=0, max=1, label="", className="mb-3", style={"height": "1.5rem"}
             ),
+            html.Div(id="sim-refused"),
             html.Div(id="sim-results"),
         ]
     )
@@ -134,9 +137,9 @@ def show_source(source: str) -> tuple[bool, bool]:
 
 
 @callback(
-    Output("sim-results", "children"),
+    Output("sim-job", "data"),
+    Output("sim-refused", "children"),
     Input("sim-run", "n_clicks"),
-    State("sim-plant", "data"),
     State("sim-source", "value"),
     State("sim-plan", "value"),
     State({"type": "sim-mix", "product": ALL}, "value"),
@@ -145,7 +148,55 @@ def show_source(source: str) -> tuple[bool, bool]:
     State("sim-reps", "value"),
     State("sim-whatif", "value"),
     State("sim-lang", "data"),
-    State("sim-now", "data"),
+    prevent_initial_call=True,
+)
+def request_run(
+    _n: int,
+    source: str,
+    plan: str | None,
+    mix: list[int | None],
+    mix_ids: list[dict[str, str]],
+    lot: int | None,
+    reps: int | None,
+    whatif: str | None,
+    lang: str | None,
+) -> tuple[object, object]:
+    """In the request: the logged-in user's role is checked here, on the server, and the job is
+    built from the server's own plant file, plans folder and limits; the browser gets a token."""
+    lang = lang_of(lang)
+    ctx = current()
+    user = current_user()
+    if user is not None and user.role != "engineer":
+        return dash.no_update, _refusal(t("Running simulations needs the engineer role.", lang))
+    limits = ctx.plant.spec.simulation
+    names = {p.stem: p for p in plan_files(ctx.plant.path)}
+    try:
+        n = int(reps or 1)
+        if not 1 <= n <= limits.max_replications:
+            raise ValueError(f"replications: {n} is outside 1..{limits.max_replications} ([simulation] max_replications)")
+        if source == "mix":
+            quantities = {i["product"]: int(q or 0) for i, q in zip(mix_ids, mix, strict=True)}
+            if not any(q > 0 for q in quantities.values()):
+                raise ValueError(t("Enter units for at least one product.", lang))
+            chosen: dict[str, Any] = {"mix": quantities, "lot": int(lot or 1)}
+        elif plan in names:
+            chosen = {"plan": str(names[plan])}
+        else:
+            raise ValueError(f"plan {plan!r}: not one of this server's plans ({', '.join(names) or 'none'})")
+    except (TypeError, ValueError) as exc:
+        return dash.no_update, _refusal(str(exc))
+    spec = {"plant": ctx.plant.path, "reps": n, "whatif": whatif or "", "lang": lang,
+            "now": ctx.now().isoformat(), "max_hours": limits.max_hours, **chosen}  # fmt: skip
+    return queue_job(spec), None
+
+
+def _refusal(text: str) -> dbc.Alert:
+    return dbc.Alert(text, color="danger", id="sim-error", style={"whiteSpace": "pre-wrap"})
+
+
+@callback(
+    Output("sim-results", "children"),
+    Input("sim-job", "data"),
     background=True,
     running=[(Output("sim-run", "disabled"), True, False), (Output("sim-cancel", "disabled"), False, True)],
     progress=[
@@ -156,46 +207,25 @@ def show_source(source: str) -> tuple[bool, bool]:
     cancel=[Input("sim-cancel", "n_clicks")],
     prevent_initial_call=True,
 )
-def run(
-    set_progress: Callable[[tuple[int, int, str]], None],
-    _n: int,
-    plant_path: str,
-    source: str,
-    plan: str,
-    mix: list[int | None],
-    mix_ids: list[dict[str, str]],
-    lot: int | None,
-    reps: int | None,
-    whatif: str | None,
-    lang: str | None,
-    now: str | None = None,
-) -> object:
-    """Runs in the background worker (no request context: the plant is loaded from its path)."""
-    lang = lang_of(lang)
+def run(set_progress: Callable[[tuple[int, int, str]], None], token: str | None) -> object:
+    """Runs in the background worker (no request context): only a job the request queued."""
+    lang = "en"
     try:
-        plant = load_plant(plant_path)
-        chosen: str | PlanFile = plan
-        if source == "mix":
-            quantities = {i["product"]: int(q or 0) for i, q in zip(mix_ids, mix, strict=True)}
-            if not any(q > 0 for q in quantities.values()):
-                raise ValueError(t("Enter units for at least one product.", lang))
-            today = datetime.fromisoformat(now) if now else datetime.now(plant.tz)
-            chosen = mix_plan(
-                quantities,
-                int(lot or 1),
-                next_week_start(plant.spec.calendar, plant.tz, today),
-                t("Product mix", lang),
-            )
-        overrides = dict(parse_assignment(line) for line in (whatif or "").splitlines() if line.strip())
+        job = take_job(token)
+        lang = lang_of(job["lang"])
+        plant = load_plant(job["plant"])
+        chosen: str | PlanFile = job.get("plan", "")
+        if "mix" in job:
+            today = datetime.fromisoformat(job["now"])
+            chosen = mix_plan(job["mix"], job["lot"], next_week_start(plant.spec.calendar, plant.tz, today),
+                              t("Product mix", lang))  # fmt: skip
+        overrides = dict(parse_assignment(line) for line in job["whatif"].splitlines() if line.strip())
         out = compare_whatif(
-            plant,
-            chosen,
-            overrides,
-            int(reps or 1),
-            lambda p: set_progress((round(100 * p[0] / p[1]), 100, p[2])),
-        )
+            plant, chosen, overrides, job["reps"],
+            lambda p: set_progress((round(100 * p[0] / p[1]), 100, p[2])), max_hours=job["max_hours"],
+        )  # fmt: skip
     except (LinemonError, ValueError) as exc:
-        return dbc.Alert(str(exc), color="danger", id="sim-error", style={"whiteSpace": "pre-wrap"})
+        return _refusal(str(exc))
     return results_view(out, lang)
 
 

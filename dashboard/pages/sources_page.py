@@ -18,7 +18,7 @@ from line.config import Plant
 from line.rawtext import safe_text
 from store.base import DeadLetter, SourceHealth
 
-dash.register_page(__name__, path="/sources", name="Sources", order=3)
+dash.register_page(__name__, path="/sources", name="Sources", order=4)
 
 REFRESH_MS = 10_000
 COUNT_DAYS = 7  # dead letters counted per source and reason over this many days
