@@ -78,6 +78,7 @@ def test_qa_page_p_chart_and_traceability(qa_site: str) -> None:
         assert _texts(page, "#qa-pchart .xtick text") == ["2026-11-03", "2026-11-04"]  # days, not ms
         assert [x for x in _texts(page, "#qa-pchart .textpoint text") if x.startswith("n=")] == ["n=20", "n=21"]
         assert "rule 1" in _texts(page, "#qa-pchart .textpoint text")  # 11-03 at 40 % > UCL 19.6 %
+        page.wait_for_selector("#qa-pareto .y2tick text", timeout=20_000)
         cum = _texts(page, "#qa-pareto .y2tick text")
         assert cum and all(x.endswith(" %") for x in cum), cum  # cumulative in %
         page.screenshot(path=str(ARTIFACTS / "qa-pchart-7d.png"), full_page=True)

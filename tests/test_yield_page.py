@@ -69,6 +69,7 @@ def test_yield_page_figures_as_a_reader_needs_them(yield_site: tuple[str, Sqlite
         # VDR-900: 0 units entered the window: no RTY on its card, no bar, its FCT FPY in the table
         assert page.inner_text("#units-VDR-900") == "0" and page.inner_text("#rty-VDR-900") == "–"
         assert page.inner_text("#fpy-VDR-900-FCT") == "100.0 %"
+        page.wait_for_selector("#yield-rty .xtick text", timeout=20_000)  # the figure is drawn after the cards
         bars = page.locator("#yield-rty .xtick text").evaluate_all("els => els.map(e => e.textContent)")
         assert bars == ["FF-50"]  # the bar chart agrees with the cards
         # all products per station: A, B, V1 and Tuesday's P1 at FCT: 2 of 4
