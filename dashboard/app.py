@@ -143,8 +143,17 @@ def switch_language(path: str | None, query: dict[str, list[str]], lang: str) ->
 
 
 def serve(
-    plant: Plant, store_url: str, host: str, port: int, users: Mapping[str, User] | None = None
+    plant: Plant,
+    store_url: str,
+    host: str,
+    port: int,
+    users: Mapping[str, User] | None = None,
+    threads: int = 8,
 ) -> None:
+    """Serve on waitress, a production WSGI server (pure Python, so the same on Linux and on a
+    Windows floor PC), with `threads` request threads; not Flask's development server."""
+    import waitress
+
     app = create_app(plant, store_url, users=users)
-    print(f"linemon dashboard: http://{host}:{port}/  (store {store_url}; Ctrl-C stops)", flush=True)
-    app.run(host=host, port=port, debug=False)
+    print(f"linemon dashboard: http://{host}:{port}/  (store {store_url}; {threads} threads; Ctrl-C stops)", flush=True)
+    waitress.serve(app.server, host=host, port=port, threads=threads, ident="linemon")

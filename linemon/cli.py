@@ -135,9 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_dead_letters(sub, _common).set_defaults(func=cmd_dead_letters)
 
-    p = sub.add_parser("dashboard", help="serve the dashboard on an existing store")
+    p = sub.add_parser("dashboard", help="serve the dashboard on an existing store (waitress)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050)
+    p.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
     _common(p)
     p.set_defaults(func=cmd_dashboard)
     return ap
@@ -362,7 +363,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     users = users_from_text(os.environ.get(ENV))
     if users:
         print(f"login required: {len(users)} users from ${ENV}", flush=True)
-    serve(_plant(args), store_url(args.store), args.host, args.port, users)
+    if args.threads < 1:
+        raise LinemonError(f"--threads must be at least 1, got {args.threads}")
+    serve(_plant(args), store_url(args.store), args.host, args.port, users, args.threads)
     return 0
 
 

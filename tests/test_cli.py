@@ -183,3 +183,33 @@ def test_report_and_dashboard_read_a_twin_store_on_its_plant_clock(tmp_path: Pat
     dead = StoredClock(stop, wall - 100, 60.0, wall - 60)
     assert (dead.at(wall) - stop).total_seconds() == 40 * 60  # stands at its last heartbeat
     s.close()
+
+
+def test_the_dashboard_command_serves_on_waitress(tmp_path: Path) -> None:
+    """`linemon dashboard` on a production WSGI server, not Flask's development one."""
+    import socket
+    import time
+    import urllib.request
+
+    from tests.infra import linemon_proc, sigterm_exit_code
+
+    SqliteStore(tmp_path / "w.db").close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "dash.log"
+    proc = linemon_proc("dashboard", "--port", str(port), "--threads", "4", "--store", f"sqlite:///{tmp_path / 'w.db'}",
+                        "--config", str(PLANT_FILE), log=log)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/overview", timeout=5) as r:
+                    assert r.status == 200 and r.headers["Server"] == "linemon"  # waitress, named by us
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+        assert "4 threads" in log.read_text() and "development server" not in log.read_text()
+    finally:
+        sigterm_exit_code(proc)
