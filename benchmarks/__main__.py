@@ -9,7 +9,7 @@
 - dashboard: every page's data callback on the report store (benchmarks/dashboard.py; run after report).
 - ingest: see benchmarks/ingest.py (MQTT QoS 1 end to end vs a raw paho subscriber, live and draining a backlog; memory soak).
 - writer: the ingest writer's CPU instructions per message (benchmarks/writer.py; needs valgrind).
-Usage: python -m benchmarks [--only import|report|simulation|ingest|writer|dashboard] [--soak-minutes M] [--import-records N] [--report-records M]
+Usage: python -m benchmarks [--only import|report|simulation|ingest|writer|dashboard|load] [--soak-minutes M] [--import-records N] [--report-records M]
        [--workdir DIR]
 """
 
@@ -163,7 +163,7 @@ def main() -> None:
     ap.add_argument("--report-records", type=int, default=10_000_000)
     ap.add_argument(
         "--only",
-        choices=("import", "report", "simulation", "ingest", "writer", "dashboard"),
+        choices=("import", "report", "simulation", "ingest", "writer", "dashboard", "load"),
         help="run one benchmark",
     )
     ap.add_argument("--ingest-messages", type=int, default=100_000)
@@ -181,6 +181,10 @@ def main() -> None:
             bench_writer()
         if args.only in (None, "import"):
             bench_import(args.import_records, work)
+        if args.only in (None, "load"):
+            from benchmarks.dashboard_load import bench_dashboard_load
+
+            bench_dashboard_load(work)
         if args.only in (None, "report", "dashboard"):
             if args.only != "dashboard":
                 bench_report(args.report_records, work)

@@ -376,3 +376,28 @@ def test_waiting_outside_worked_time_is_not_scheduled() -> None:
     monday = status_on_shift(status, mon + timedelta(minutes=20), worked)
     assert (monday["FT"].display, monday["FT"].since) == ("starved", mon)
     assert (monday["VI1"].display, monday["VI1"].since) == ("unknown", mon)
+
+
+def test_the_tick_cache_computes_once_for_every_screen_of_a_tick() -> None:
+    """Twenty screens refreshing at once: one computation, all get its result; another key or an
+    expired entry computes again."""
+    from dashboard.context import TickCache
+
+    cache, calls, gate = TickCache(), [], threading.Event()
+
+    def slow() -> int:
+        calls.append(1)
+        gate.wait(2)
+        return len(calls)
+
+    got: list[int] = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get("t1", 5.0, slow))) for _ in range(20)]
+    for th in threads:
+        th.start()
+    time.sleep(0.2)
+    gate.set()
+    for th in threads:
+        th.join(5)
+    assert got == [1] * 20 and len(calls) == 1
+    assert cache.get("t2", 5.0, slow) == 2  # the next tick
+    assert cache.get("t3", 0.0, slow) == 3 and cache.get("t3", 0.0, slow) == 4  # expired at once

@@ -4,6 +4,7 @@ gives large type for a TV wall."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 import dash
@@ -28,7 +29,7 @@ from line.status import (
     source_problems,
     stations_run_since,
 )
-from store.base import SourceHealth
+from store.base import SourceHealth, Store
 
 dash.register_page(__name__, path="/overview", name="Overview", order=-1)
 
@@ -75,9 +76,16 @@ def layout(tv: str | None = None, lang: str | None = None, **_: object) -> html.
     State("ov-tv", "data"),
 )
 def refresh(_n: int | None, lang: str | None = "en", tv: bool | None = False) -> tuple[object, ...]:
+    """The andon's figures, computed once per refresh tick for every screen showing the same
+    page (language, TV mode): a hall of TV walls costs the store one query set per tick."""
     ctx = current()
-    plant, store = ctx.plant, ctx.store
-    now = current().now()
+    now = ctx.now()
+    tick = int(time.time() // (REFRESH_MS / 1000))  # wall-clock ticks, whatever the plant's clock
+    key = ("overview", lang_of(lang), bool(tv), tick)
+    return ctx.cache.get(key, REFRESH_MS / 1000, lambda: _andon(ctx.plant, ctx.store, now, lang_of(lang), bool(tv)))
+
+
+def _andon(plant: Plant, store: Store, now: datetime, lang: str, tv: bool) -> tuple[object, ...]:
     last = store.last_data_time()
     changes = store.state_changes(now - timedelta(days=1), now + timedelta(seconds=1))
     status = andon_status(changes, plant, now)
