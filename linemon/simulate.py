@@ -131,4 +131,5 @@ def as_text(out: dict[str, Any]) -> str:
 def _fmt(v: dict[str, Any] | None) -> str:
     if not v:
         return "-"
-    return f"{v['mean']:.2f}  [{v['ci95'][0]:.2f}, {v['ci95'][1]:.2f}]"
+    runs = f"  runs {v['min']:.2f}-{v['max']:.2f}" if v.get("n", 0) > 1 else ""  # single runs, beside the mean's interval
+    return f"{v['mean']:.2f}  [{v['ci95'][0]:.2f}, {v['ci95'][1]:.2f}]{runs}"

@@ -58,14 +58,19 @@ class Streaming:
         }
 
 
-def mean_ci(values: Sequence[float], level: float = 0.95) -> dict[str, Any]:
-    """Mean and Student-t confidence interval over replications (a point interval for one)."""
+def mean_ci(values: Sequence[float], level: float = 0.95, nonnegative: bool = False) -> dict[str, Any]:
+    """Mean and Student-t confidence interval over replications (a point interval for one).
+    `nonnegative`: the quantity cannot be below 0 (WIP, times, counts), so neither is its interval's
+    lower bound. Beside the interval of the mean, the replications' own spread (min, median, max):
+    the interval says where the mean is, not where one run lands."""
     x = np.asarray(values, dtype=float)
     m = float(x.mean())
+    spread = {"min": float(x.min()), "median": float(np.median(x)), "max": float(x.max()), "n": len(x)}
     if len(x) < 2 or float(x.std()) == 0.0:
-        return {"mean": m, "ci95": [m, m]}
+        return {"mean": m, "ci95": [m, m], **spread}
     half = float(st.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return {"mean": m, "ci95": [m - half, m + half]}
+    lo = max(0.0, m - half) if nonnegative else m - half
+    return {"mean": m, "ci95": [lo, m + half], **spread}
 
 
 def summarise(reps: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -81,7 +86,8 @@ def summarise(reps: Sequence[dict[str, Any]]) -> dict[str, Any]:
         if isinstance(vals[0], dict):
             out[k] = summarise(vals)
         elif isinstance(vals[0], (int, float)) and not isinstance(vals[0], bool):
-            out[k] = mean_ci([float(v) for v in vals])
+            # a run's figures are counts, times, rates and shares: none can be negative
+            out[k] = mean_ci([float(v) for v in vals], nonnegative=True)
         else:
             out[k] = vals[0]
     return out

@@ -199,8 +199,14 @@ def test_streaming_percentiles_and_summaries() -> None:
     )
     ci = mean_ci([1.0, 2.0, 3.0])
     assert ci["mean"] == 2 and ci["ci95"][0] == pytest.approx(2 - 4.303 / 3**0.5, rel=1e-3)
+    assert (ci["min"], ci["median"], ci["max"], ci["n"]) == (1.0, 2.0, 3.0, 3)  # the runs' own spread
     out = summarise([{"a": 1, "b": {"c": None}}, {"a": 3, "b": {"c": 0.5}}])
-    assert out["a"]["mean"] == 2 and out["b"]["c"] == {"mean": 0.5, "ci95": [0.5, 0.5]}
+    assert out["a"]["mean"] == 2 and out["b"]["c"] == {"mean": 0.5, "ci95": [0.5, 0.5], "min": 0.5,
+                                                       "median": 0.5, "max": 0.5, "n": 1}  # fmt: skip
+    # a run's WIP cannot be negative, nor can its interval's lower bound (a paired difference can)
+    wip = summarise([{"wip": 0.0}, {"wip": 0.0}, {"wip": 9.0}])["wip"]
+    assert wip["ci95"][0] == 0.0 and wip["ci95"][1] > 9 and wip["max"] == 9.0
+    assert mean_ci([0.0, 0.0, 9.0])["ci95"][0] < 0
 
 
 def test_fpy_drift_moves_first_pass_yield_to_its_target() -> None:

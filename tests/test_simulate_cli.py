@@ -30,7 +30,11 @@ def _sim_json(*args: str) -> dict:  # type: ignore[type-arg]
 
 
 def _pair(v: dict) -> bool:  # type: ignore[type-arg]
-    return set(v) == {"mean", "ci95"} and v["ci95"][0] <= v["mean"] <= v["ci95"][1]
+    return (
+        set(v) == {"mean", "ci95", "min", "median", "max", "n"}
+        and 0 <= v["ci95"][0] <= v["mean"] <= v["ci95"][1]
+        and v["min"] <= v["median"] <= v["max"]
+    )
 
 
 def test_every_example_plan_runs_and_json_has_the_documented_shape() -> None:

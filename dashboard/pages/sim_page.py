@@ -232,7 +232,10 @@ def run(set_progress: Callable[[tuple[int, int, str]], None], token: str | None)
 def _ci(v: dict[str, Any] | None, fmt: str = "{:.2f}") -> str:
     if not v:
         return "–"
-    return f"{fmt.format(v['mean'])} [{fmt.format(v['ci95'][0])}, {fmt.format(v['ci95'][1])}]"
+    text = f"{fmt.format(v['mean'])} [{fmt.format(v['ci95'][0])}, {fmt.format(v['ci95'][1])}]"
+    if "min" in v and v.get("n", 0) > 1:  # what single runs gave, beside the interval of the mean
+        text += f" (runs {fmt.format(v['min'])}–{fmt.format(v['max'])})"
+    return text
 
 
 def results_view(out: dict[str, Any], lang: str = "en") -> object:
