@@ -189,6 +189,12 @@ def _station_problems(sid: str, st: StationDef, sp: PlantFile) -> Iterator[str]:
         yield f"{key}: mtbf_h and mttr_min go together (give both or neither)"
     if st.fpy is not None and not spec.inspects:
         yield f"{key}.fpy: a {st.kind!r} station does not judge units, so it has no yield"
+    if (st.setup_min or st.setup_pair_min) and not spec.setups:
+        setups = ", ".join(k for k, v in KINDS.items() if v.setups)
+        yield (
+            f"{key}.setup_min: a {st.kind!r} station has no setup on a product change, so it would change "
+            f"nothing (setups are modelled at {setups} stations); remove it"
+        )
     for pair in st.setup_pair_min:
         a, sep, b = pair.partition(">")
         if not sep or a not in sp.products or b not in sp.products:

@@ -35,20 +35,21 @@ class KindSpec:
     inspects: bool
     params: tuple[str, ...]  # allowed keys in the station's table, besides the common ones
     product_time: str | None = None  # the product attribute that sets this step's time, if any
+    setups: bool = False  # a product change costs a setup (setup_min, setup_pair_min)
 
 
 KINDS: dict[str, KindSpec] = {
     k.kind: k
     for k in (
-        KindSpec("print", False, ("board_s",)),
+        KindSpec("print", False, ("board_s",), setups=True),
         KindSpec("spi", True, ("board_s",)),
-        KindSpec("mount", False, ("cph", "board_overhead_s")),
+        KindSpec("mount", False, ("cph", "board_overhead_s"), setups=True),
         KindSpec("reflow", False, ("pitch_s", "transit_min")),
         KindSpec("insertion", False, ("part_s",)),
         KindSpec("visual", True, ("board_s", "method")),
         KindSpec("wave", False, ("pitch_s", "transit_min")),
         KindSpec("fct", True, (), product_time="fct_min"),
-        KindSpec("assembly", False, (), product_time="assembly_min"),
+        KindSpec("assembly", False, (), product_time="assembly_min", setups=True),
         KindSpec("aging", True, ("slots",), product_time="aging_h"),
         KindSpec("final_test", True, (), product_time="final_test_min"),
         KindSpec("oqa", True, ("unit_min",)),

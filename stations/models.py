@@ -32,7 +32,6 @@ class StationModel:
     time_basis: TimeBasis
     capacity: Capacity
     seconds: Timing
-    setup_on_change: bool  # a product change costs the station's setup_min
     reports: tuple[str, ...]  # record types the real equipment sends
     defects: tuple[tuple[str, float], ...] = ()  # defect spectrum: code, relative weight
     false_calls_per_unit: float = 0.0  # rejected calls (automatic inspection only)
@@ -40,6 +39,11 @@ class StationModel:
     @property
     def inspects(self) -> bool:
         return KINDS[self.kind].inspects
+
+    @property
+    def setup_on_change(self) -> bool:
+        """A product change costs the station's setup_min (line.kinds says which kinds)."""
+        return KINDS[self.kind].setups
 
     def servers(self, st: StationDef) -> int:
         """How many units the station works on at once."""
@@ -82,7 +86,6 @@ MODELS: dict[str, StationModel] = {
             "board",
             "machines",
             lambda s, p: _f(s.board_s),
-            True,
             _STATE,
         ),
         StationModel(
@@ -91,7 +94,6 @@ MODELS: dict[str, StationModel] = {
             "board",
             "machines",
             lambda s, p: _f(s.board_s),
-            False,
             _RESULT,
             _SOLDER,
             false_calls_per_unit=0.02,
@@ -102,7 +104,6 @@ MODELS: dict[str, StationModel] = {
             "placement",
             "machines",
             lambda s, p: _f(s.board_overhead_s) + p.placements / _f(s.cph) * 3600,
-            True,
             _STATE,
         ),
         StationModel(
@@ -111,7 +112,6 @@ MODELS: dict[str, StationModel] = {
             "pipeline",
             "conveyor",
             lambda s, p: _f(s.pitch_s),
-            False,
             _STATE,
         ),
         StationModel(
@@ -120,7 +120,6 @@ MODELS: dict[str, StationModel] = {
             "part",
             "operators",
             lambda s, p: p.tht_parts * _f(s.part_s),
-            False,
             _STATE,
         ),
         StationModel(
@@ -129,7 +128,6 @@ MODELS: dict[str, StationModel] = {
             "board",
             "machines",
             lambda s, p: _f(s.board_s),
-            False,
             _RESULT,
             _PLACEMENT,
             false_calls_per_unit=0.08,
@@ -140,7 +138,6 @@ MODELS: dict[str, StationModel] = {
             "pipeline",
             "conveyor",
             lambda s, p: _f(s.pitch_s),
-            False,
             _STATE,
         ),
         StationModel(
@@ -149,7 +146,6 @@ MODELS: dict[str, StationModel] = {
             "unit",
             "machines",
             lambda s, p: _f(p.fct_min) * 60,
-            False,
             _RESULT,
             (("function_fail", 0.6), ("open", 0.15), ("short", 0.15), ("wrong_part", 0.1)),
         ),
@@ -159,7 +155,6 @@ MODELS: dict[str, StationModel] = {
             "unit",
             "operators",
             lambda s, p: _f(p.assembly_min) * 60,
-            True,
             _STATE,
         ),
         StationModel(
@@ -168,7 +163,6 @@ MODELS: dict[str, StationModel] = {
             "batch",
             "slots",
             lambda s, p: _f(p.aging_h) * 3600,
-            False,
             _RESULT,
             (("function_fail", 0.8), ("damaged", 0.2)),
         ),
@@ -178,7 +172,6 @@ MODELS: dict[str, StationModel] = {
             "unit",
             "machines",
             lambda s, p: _f(p.final_test_min) * 60,
-            False,
             _RESULT,
             (("function_fail", 0.7), ("damaged", 0.1), ("other", 0.2)),
         ),
@@ -188,7 +181,6 @@ MODELS: dict[str, StationModel] = {
             "unit",
             "operators",
             lambda s, p: _f(s.unit_min) * 60,
-            False,
             _RESULT,
             (("damaged", 0.4), ("foreign_material", 0.3), ("other", 0.3)),
         ),
@@ -198,7 +190,6 @@ MODELS: dict[str, StationModel] = {
             "unit",
             "operators",
             lambda s, p: _f(s.unit_min) * 60,
-            False,
             _STATE,
         ),
     )

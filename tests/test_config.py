@@ -168,3 +168,22 @@ def test_flow_factor_is_at_least_one() -> None:
     out = problems(m)
     assert any(p.startswith("planning.flow_factor:") and "greater than or equal to 1" in p for p in out)
     assert any(p.startswith("products.FF-50.flow_factor:") for p in out)
+
+
+def test_a_setup_on_a_station_without_setups_is_refused_not_ignored() -> None:
+    """setup_min on a function tester would be accepted and change nothing in the simulation."""
+    out = problems(lambda d: d["stations"]["FCT"].update(setup_min=20.0))
+    assert any(p.startswith("stations.FCT.setup_min: a 'fct' station has no setup on a product change") and
+               "print, mount, assembly" in p for p in out), out  # fmt: skip
+    out = problems(lambda d: d["stations"]["REFLOW"].update(setup_pair_min={"FF-50>AIS-300": 5.0}))
+    assert any(p.startswith("stations.REFLOW.setup_min:") for p in out), out
+
+
+def test_a_setup_where_the_kind_has_one_changes_the_simulated_makespan(plant: Plant) -> None:
+    """The other side of the rule: at a mounter the setup is modelled, so a longer one costs time."""
+    from sim.scenarios import compare_whatif
+
+    out = compare_whatif(plant, str(PLANT_FILE.parent / "plans" / "jincheon-week.toml"),
+                         {"stations.MOUNT.setup_min": 240}, reps=1)  # fmt: skip
+    base, slow = out["baseline"]["makespan_h"]["mean"], out["whatif"]["makespan_h"]["mean"]
+    assert slow > base, (base, slow)
