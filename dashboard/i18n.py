@@ -22,9 +22,6 @@ KO = {
     "figures below are not live.": "아래 수치는 실시간이 아닙니다.",
     "the ingest is connected: the line has sent nothing new.": "수집은 연결되어 있으며, 라인에서 새 데이터가 없습니다.",
     "break": "휴식",
-    "down for": "고장 지속", "limit": "한도", "FPY this shift": "이번 근무조 직행률", "below": "기준 미만",
-    "source": "설비 연결", "silent since": "수신 없음, 마지막", "no message yet": "수신 이력 없음",
-    "messages on topics no binding takes": "건, 연결 설정에 없는 토픽으로 수신",
     # page headings
     "Yield per product": "제품별 수율", "Quality": "품질", "Traceability": "추적성",
     "{n} more work orders (all on the overview without ?tv=1)": "작업지시 {n}건 더 있음 (?tv=1 없는 현황 화면에 전체 표시)",
@@ -42,10 +39,6 @@ KO = {
     "RTY": "누적 직행률(RTY)", "Final yield": "최종 수율", "Units": "대수", "Station": "공정", "FPY": "직행률",
     "Retests": "재검사", "False-call share": "오판정 비율", "No units in this period": "이 기간 생산 없음",
     "units counted by their first attempt in this period": "이 기간에 첫 검사를 받은 제품 기준",
-    # line page
-    "Availability (running / scheduled time)": "가동률 (가동 / 계획 시간)", "OEE": "설비종합효율(OEE)",
-    "Availability": "시간 가동률", "Performance": "성능 가동률",
-    "OEE of the inspection and test stations": "검사·시험 공정의 설비종합효율",
     # QA page
     "All products": "전체 제품", "Search": "검색", "serial number or work order": "시리얼 번호 또는 작업지시",
     "Defect code": "불량 코드", "Reference designator": "부품 위치", "Top defect": "최다 불량",
@@ -61,8 +54,7 @@ KO = {
     "Stops (scheduled and unscheduled)": "정지 (계획 및 비계획)", "busy": "가공", "setup": "셋업", "down": "고장",
     "blocked": "후공정 대기", "starved": "자재 대기", "off shift": "비근무", "% of time": "시간 비율 %",
     # QA page
-    "Defects by": "불량 분류:", "no confirmed defects": "확정 불량 없음", "baseline": "기준 기간",
-    "no units in the baseline days": "기준 기간에 생산 없음", "first-pass failures at": "첫 검사 불합격,",
+    "Defects by": "불량 분류:", "no confirmed defects": "확정 불량 없음", "baseline": "기준 기간", "first-pass failures at": "첫 검사 불합격,",
     "Enter a serial number or a work order.": "시리얼 번호나 작업지시를 입력하세요.", "Not in the store": "저장소에 없음",
     "Time": "시각", "Equipment": "설비", "Result": "결과", "Defects": "불량",
     # simulation page

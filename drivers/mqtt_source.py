@@ -114,7 +114,6 @@ class MqttSource(MqttIntake):
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id, clean_session=False, manual_ack=True
         )
-        check_settings(cfg)
         if cfg.username:
             self.client.username_pw_set(cfg.username, os.environ.get(cfg.password_env))
         if cfg.tls:

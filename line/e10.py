@@ -33,8 +33,9 @@ BUCKET = {
 
 @dataclass(frozen=True)
 class TimeSplit:
-    """Seconds of scheduled time per E10 bucket, summed over a station's machines. `unknown` is
-    scheduled time with no state reported (before a machine's first record)."""
+    """Seconds of scheduled time per E10 bucket, summed over a station's machines; `scheduled_s`
+    less the buckets is time with no state reported (before a machine's first record), which
+    no share counts."""
 
     scheduled_s: float = 0.0
     productive_s: float = 0.0
@@ -51,10 +52,6 @@ class TimeSplit:
     def known_s(self) -> float:
         """Scheduled time with a reported state that is part of operations time."""
         return sum(getattr(self, f"{b}_s") for b in OPERATIONS)
-
-    @property
-    def unknown_s(self) -> float:
-        return max(0.0, self.scheduled_s - self.known_s - self.not_scheduled_s)
 
     @property
     def line_wait_s(self) -> float:

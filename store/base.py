@@ -212,12 +212,17 @@ def store_now(store: Store) -> datetime:
     return datetime.fromtimestamp(time.time(), UTC) if clock is None else clock.at(time.time())
 
 
+def _sqlite_path(url_path: str) -> str:
+    """The file of `sqlite:///relative` or `sqlite:////absolute`."""
+    return url_path[1:] if url_path.startswith("/") else url_path
+
+
 def require_existing(url: str) -> None:
     """For read-only commands: a SQLite store file that does not exist is an error (opening it
     would create an empty database and report nothing as if all were well)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = parsed.path[1:] if parsed.path.startswith("/") else parsed.path
+        path = _sqlite_path(parsed.path)
         if path and not os.path.exists(path):
             raise StoreError(
                 f"{url}: no such store ({os.path.abspath(path)} does not exist); give the store the ingest "
@@ -232,7 +237,7 @@ def open_store(url: str) -> Store:
     if parsed.scheme == "sqlite":
         from store.sqlite import SqliteStore
 
-        path = parsed.path[1:] if parsed.path.startswith("/") else parsed.path
+        path = _sqlite_path(parsed.path)
         if not path:
             raise StoreError(f"{url}: no file path (expected sqlite:///linemon.db)")
         return SqliteStore(path, url=url)

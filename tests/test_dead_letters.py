@@ -87,3 +87,16 @@ def test_a_store_of_the_previous_schema_is_upgraded_and_a_newer_one_refused(tmp_
         c.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
     with pytest.raises(StoreError, match=r"made by a newer linemon \(schema version 99; this one knows up to 2\)"):
         open_store(f"sqlite:///{old}")
+
+
+def test_a_sources_recent_counts_stay_small_however_busy_the_stream() -> None:
+    """10,000 commits within seconds: the window's counts are exact and held in a few buckets,
+    not one entry per commit (a busy stream commits hundreds of chunks a second)."""
+    from drivers.ingest import Health
+
+    h = Health("spi-mqtt", window_min=15)
+    for _ in range(10_000):
+        h.counted(3, 1)
+    snap = h.snapshot()
+    assert (snap.recent_stored, snap.recent_rejected) == (30_000, 10_000)
+    assert len(h._recent) <= 2

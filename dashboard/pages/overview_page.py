@@ -93,10 +93,10 @@ def _andon(plant: Plant, store: Store, now: datetime, lang: str, tv: bool) -> tu
     shift_tallies: dict[str, StationTally] = {}
     fpy_alarm_list: list[FpyAlarm] = []
     if shift is not None:
-        upto = now + timedelta(seconds=1)
+        upto, floors, a = now + timedelta(seconds=1), _floors(plant), plant.spec.alarms
         shift_tallies = station_totals(store.yield_tallies(shift.start, upto)[0])
-        fpy_alarm_list = _fpy_alarms(plant, store.first_attempts(shift.start, upto, _floors(plant)))
-    lang = lang_of(lang)
+        fpy_alarm_list = fpy_alarms(store.first_attempts(shift.start, upto, floors), floors, a.fpy_min_units,
+                                    a.fpy_confidence, a.fpy_clear_margin)  # fmt: skip
     label = None if shift is None else shift.label + (f" ({t('break', lang)})" if shift.on_break(now) else "")
     updated = _updated_text(plant, now, last, label, lang)
     health = store.source_health()
@@ -105,7 +105,7 @@ def _andon(plant: Plant, store: Store, now: datetime, lang: str, tv: bool) -> tu
     return (
         updated,
         _stale_banner(plant, now, last, health, lang),
-        _lines(plant, now, status, shift_tallies, lang, bool(tv)),
+        _lines(plant, now, status, shift_tallies, lang, tv),
         alarms,
         _output(plant, now, lang, TV_ORDERS if tv else None),
     )
@@ -117,11 +117,6 @@ def _floors(plant: Plant) -> dict[str, float]:
     return {
         sid: sp.stations[sid].fpy_alarm_min or sp.alarms.fpy_min for sid in plant.station_order if plant.inspects(sid)
     }
-
-
-def _fpy_alarms(plant: Plant, attempts: list[tuple[datetime, str, bool]]) -> list[FpyAlarm]:
-    a = plant.spec.alarms
-    return fpy_alarms(attempts, _floors(plant), a.fpy_min_units, a.fpy_confidence, a.fpy_clear_margin)
 
 
 def _updated_text(

@@ -16,6 +16,7 @@ from dashboard.context import current
 from dashboard.i18n import lang_of, t
 from line.config import Plant
 from line.rawtext import safe_text
+from line.status import rejecting_sources
 from store.base import DeadLetter, SourceHealth
 
 dash.register_page(__name__, path="/sources", name="Sources", order=4)
@@ -81,10 +82,10 @@ def health_table(plant: Plant, health: list[SourceHealth], lang: str) -> object:
     a = plant.spec.alarms
     heads = ("Source", "Station", "Status", "Last message", "Received", "Stored", "Rejected", "Errors",
              "Rejected, last {m} min", "Detail")  # fmt: skip
+    rejecting = {p.source for p in rejecting_sources(health, a.reject_share_max, a.reject_min_messages)}
     rows = []
     for h in health:
-        share = h.recent_reject_share
-        bad = share is not None and share > a.reject_share_max and h.recent_stored + h.recent_rejected >= a.reject_min_messages
+        share, bad = h.recent_reject_share, h.source in rejecting
         rows.append(html.Tr([
             html.Td(h.source), html.Td(station.get(h.source, "–")), html.Td(t(h.status, lang)),
             html.Td("–" if h.last_message is None else f"{h.last_message.astimezone(plant.tz):%m-%d %H:%M:%S}"),

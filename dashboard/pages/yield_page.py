@@ -240,11 +240,12 @@ def update(
     if line and isinstance(window, str):
         window += f" · {t('line', lang)} {line}: {t('RTY over its stations', lang)}"
     within = set(plant.spec.lines[line].stations) if line else None
-    figs = yield_report(plant, *on_line(plant, tallies, line), within=within)
+    stations, products = on_line(plant, tallies, line)
+    figs = yield_report(plant, stations, products, within=within)
     cards = dbc.Row([product_card(py, lang) for py in figs.values()])
     inspection = [s for s in plant.station_order if plant.inspects(s) and (within is None or s in within)]
     tables = dbc.Row(
-        [dbc.Col(all_products_table(station_totals(on_line(plant, tallies, line)[0]), inspection, lang), lg=6)]
+        [dbc.Col(all_products_table(station_totals(stations), inspection, lang), lg=6)]
         + [dbc.Col(station_table(py, lang), lg=6) for py in figs.values()]
     )
     as_of = html.Span(
