@@ -401,3 +401,22 @@ def test_the_tick_cache_computes_once_for_every_screen_of_a_tick() -> None:
     assert got == [1] * 20 and len(calls) == 1
     assert cache.get("t2", 5.0, slow) == 2  # the next tick
     assert cache.get("t3", 0.0, slow) == 3 and cache.get("t3", 0.0, slow) == 4  # expired at once
+
+
+@pytest.mark.browser
+def test_a_line_without_work_marks_no_station_as_its_bottleneck(tmp_path: Path, plant: Plant) -> None:
+    """Every SMT station starved since the shift began (the week's orders done): the page says
+    the line waited for work, and no row carries a "bottleneck" badge (it did on all nine)."""
+    now = datetime(2026, 11, 4, 3, 0, tzinfo=UTC)  # Wednesday 12:00 KST, in the day shift
+    s = SqliteStore(tmp_path / "idle.db")
+    s.write([_state(sid, "SBY", now - timedelta(hours=3), reason="SBY_NoProductStarved")
+             for sid in plant.spec.lines["SMT1"].stations])  # fmt: skip
+    s.close()
+    with served_app(create_app(plant, f"sqlite:///{tmp_path / 'idle.db'}", now=lambda: now)) as url, \
+            chromium_page() as (page, errors):  # fmt: skip
+        page.goto(url + "line")
+        page.wait_for_selector("#line-bottleneck", timeout=20_000)
+        assert page.inner_text("#line-bottleneck").startswith("none: the line waited for work")
+        assert page.locator("#line-e10 .badge:has-text('bottleneck')").count() == 0
+        assert page.inner_text("#line-starved-PRINT") == "100 %" and page.inner_text("#line-avail-PRINT") == "100 %"
+    assert errors == []

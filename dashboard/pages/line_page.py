@@ -114,7 +114,8 @@ def _availability(
     splits = time_splits(segs, sched, stations)
     oees = station_oees(plant, splits, tallies)
     necks = bottleneck(splits)
-    rows = [_station_row(sid, splits[sid], oees[sid], sid in necks, lang) for sid in stations]
+    marked = [] if lacks_work(splits, necks) else necks  # a line without work has no bottleneck to mark
+    rows = [_station_row(sid, splits[sid], oees[sid], sid in marked, lang) for sid in stations]
     heads = ("Station", "E10 availability", "Productive", "Down", "Setup / eng.", "Starved", "Blocked",
              "OEE (loaded time)", "Main loss")  # fmt: skip
     table = dbc.Table(
