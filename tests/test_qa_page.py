@@ -102,6 +102,6 @@ def test_qa_page_p_chart_and_traceability(qa_site: str) -> None:
         page.screenshot(path=str(ARTIFACTS / "qa-trace.png"), full_page=True)
         assert page.inner_text("#qa-as-of").endswith("14:00:00")  # the time of its data, live
         page.goto(qa_site + "?lang=ko")
-        page.wait_for_selector("#qa-pchart .gtitle:has-text('관리 한계 없음')", timeout=20_000)
+        page.wait_for_selector("#qa-pchart .legendtext:has-text('기준 기간')", timeout=20_000)  # 7 days judged by default
         page.screenshot(path=str(ARTIFACTS / "qa-ko.png"), full_page=True)
     assert errors == []

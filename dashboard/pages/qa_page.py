@@ -41,7 +41,9 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
                 [
                     dbc.Col(html.H2(t("Quality", lang_of(lang))), md=2),
                     dbc.Col(
-                        choice("qa-period", PERIODS, "30d", lang=lang_of(lang)),
+                        # a week judged against the 4 weeks before it: the view with a baseline
+                        # wherever a month of history exists (30 days needs 60)
+                        choice("qa-period", PERIODS, "7d", lang=lang_of(lang)),
                         md=3,
                     ),
                     dbc.Col(dcc.Dropdown(id="qa-product", options=products, value="", clearable=False), md=3),
