@@ -19,7 +19,7 @@ from dashboard.app import create_app
 from line.calendar import merge, scheduled_intervals
 from line.config import Plant, load_plant
 from line.records import StateRecord
-from sim.continuous import weekly_orders
+from sim.continuous import rolling_plan
 from sim.plan import load_plan
 from store.sqlite import SqliteStore
 
@@ -101,7 +101,7 @@ def bench_dashboard(db: Path) -> None:
     t0 = time.perf_counter()
     states = ensure_states(db, plant)
     plan = load_plan(PLANT.parent / "plans" / "jincheon-week.toml")  # a year of weekly orders: output vs plan
-    SqliteStore(db).put_work_orders(weekly_orders(plant, plan, END - timedelta(days=364), 53))
+    SqliteStore(db).put_work_orders(rolling_plan(plant, plan, END - timedelta(days=364), 53).orders)
     print(f"dashboard: store holds {states:,} state changes (ready in {time.perf_counter() - t0:.0f} s)")
     app = create_app(plant, f"sqlite:///{db}", now=lambda: NOW)
     serial = _a_value(db, "serial", 2)

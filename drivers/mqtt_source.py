@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -84,17 +85,101 @@ class LocalBus(MqttIntake):
 
 def check_settings(cfg: MqttSettings) -> None:
     """Settings that cannot work are a clear start-up error, not an endless "connecting": a user
-    name whose password variable is unset, a CA file that cannot be read as certificates."""
+    name whose password variable is unset, a CA file that cannot be read as certificates, a client
+    certificate or key that cannot be loaded."""
     if cfg.username and os.environ.get(cfg.password_env) is None:
         raise LinemonError(
             f"[mqtt] username {cfg.username!r} is set but the password variable ${cfg.password_env} is not: "
             "set it in the ingest's environment (never in the plant file)"
         )
-    if cfg.tls:
+    if (cfg.cert_file or cfg.key_file or cfg.ca_file) and not cfg.tls:
+        raise LinemonError("[mqtt] ca_file, cert_file and key_file need tls = true")
+    if cfg.key_file and not cfg.cert_file:
+        raise LinemonError("[mqtt] key_file is set without cert_file")
+    if not cfg.tls:
+        return
+    try:
+        ctx = ssl.create_default_context(cafile=cfg.ca_file)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise LinemonError(f"[mqtt] ca_file {cfg.ca_file!r}: cannot be used as the broker's CA ({exc})") from None
+    if cfg.cert_file:
         try:
-            ssl.create_default_context(cafile=cfg.ca_file)
+            ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
         except (OSError, ssl.SSLError, ValueError) as exc:
-            raise LinemonError(f"[mqtt] ca_file {cfg.ca_file!r}: cannot be used as the broker's CA ({exc})") from None
+            files = " and key_file " + repr(cfg.key_file) if cfg.key_file else ""
+            raise LinemonError(
+                f"[mqtt] cert_file {cfg.cert_file!r}{files}: cannot be used as the ingest's certificate ({exc})"
+            ) from None
+
+
+def secure(client: mqtt.Client, cfg: MqttSettings) -> None:
+    """User name, password (from the environment) and TLS of the plant file's [mqtt] on a client."""
+    if cfg.username:
+        client.username_pw_set(cfg.username, os.environ.get(cfg.password_env))
+    if cfg.tls:
+        client.tls_set(
+            ca_certs=cfg.ca_file, certfile=cfg.cert_file, keyfile=cfg.key_file, cert_reqs=ssl.CERT_REQUIRED
+        )
+
+
+REFUSALS_FOR_GOOD = {"Bad user name or password", "Not authorized", "Client identifier not valid", "Banned"}
+
+
+def probe_broker(cfg: MqttSettings, host: str, port: int, timeout_s: float = 10.0) -> str | None:
+    """Connect once before the ingest starts, so that what retrying cannot mend (the broker's
+    certificate not signed by `ca_file`, a certificate or a password the broker rejects) stops
+    it with a message naming the file or the variable. A broker that cannot be reached is not
+    such a fault (it may be restarting): the note returned says so and the ingest keeps trying."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{cfg.client_id}-probe")
+    secure(client, cfg)
+    answered, reasons = threading.Event(), []
+
+    def on_connect(_c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        reasons.append(reason)
+        answered.set()
+
+    client.on_connect = on_connect
+    client.on_disconnect = lambda *_: answered.set()
+    try:
+        client.connect(host, port, keepalive=10)
+    except ssl.SSLCertVerificationError as exc:
+        raise LinemonError(
+            f"[mqtt] ca_file {cfg.ca_file or '(the system CAs)'!r}: the broker {host}:{port} presented a "
+            f"certificate it does not verify ({exc.verify_message})"
+        ) from None
+    except ssl.SSLError as exc:
+        raise LinemonError(f"[mqtt] tls: the TLS handshake with {host}:{port} failed ({exc.reason})") from None
+    except OSError as exc:
+        return f"{host}:{port}: not reachable at start ({exc}); the ingest keeps trying"
+    client.loop_start()
+    answered.wait(timeout_s)
+    client.disconnect()
+    client.loop_stop()
+    if reasons and str(reasons[0]) in REFUSALS_FOR_GOOD:
+        who = f"user {cfg.username!r} (password from ${cfg.password_env})" if cfg.username else "an anonymous client"
+        raise LinemonError(f"[mqtt] the broker {host}:{port} refused {who}: {reasons[0]}")
+    if not reasons and cfg.tls:
+        _why_tls_dropped(cfg, host, port, timeout_s)
+    return None if reasons else f"{host}:{port}: no answer to CONNECT within {timeout_s:g} s; the ingest keeps trying"
+
+
+def _why_tls_dropped(cfg: MqttSettings, host: str, port: int, timeout_s: float) -> None:
+    """The broker closed the connection before answering CONNECT: under TLS 1.3 that is how a
+    rejected client certificate (or a missing one) shows. Read the TLS alert it sent."""
+    ctx = ssl.create_default_context(cafile=cfg.ca_file)
+    if cfg.cert_file:
+        ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
+    try:
+        with socket.create_connection((host, port), timeout_s) as raw, ctx.wrap_socket(
+            raw, server_hostname=host
+        ) as tls:
+            tls.settimeout(min(2.0, timeout_s))
+            tls.recv(1)
+    except ssl.SSLError as exc:
+        mine = f"cert_file {cfg.cert_file!r}" if cfg.cert_file else "no cert_file (the ingest sent no certificate)"
+        raise LinemonError(f"[mqtt] {mine}: the broker {host}:{port} rejected it ({exc.reason})") from None
+    except OSError:
+        return
 
 
 class MqttSource(MqttIntake):
@@ -114,10 +199,7 @@ class MqttSource(MqttIntake):
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id, clean_session=False, manual_ack=True
         )
-        if cfg.username:
-            self.client.username_pw_set(cfg.username, os.environ.get(cfg.password_env))
-        if cfg.tls:
-            self.client.tls_set(ca_certs=cfg.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        secure(self.client, cfg)
         self.client.reconnect_delay_set(1, 30)
         self.client.max_inflight_messages_set(1000)
         self.client.on_connect = self._on_connect

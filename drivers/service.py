@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from drivers.ingest import Health
-from drivers.mqtt_source import LocalBus, MqttSource, check_settings
+from drivers.mqtt_source import LocalBus, MqttSource, check_settings, probe_broker
 from drivers.serial_source import SerialSource
 from drivers.writer_proc import WriterLink
 from line.clock import Clock, SystemClock
@@ -67,7 +67,11 @@ class IngestService:
         if on_mqtt:  # messages on no binding's topic
             self.health["mqtt"] = Health("mqtt", opts.clock, window)
         if on_mqtt and not opts.local_bus:
-            check_settings(plant.spec.mqtt)  # before any process starts: a clear error, then exit
+            cfg = plant.spec.mqtt  # before any process starts: a clear error, then exit
+            check_settings(cfg)
+            note = probe_broker(cfg, opts.mqtt_host or cfg.host, opts.mqtt_port or cfg.port)
+            if note:
+                log.warning("mqtt: %s", note)
         self.link = WriterLink(plant.path, store.url, self.health, clock=opts.clock)
         self.serials = [
             SerialSource(b, plant, self.link.put, self.health[b.id], opts.ports.get(b.id), opts.clock)

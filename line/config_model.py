@@ -179,7 +179,9 @@ class MqttSettings(BaseModel):
     username: str | None = None
     password_env: str = "LINEMON_MQTT_PASSWORD"
     tls: bool = False
-    ca_file: str | None = None
+    ca_file: str | None = None  # the CA that signed the broker's certificate (None: the system's)
+    cert_file: str | None = None  # the ingest's own certificate, for a broker that requires one
+    key_file: str | None = None  # its private key (None: in cert_file)
 
 
 class FormatDef(BaseModel):

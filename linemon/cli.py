@@ -116,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--broker", choices=("auto", "mosquitto", "none"), default="auto",
         help="MQTT: a private mosquitto if installed (auto), always (mosquitto), or in-process (none)",
     )  # fmt: skip
+    p.add_argument(
+        "--load", type=float, default=0.8,
+        help="each week's orders, in the plan's mix and lots, fill this share of the week's capacity and "
+        "are released levelled over it (default 0.8); 0 plays the plan's quantities as written, from Monday",
+    )  # fmt: skip
     p.add_argument("--no-drift", action="store_true", help="no yield drift on FF-50 at FCT")
     p.add_argument(
         "--summary", metavar="FILE", help="write what the twin sent, as JSON, when the plant stops"
@@ -412,6 +417,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         broker=args.broker,
         start=parse_time(args.start, plant.tz, "--start") if args.start else None,
+        load=args.load or None,
     )
     if args.no_drift:
         opts.drift = None

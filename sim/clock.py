@@ -58,3 +58,12 @@ class WorkClock:
             return 0.0
         a, b = self.intervals[i - 1]
         return self._on_before[i - 1] + min(t, b) - a
+
+    def after_on(self, a: float, seconds: float) -> float:
+        """The moment `seconds` of scheduled time have passed since `a` (INF past the horizon)."""
+        target = self._on_upto(a) + max(0.0, seconds)
+        i = bisect.bisect_left(self._on_before, target, 1) - 1  # interval where the sum reaches it
+        if i >= len(self.intervals):
+            return INF
+        start, _ = self.intervals[i]
+        return max(a, start + target - self._on_before[i])

@@ -35,7 +35,7 @@ from linemon.broker import Broker, mosquitto_path
 from linemon.twin.channels import BrokerPublisher, LocalPublisher, PtyWriter, TwinRack
 from linemon.twin.routes import Delivery, Publish, RackLoad, RackVerdict, Router, Write
 from linemon.twin.sink import TwinSink
-from sim.continuous import repeating_network, weekly_orders
+from sim.continuous import rolling_plan
 from sim.engine import Simulation
 from sim.network import FpyDrift
 from sim.plan import load_plan, plan_problems
@@ -58,6 +58,7 @@ class TwinOptions:
     workdir: Path | None = None
     log_every_s: float = 10.0
     start: datetime | None = None  # the plant time to go live at (None: the wall clock's now)
+    load: float | None = 0.8  # each week's orders fill this share of its capacity (None: the plan as written)
 
 
 def next_scheduled(plant: Plant, t: datetime) -> datetime:
@@ -99,6 +100,8 @@ class Twin:
         self.plant, self.store, self.opts = plant, store, opts
         if opts.speed <= 0:
             raise LinemonError(f"--speed must be > 0, got {opts.speed}")
+        if opts.load is not None and not 0 < opts.load <= 1:
+            raise LinemonError(f"--load must be in (0, 1], got {opts.load}")
         wall = now or opts.start or datetime.now(UTC)
         last = store.last_data_time()
         empty = last is None
@@ -122,8 +125,10 @@ class Twin:
         if problems:
             raise ConfigError(opts.plan, problems)
         weeks = math.ceil(self.history_s / (7 * 86400)) + LIVE_WEEKS
-        net = repeating_network(plant, plan, self.start, weeks, self._drifts(live_from), opts.plan)
-        self.orders = weekly_orders(plant, plan, self.start, weeks)
+        rolling = rolling_plan(
+            plant, plan, self.start, weeks, self._drifts(live_from), opts.plan, opts.load
+        )
+        net, self.orders = rolling.network, rolling.orders
         self.router = Router(plant, random.Random(opts.seed + 1))
         problems = self.router.problems()
         if problems:
