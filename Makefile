@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_TOOLS := mosquitto:mosquitto socat:socat chromium:chromium victoria-metrics:victoria-metrics
 
-.PHONY: run test lint bench system venv clean
+.PHONY: run test lint bench i18n system venv clean
 
 run: $(STAMP)
 	$(BIN)/linemon run
@@ -21,6 +21,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Messages for translators: every t("...") and N_("...") into the template, merged into each
+# language's catalog (line/locale/<lang>/LC_MESSAGES/linemon.po); new entries are then translated
+# there (tests/test_i18n.py fails while one has no Korean).
+i18n: $(STAMP)
+	$(BIN)/pybabel -q extract -k t -k N_ --no-default-keywords --no-location --sort-output \
+	  --project=linemon -o line/locale/linemon.pot dashboard line linemon
+	$(BIN)/pybabel -q update -i line/locale/linemon.pot -d line/locale -D linemon --no-fuzzy-matching --ignore-obsolete
 
 venv: $(STAMP)
 

@@ -1,7 +1,9 @@
 """Many screens on one dashboard host: N clients each refreshing the overview (the andon) every
 5 s, as TV walls and floor PCs do, against `linemon dashboard` (waitress) on a twin's store.
 Each client replays the page's real callback request; the figure is the latency each refresh
-sees (p50, p95, max) and the server's memory. The physical limit measured in the same run is the
+sees (p50, p95, max) and the server's memory. Two stores: a twin's (14 days of history), and the
+10M-result store of `--only report` during a working shift (Friday 16:00 of its last week, the
+store's clock stopped there), when the work directory holds it. The physical limit measured in the same run is the
 same server answering a request that does no work (Dash's callback list), with the same clients.
 Issue 16's target: 100 clients, p95 under 1 s on 2 cores."""
 
@@ -56,6 +58,26 @@ def twin_store(work: Path) -> Path:
     return db
 
 
+def big_store(work: Path) -> Path | None:
+    """The report benchmark's 10M-result store (`--only report --workdir DIR` builds it) with the
+    states and plan `--only dashboard` adds, its clock stopped on a working Friday afternoon so
+    every screen sees a shift in progress; None when the work directory does not hold it."""
+    from benchmarks.dashboard import NOW, ensure_states
+    from line.clock import StoredClock
+    from line.config import load_plant
+    from store.sqlite import SqliteStore
+
+    db = work / "report.db"
+    if not db.exists():
+        return None
+    plant = load_plant(PLANT)
+    ensure_states(db, plant)
+    store = SqliteStore(db)
+    store.put_clock(StoredClock(NOW, time.time(), 0.0, time.time()))  # as a stopped twin leaves it
+    store.close()
+    return db
+
+
 def _request(url: str, body: bytes | None) -> tuple[float, int]:
     req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"} if body else {})
     t0 = time.perf_counter()
@@ -93,7 +115,18 @@ def _pct(xs: list[float], q: float) -> float:
 
 
 def bench_dashboard_load(work: Path, clients: tuple[int, ...] = (25, 50, 100), seconds: float = 30.0) -> None:
-    db = twin_store(work)
+    stores = {"twin store": twin_store(work)}
+    big = big_store(work)
+    if big is None:
+        print("dashboard load: no 10M-result store in the work directory "
+              "(python -m benchmarks --only report --workdir DIR, then --only load --workdir DIR)")  # fmt: skip
+    else:
+        stores["10M-result store"] = big
+    for name, db in stores.items():
+        _serve_and_load(name, db, clients, seconds)
+
+
+def _serve_and_load(name: str, db: Path, clients: tuple[int, ...], seconds: float) -> None:
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "linemon", "dashboard", "--port", str(port), "--threads", "16",
                                "--store", f"sqlite:///{db}", "--config", str(PLANT)],
@@ -111,19 +144,25 @@ def bench_dashboard_load(work: Path, clients: tuple[int, ...] = (25, 50, 100), s
                 time.sleep(0.3)
         proc = psutil.Process(server.pid)
         body = json.dumps(OVERVIEW).encode()
-        _, size = _request(base + "/_dash-update-component", body)
-        print(f"dashboard load: overview refresh answers {size / 1024:.0f} KB (TV mode, a twin's store)")
+        took, size = _request(base + "/_dash-update-component", body)
+        print(f"dashboard load [{name}]: one overview refresh alone {took * 1000:.0f} ms, answers "
+              f"{size / 1024:.0f} KB (TV mode)")  # fmt: skip
         rss0 = proc.memory_info().rss
         for n in clients:
             floor = load(base + "/_dash-dependencies", None, n, seconds / 2)
+            cpu0 = proc.cpu_times()
+            t0 = time.monotonic()
             lat = load(base + "/_dash-update-component", body, n, seconds)
-            print(f"dashboard load: {n:3d} clients every 5 s: overview p50 {statistics.median(lat) * 1000:6.0f} ms, "
+            cpu1 = proc.cpu_times()
+            cores = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / (time.monotonic() - t0)
+            print(f"dashboard load [{name}]: {n:3d} clients every 5 s: overview p50 {statistics.median(lat) * 1000:6.0f} ms, "
                   f"p95 {_pct(lat, 0.95) * 1000:6.0f} ms, max {max(lat) * 1000:6.0f} ms ({len(lat)} refreshes; "
                   f"target p95 < 1000 ms); no-work request p95 {_pct(floor, 0.95) * 1000:.0f} ms "
                   f"-> overview p95 is {_pct(lat, 0.95) / max(_pct(floor, 0.95), 1e-6):.1f}x the server's floor; "
-                  f"server RSS {proc.memory_info().rss / 2**20:.0f} MB")  # fmt: skip
+                  f"server {cores:.2f} cores, RSS {proc.memory_info().rss / 2**20:.0f} MB")  # fmt: skip
         time.sleep(10)
-        print(f"dashboard load: server RSS {rss0 / 2**20:.0f} MB before the load, {proc.memory_info().rss / 2**20:.0f} MB 10 s after")
+        print(f"dashboard load [{name}]: server RSS {rss0 / 2**20:.0f} MB before the load, "
+              f"{proc.memory_info().rss / 2**20:.0f} MB 10 s after")  # fmt: skip
     finally:
         server.terminate()
         server.wait(20)

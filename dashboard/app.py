@@ -17,9 +17,9 @@ from dash import Dash, DiskcacheManager, Input, Output, dcc, html
 
 from dashboard.auth import User, install_auth
 from dashboard.context import Context, current, install
-from dashboard.i18n import LANGS, lang_of, t
 from line.config import Plant
 from line.errors import LinemonError
+from line.i18n import LANGS, lang_of, t
 from store.base import open_store, store_now
 
 log = logging.getLogger("linemon.dashboard")
@@ -57,6 +57,7 @@ def create_app(
     app.callback(
         Output("nav-links", "children"),
         Output("nav-tz", "children"),
+        Output("nav-brand", "children"),
         Output("lang-en", "href"),
         Output("lang-ko", "href"),
         Input(PAGES_LOCATION, "pathname"),  # the location Dash's page router follows: the same
@@ -69,7 +70,7 @@ def _layout(plant: Plant) -> html.Div:
     nav = dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand(f"linemon · {plant.spec.site.name}", className="fs-4"),
+                dbc.NavbarBrand(f"linemon · {plant.spec.site.name}", className="fs-4", id="nav-brand"),
                 dbc.Nav(nav_links("/", "en"), navbar=True, id="nav-links"),
                 html.Div(
                     [
@@ -133,8 +134,13 @@ def nav_links(path: str, lang: str) -> list[dbc.NavItem]:
 def translate_nav(path: str | None, search: str | None) -> tuple[object, ...]:
     query = parse_qs((search or "").lstrip("?"))
     lang = lang_of(query.get("lang", ["en"])[0])
-    tz = current().plant.spec.site.timezone
-    return nav_links(path or "/", lang), f"{t('times in', lang)} {tz}", *(switch_language(path, query, c) for c in ("en", "ko"))
+    plant = current().plant
+    return (
+        nav_links(path or "/", lang),
+        t("times in {tz}", lang, tz=plant.spec.site.timezone),
+        f"linemon · {plant.name_of('site', plant.spec.site.id, lang)}",
+        *(switch_language(path, query, c) for c in ("en", "ko")),
+    )
 
 
 def switch_language(path: str | None, query: dict[str, list[str]], lang: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from dashboard.i18n import t
+from line.i18n import N_, t
 from line.kpi import ParetoBar, ProductYield
 from line.spc import PPoint
 from line.status import LABELS, Segment
@@ -46,7 +46,7 @@ def fpy_heatmap(figs: dict[str, ProductYield], stations: Sequence[str], lang: st
             colorscale=[[0, "#d62728"], [0.5, "#ffbf00"], [1, "#2ca02c"]],
             zmin=85,
             zmax=100,
-            colorbar={"title": t("FPY", lang) + " %"},
+            colorbar={"title": t("FPY %", lang)},
             hovertemplate="%{y} at %{x}: FPY %{z:.2f}%<extra></extra>",
         )
     )
@@ -65,8 +65,8 @@ def rty_bars(figs: dict[str, ProductYield], lang: str = "en") -> go.Figure:
     codes = [c for c, py in figs.items() if py.units]
     fig = go.Figure()
     for name, values in (
-        ("RTY", [figs[c].rty for c in codes]),
-        ("Final yield", [figs[c].final_yield for c in codes]),
+        (N_("RTY"), [figs[c].rty for c in codes]),
+        (N_("Final yield"), [figs[c].final_yield for c in codes]),
     ):
         vals = [None if v is None else v * 100 for v in values]
         fig.add_bar(
@@ -88,7 +88,7 @@ def rty_bars(figs: dict[str, ProductYield], lang: str = "en") -> go.Figure:
 
 
 def pareto_figure(
-    bars: Sequence[ParetoBar], title: str, unit: str = "defects", lang: str = "en", empty: str | None = None
+    bars: Sequence[ParetoBar], title: str, unit: str = N_("defects"), lang: str = "en", empty: str | None = None
 ) -> go.Figure:
     """Bars by count, largest first, with the cumulative share as a line on a 0-100 % axis; with
     no bars, `empty` says so in words instead of drawing an empty axis."""
@@ -150,7 +150,7 @@ def p_chart_figure(points: Sequence[PPoint], baseline_label: str, title: str, la
         traces += [
             go.Scatter(x=x, y=[_pct_or_none(p.ucl) for p in points], name="UCL", line=step, mode="lines+markers",
                        marker={"symbol": "line-ew-open", "size": 14, "color": "#d62728"}),
-            go.Scatter(x=x, y=[_pct_or_none(p.center) for p in points], name=f"{t('centre', lang)} ({baseline_label})",
+            go.Scatter(x=x, y=[_pct_or_none(p.center) for p in points], name=t("centre ({baseline})", lang, baseline=baseline_label),
                        line={"color": "#2ca02c"}, mode="lines+markers", marker={"symbol": "line-ew-open", "size": 14}),
             go.Scatter(x=x, y=[_pct_or_none(p.lcl) for p in points], name="LCL", line=step, mode="lines+markers",
                        marker={"symbol": "line-ew-open", "size": 14, "color": "#d62728"}),
@@ -162,7 +162,8 @@ def p_chart_figure(points: Sequence[PPoint], baseline_label: str, title: str, la
             go.Scatter(
                 x=[p.label for p in bad], y=[p.p * 100 for p in bad], mode="markers+text", name=t("rule violation", lang),
                 marker={"size": 16, "color": "#d62728", "symbol": "x"},
-                text=[t("rule", lang) + " " + ",".join(map(str, p.violations)) for p in bad], textposition="top center",
+                text=[t("rule {rules}", lang, rules=",".join(map(str, p.violations))) for p in bad],
+                textposition="top center",
             )
         )  # fmt: skip
     top = max([p.p for p in points] + [p.ucl or 0 for p in points] + [0.01]) * 100
@@ -213,6 +214,8 @@ def state_timeline(
 
 SPLIT_COLOURS = {"busy": "#2ca02c", "setup": "#1f77b4", "down": "#d62728", "blocked": "#ff7f0e",
                  "starved": "#ffbf00", "off_shift": "#c7c7c7"}  # fmt: skip
+SPLIT_LABELS = {"busy": N_("busy"), "setup": N_("setup"), "down": N_("down"), "blocked": N_("blocked"),
+                "starved": N_("starved"), "off_shift": N_("off shift")}  # fmt: skip
 
 
 def time_split_figure(stations: dict[str, Any], title: str, lang: str = "en") -> go.Figure:
@@ -221,7 +224,7 @@ def time_split_figure(stations: dict[str, Any], title: str, lang: str = "en") ->
     fig = go.Figure(
         [
             go.Bar(
-                y=names, x=[round(stations[s]["time_split"][k]["mean"] * 100, 1) for s in names], name=t(k.replace("_", " "), lang),
+                y=names, x=[round(stations[s]["time_split"][k]["mean"] * 100, 1) for s in names], name=t(SPLIT_LABELS[k], lang),
                 orientation="h", marker={"color": colour},
             )
             for k, colour in SPLIT_COLOURS.items()
@@ -256,8 +259,8 @@ def output_figure(
             go.Scatter(x=x, y=[None if p is None else round(p, 2) for p in planned], name=t("plan", lang),
                        mode="lines", line={"shape": "hvh", "color": "#1f1f1f", "width": 3})
         )  # fmt: skip
-    title = f"{t('Output per hour at', lang)} {station}" + (
-        "" if has_plan else f" ({t('no plan loaded', lang)})"
+    title = t("Output per hour at {station}", lang, station=station) + (
+        "" if has_plan else " (" + t("no plan loaded", lang) + ")"
     )
     fig.update_layout(title=title, barmode="stack", yaxis={"title": t("units", lang)}, margin={"t": 50},
                       legend={"orientation": "h", "y": -0.2}, font={"size": 15})  # fmt: skip
@@ -275,9 +278,9 @@ def trend_figure(points: Sequence[Any], title: str, lang: str = "en") -> go.Figu
             x=periods, y=[None if (q := by.get(x)) is None or q.rty is None else round(q.rty * 100, 2) for x in periods],
             name=code, mode="lines+markers", connectgaps=False,
             customdata=[by[x].units if x in by else 0 for x in periods],
-            hovertemplate=f"{code} %{{x}}: RTY %{{y:.1f}}% (%{{customdata}} {t('units', lang)})<extra></extra>",
+            hovertemplate=f"{code} %{{x}}: RTY %{{y:.1f}}% (" + t("%{customdata} units", lang) + ")<extra></extra>",
         )  # fmt: skip
-    fig.update_layout(title=title, yaxis={"title": t("RTY", lang) + " %"}, xaxis={"type": "category"},
+    fig.update_layout(title=title, yaxis={"title": t("RTY %", lang)}, xaxis={"type": "category"},
                       margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.25}, font={"size": 15})  # fmt: skip
     return fig
 

@@ -25,7 +25,7 @@ def period_bounds(
 
 
 def page_window(
-    period: str, plant: Plant, custom: tuple[str | None, str | None], now: datetime
+    period: str, plant: Plant, custom: tuple[str | None, str | None], now: datetime, lang: str = "en"
 ) -> tuple[datetime, datetime, str | None]:
     """The UTC window of a period choice, the shift choices included, and the shift it covers
     ("2026-12-03 day") for a shift choice: "shift" is the current shift up to now (the andon's
@@ -37,6 +37,6 @@ def page_window(
             inst = previous_shift(cal, tz, inst.start)
         if inst is None:
             return now, now, None
-        return inst.start, min(inst.end, now), inst.label
+        return inst.start, min(inst.end, now), f"{inst.date.isoformat()} {plant.name_of('shift', inst.name, lang)}"
     a, b = period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, custom, now)
     return a, b, None

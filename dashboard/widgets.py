@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import dash_bootstrap_components as dbc
+from dash import dcc
 
-from dashboard.i18n import t
+from line.i18n import lang_of, t
 
 
 def choice(
@@ -20,3 +22,11 @@ def choice(
         inline=True,
         className="fs-5" if large else "",
     )
+
+
+def graph(id_: str | None = None, lang: str | None = None, **kwargs: Any) -> dcc.Graph:
+    """A Plotly graph in `lang`: date ticks, month names and the mode bar through Plotly's locale
+    (`assets/plotly-locale-ko.js`)."""
+    if id_ is not None:
+        kwargs["id"] = id_
+    return dcc.Graph(config={"locale": lang_of(lang)}, **kwargs)

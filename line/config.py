@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
@@ -18,6 +18,15 @@ from line.errors import ConfigError, describe_validation
 from line.kinds import KINDS
 
 BUILTIN_FORMATS = ("native", "cfx")
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def name_ko(self) -> str | None: ...
+
 _TUNABLE = {"board_s", "cph", "board_overhead_s", "pitch_s", "transit_min", "part_s", "slots", "unit_min"}
 
 
@@ -42,6 +51,21 @@ class Plant:
 
     def product(self, code: str) -> ProductDef:
         return self.spec.products[code]
+
+    def name_of(self, kind: Literal["site", "line", "station", "product", "shift"], key: str, lang: str) -> str:
+        """What a reader of `lang` calls a line, station, product or shift: its `name_ko` in
+        Korean when the plant file gives one, else its `name`."""
+        sp = self.spec
+        named: Named | None = {
+            "site": lambda: sp.site,
+            "line": lambda: sp.lines.get(key),
+            "station": lambda: sp.stations.get(key),
+            "product": lambda: sp.products.get(key),
+            "shift": lambda: next((s for s in sp.calendar.shifts if s.name == key), None),
+        }[kind]()
+        if named is None:
+            return key
+        return (named.name_ko if lang == "ko" else None) or named.name
 
     def inspects(self, sid: str) -> bool:
         return KINDS[self.spec.stations[sid].kind].inspects

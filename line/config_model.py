@@ -24,6 +24,7 @@ class Site(BaseModel):
     model_config = _STRICT
     id: Ident
     name: str
+    name_ko: str | None = None  # the name the Korean dashboard shows (else `name`)
     timezone: str
 
 
@@ -38,6 +39,7 @@ class Shift(BaseModel):
 
     model_config = _STRICT
     name: Ident
+    name_ko: str | None = None
     start: ClockTime
     end: ClockTime
     days: list[Weekday] = Field(min_length=1)
@@ -53,6 +55,7 @@ class Calendar(BaseModel):
 class LineDef(BaseModel):
     model_config = _STRICT
     name: str
+    name_ko: str | None = None
     stations: list[Ident] = Field(min_length=1)  # in flow order
 
 
@@ -118,6 +121,7 @@ class StationDef(BaseModel):
     line: Ident
     kind: StationKind
     name: str
+    name_ko: str | None = None
     machines: Annotated[int, Field(ge=1, le=100)] = 1
     operators: Annotated[int, Field(ge=0, le=100)] = 0
     setup_min: Annotated[float, Field(ge=0)] = 0.0
@@ -148,6 +152,7 @@ class ProductDef(BaseModel):
 
     model_config = _STRICT
     name: str
+    name_ko: str | None = None
     family: Literal["fish_finder", "radar", "ais", "gps", "vdr", "other"]
     customer: str | None = None
     components: Annotated[int, Field(ge=0)]

@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 
 from line.calendar import merge, scheduled_intervals
 from line.config import Plant
+from line.i18n import N_
 from line.records import StateChange, StateRecord
 
 StateLike = StateRecord | StateChange  # a record as it arrives, or as the store gives it back
@@ -33,9 +34,9 @@ PRIORITY = (
     "unknown",
 )
 LABELS = {  # what the andon says for each display state (translated by the dashboard)
-    "running": "Running", "starved": "Starved", "blocked": "Blocked", "idle": "Standby", "setup": "Setup",
-    "planned_down": "Planned stop", "down": "DOWN", "engineering": "Engineering", "not_scheduled": "Not scheduled",
-    "unknown": "No data",
+    "running": N_("Running"), "starved": N_("Starved"), "blocked": N_("Blocked"), "idle": N_("Standby"),
+    "setup": N_("Setup"), "planned_down": N_("Planned stop"), "down": N_("DOWN"), "engineering": N_("Engineering"),
+    "not_scheduled": N_("Not scheduled"), "unknown": N_("No data"),
 }  # fmt: skip
 # one colour per state, so the Gantt legend tells them apart (blocked and starved as on the
 # simulation page's time split); waiting states are warm, stops blue, trouble red

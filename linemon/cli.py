@@ -242,6 +242,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_report_yield(args: argparse.Namespace) -> int:
+    from line.i18n import lang_from_env
     from linemon.report import as_json, as_table, yield_figures
     from linemon.timeargs import window
 
@@ -260,16 +261,8 @@ def cmd_report_yield(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(as_json(figs, start, end, plant), indent=2))
     else:
-        print(
-            as_table(
-                figs,
-                start,
-                end,
-                plant.spec.site.timezone,
-                start.astimezone(plant.tz),
-                end.astimezone(plant.tz),
-            )
-        )
+        lang = lang_from_env(os.environ)
+        print(as_table(figs, plant, start.astimezone(plant.tz), end.astimezone(plant.tz), lang))
     return 0
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 
 from line.config import Plant
+from line.i18n import N_, t
 from line.kpi import ProductYield, line_yield, yield_report
 from store.base import Store
 
@@ -33,24 +35,36 @@ def pct(x: float | None) -> str:
 
 def as_table(
     figs: dict[str, ProductYield],
-    start: datetime,
-    end: datetime,
-    tz_name: str,
+    plant: Plant,
     tz_start: datetime,
     tz_end: datetime,
+    lang: str = "en",
 ) -> str:
-    out = [f"Yield {tz_start:%Y-%m-%d %H:%M} - {tz_end:%Y-%m-%d %H:%M} ({tz_name})", ""]
+    """The figures as a floor user reads them, in `lang` (`LANG=ko_KR.UTF-8` gives Korean)."""
+    head = t("Yield {start} - {end} ({tz})", lang, start=f"{tz_start:%Y-%m-%d %H:%M}",
+             end=f"{tz_end:%Y-%m-%d %H:%M}", tz=plant.spec.site.timezone)  # fmt: skip
+    out = [head, ""]
+    cols = [t(c, lang) for c in (N_("station"), N_("units"), N_("FPY"), N_("final"), N_("retests"))]
     for code, py in figs.items():
         dpmo = "-" if py.dpmo is None else f"{py.dpmo:,.0f}"
-        out.append(f"{code}  {py.name}")
-        out.append(
-            f"  units {py.units:>7}   RTY {pct(py.rty)}   final yield {pct(py.final_yield)}   DPMO {dpmo}"
-        )
+        out.append(f"{code}  {plant.name_of('product', code, lang)}")
+        out.append("  " + t("units {units}   RTY {rty}   final yield {final}   DPMO {dpmo}", lang,
+                             units=f"{py.units:>7}", rty=pct(py.rty), final=pct(py.final_yield), dpmo=dpmo))  # fmt: skip
         if py.stations:
-            out.append(f"  {'station':<8} {'units':>7} {'FPY':>8} {'final':>8} {'retests':>8}")
-            for sid, t in py.stations.items():
-                out.append(f"  {sid:<8} {t.units:>7} {pct(t.fpy):>8} {pct(t.final_yield):>8} {t.retests:>8}")
+            out.append("  " + " ".join(_pad(c, w, i == 0) for i, (c, w) in enumerate(zip(cols, WIDTHS, strict=True))))
+            for sid, tl in py.stations.items():
+                out.append(f"  {sid:<8} {tl.units:>7} {pct(tl.fpy):>8} {pct(tl.final_yield):>8} {tl.retests:>8}")
         else:
-            out.append("  (no units in this period)")
+            out.append("  " + t("(no units in this period)", lang))
         out.append("")
     return "\n".join(out)
+
+
+WIDTHS = (8, 7, 8, 8, 8)
+
+
+def _pad(label: str, width: int, left: bool) -> str:
+    """A column head padded to `width` terminal cells (a Hangul syllable takes two)."""
+    cells = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in label)
+    fill = " " * max(0, width - cells)
+    return label + fill if left else fill + label

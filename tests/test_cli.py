@@ -12,10 +12,12 @@ from store.sqlite import SqliteStore
 from tests.conftest import PLANT_FILE, result
 
 
-def linemon(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def linemon(*args: str, stdin: str | None = None, lang: str = "C.UTF-8") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LINEMON_LANG")}
     return subprocess.run(
-        [sys.executable, "-m", "linemon", *args], capture_output=True, text=True, timeout=120, input=stdin
-    )
+        [sys.executable, "-m", "linemon", *args], capture_output=True, text=True, timeout=120, input=stdin,
+        env={**env, "LANG": lang},
+    )  # fmt: skip
 
 
 def test_import_stores_valid_and_dead_letters_invalid(tmp_path: Path) -> None:
@@ -97,6 +99,10 @@ def test_report_yield_json_and_table(tmp_path: Path) -> None:
     assert list(one) == ["MR-1200"] and one["MR-1200"]["stations"]["FCT"]["fpy"] == 1.0
     table = linemon("report", "yield", *common)
     assert "FF-50" in table.stdout and "50.00%" in table.stdout and "Asia/Seoul" in table.stdout
+    assert "Fish finder FF-50" in table.stdout and "final yield" in table.stdout
+    korean = linemon("report", "yield", *common, lang="ko_KR.UTF-8")  # a Korean floor PC: whole messages
+    assert "어군 탐지기 FF-50" in korean.stdout and "수율 2026-11-01 00:00 - 2026-11-03 00:00 (Asia/Seoul)" in korean.stdout
+    assert "누적 직행률  50.00%   최종 수율 100.00%" in korean.stdout and "(이 기간 생산 없음)" in korean.stdout
     bad = linemon("report", "yield", "--product", "XX-1", *common)
     assert bad.returncode == 2 and "unknown product 'XX-1'" in bad.stderr
     bad = linemon("report", "yield", "--store", f"sqlite:///{db}", "--from", "yesterday")

@@ -318,7 +318,7 @@ def test_output_figure_bars_and_plan_cover_their_hour() -> None:
     assert list(plan.y) == [6.2, 5.17] and plan.line.shape == "hvh"
     assert fig.layout.title.text == "Output per hour at VI2"
     bare = output_figure([(h, 2, 2, None)], seoul, "VI2", "ko")
-    assert len(bare.data) == 2 and bare.layout.title.text == "시간당 생산량, VI2 (계획 없음)"
+    assert len(bare.data) == 2 and bare.layout.title.text == "VI2 시간당 생산량 (계획 없음)"
 
 
 def test_time_split_figure_stacks_each_stations_shares() -> None:

@@ -219,9 +219,16 @@ def test_overview_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         page.wait_for_selector("#ov-state-MOUNT:text-is('고장')", timeout=20_000)
         assert page.inner_text("#ov-state-SPI") == "가동" and page.inner_text("#ov-state-ASSY") == "셋업"
         page.wait_for_selector("#nav-links:has-text('현황')", timeout=20_000)  # the navigation follows
-        assert "MOUNT 고장 30분째 (한도 10분)" in page.inner_text("#ov-alarm-list")  # Korean word order
+        alarms = page.inner_text("#ov-alarm-list")
+        assert "MOUNT 고장 30분째 (한도 10분)" in alarms  # Korean word order, from the catalog
+        assert "VI1 이번 근무조 직행률 75.0 % (n=40): " in alarms and "(기준 90 %, 92 % 이상이면 해제)" in alarms
         assert page.inner_text("#ov-done-FF-50-WO-A") == "1"
+        assert page.inner_text("#nav-brand") == "linemon · 진천 공장"  # names from the plant file's name_ko
         page.screenshot(path=str(ARTIFACTS / "overview-ko.png"), full_page=True)
+        page.goto(url + "?lang=ko")  # not a TV: each tile names its station, in Korean
+        page.wait_for_selector("#ov-tile-PRINT:has-text('크림 솔더 인쇄')", timeout=20_000)
+        assert "30분째" in page.inner_text("#ov-tile-MOUNT") and "SMT1 · 제조 1라인 (SMT)" in page.inner_text("#ov-lines")
+        assert page.inner_text("#ov-fpy-VI1") == "근무조 직행률 75.0 % (n=40)"
         page.click("#lang-en")
         page.wait_for_selector("#ov-state-MOUNT:text-is('DOWN')", timeout=20_000)
     assert errors == []
@@ -277,6 +284,7 @@ def test_line_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         assert page.locator("#line-gantt g.trace.bars").count() >= 2  # running and down at least
         page.wait_for_selector("#line-output .legendtext:text-is('plan')", timeout=20_000)
         page.wait_for_selector("#line-gantt .annotation-text:text-is('am')", timeout=20_000)  # shift starts
+        english_ticks = page.locator("#line-gantt .xtick text").all_text_contents()
         # the last hour (all stations reporting since): MOUNT running 30 min, down 30 min;
         # REFLOW starved for 3 min is standby, not downtime: availability 100 %, starved 5 %
         assert page.inner_text("#line-avail-MOUNT") == "50 %"
@@ -294,6 +302,10 @@ def test_line_page_in_chromium(andon: tuple[str, SqliteStore]) -> None:
         page.wait_for_selector("#line-downtime text:has-text('no stops in this period')", timeout=10_000)
         page.goto(url.replace("/overview", "/line") + "?lang=ko")
         page.wait_for_selector("#line-oee-definition:has-text('자재 대기와 후공정 대기는 대기')", timeout=20_000)
+        # Plotly's own Korean locale: the date axis names the month as a Korean reader writes it
+        page.wait_for_selector("#line-gantt .xtick text:has-text('11월')", timeout=20_000)
+        assert any("Nov" in x for x in english_ticks), english_ticks
+        assert page.inner_text("#line-loss-MOUNT") == "고장"
         page.screenshot(path=str(ARTIFACTS / "line-ko.png"), full_page=True)
     assert errors == []
 

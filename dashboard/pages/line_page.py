@@ -12,20 +12,20 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
 from dashboard.figures import output_figure, pareto_figure, shift_marks, state_timeline
-from dashboard.i18n import lang_of, t
 from dashboard.periods import period_bounds
 from dashboard.queries import hourly_output, station_oees
-from dashboard.widgets import choice
+from dashboard.widgets import choice, graph
 from line.calendar import Interval, merge, scheduled_intervals, shifts_between
 from line.config import Plant
 from line.e10 import TimeSplit, bottleneck, dominant_loss, lacks_work, oee_losses, time_splits
+from line.i18n import N_, lang_of, t
 from line.kpi import pareto
 from line.oee import Oee
 from line.status import COLOURS, Segment, downtime_minutes, segments, segments_on_shift
 
-dash.register_page(__name__, path="/line", name="Line", order=1)
+dash.register_page(__name__, path="/line", name=N_("Line"), order=1)
 
-PERIODS = {"today": "Today", "yesterday": "Yesterday", "7d": "Last 7 days"}
+PERIODS = {"today": N_("Today"), "yesterday": N_("Yesterday"), "7d": N_("Last 7 days")}
 
 
 def layout(lang: str | None = None, **_: object) -> html.Div:
@@ -41,7 +41,7 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
                     dbc.Col(
                         choice(
                             "line-id",
-                            {k: f"{k} · {v.name}" for k, v in plant.spec.lines.items()},
+                            {k: f"{k} · {plant.name_of('line', k, lang)}" for k in plant.spec.lines},
                             next(iter(plant.spec.lines)),
                         ),
                         md=6,
@@ -54,9 +54,9 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
                 className="align-items-center mb-2",
             ),
             html.Div(id="line-avail", className="mb-2"),
-            dcc.Graph(id="line-gantt"),
+            graph("line-gantt", lang),
             dbc.Row(
-                [dbc.Col(dcc.Graph(id="line-downtime"), lg=6), dbc.Col(dcc.Graph(id="line-output"), lg=6)]
+                [dbc.Col(graph("line-downtime", lang), lg=6), dbc.Col(graph("line-output", lang), lg=6)]
             ),
         ]
     )
@@ -83,7 +83,8 @@ def update(line_id: str, period: str, _n: int | None, lang: str | None = "en") -
     sched = merge(scheduled_intervals(plant.spec.calendar, plant.tz, start, end))
     segs = segments_on_shift(segments(changes, start, end), sched)
     lang = lang_of(lang)
-    title = f"{line_id} {t('states', lang)}, {start.astimezone(plant.tz):%m-%d %H:%M} - {end.astimezone(plant.tz):%m-%d %H:%M}"
+    title = t("{line} states, {start} - {end}", lang, line=line_id, start=f"{start.astimezone(plant.tz):%m-%d %H:%M}",
+              end=f"{end.astimezone(plant.tz):%m-%d %H:%M}")  # fmt: skip
     gantt = state_timeline(segs, plant.tz, COLOURS, title, lang, stations)
     marks = shift_marks(shifts_between(plant.spec.calendar, plant.tz, start, end), plant.tz)
     gantt["layout"].update(shapes=marks[0], annotations=marks[1])
@@ -91,7 +92,7 @@ def update(line_id: str, period: str, _n: int | None, lang: str | None = "en") -
     return (
         _availability(plant, segs, stations, sched, start, end, lang),
         gantt,
-        pareto_figure(down, t("Stops (scheduled and unscheduled)", lang), unit="minutes", lang=lang,
+        pareto_figure(down, t("Stops (scheduled and unscheduled)", lang), unit=N_("minutes"), lang=lang,
                       empty=t("no stops in this period", lang)),
         _output_figure(plant, line_id, start, end, lang).update_layout(shapes=marks[0], annotations=marks[1]),
     )
@@ -116,8 +117,8 @@ def _availability(
     necks = bottleneck(splits)
     marked = [] if lacks_work(splits, necks) else necks  # a line without work has no bottleneck to mark
     rows = [_station_row(sid, splits[sid], oees[sid], sid in marked, lang) for sid in stations]
-    heads = ("Station", "E10 availability", "Productive", "Down", "Setup / eng.", "Starved", "Blocked",
-             "OEE (loaded time)", "Main loss")  # fmt: skip
+    heads = (N_("Station"), N_("E10 availability"), N_("Productive"), N_("Down"), N_("Setup / eng."), N_("Starved"),
+             N_("Blocked"), N_("OEE (loaded time)"), N_("Main loss"))  # fmt: skip
     table = dbc.Table(
         [html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads])), html.Tbody(rows)],
         bordered=False, hover=True, size="sm", className="mt-2 fs-5", id="line-e10",
@@ -150,7 +151,7 @@ def _bottleneck_text(necks: list[str], splits: dict[str, TimeSplit], lang: str) 
     )
 
 
-OEE_NOTE = (
+OEE_NOTE = N_(
     "SEMI E10: starved and blocked are standby, not downtime. E10 availability = equipment up (not down, "
     "not in setup) / scheduled time with data; productive = running / that time. OEE = availability x "
     "performance x quality over loaded time (scheduled time less the time the line starved or blocked the "
@@ -176,8 +177,8 @@ def _station_row(sid: str, sp: TimeSplit, o: Oee, is_neck: bool, lang: str) -> h
     return html.Tr(cells, className="table-active" if is_neck else "")
 
 
-LOSS_LABELS = {"down": "breakdowns", "setup": "setup and scheduled stops", "idle": "standby (no line cause)",
-               "speed": "slower than ideal cycle", "quality": "first-pass failures"}  # fmt: skip
+LOSS_LABELS = {"down": N_("breakdowns"), "setup": N_("setup and scheduled stops"), "idle": N_("standby (no line cause)"),
+               "speed": N_("slower than ideal cycle"), "quality": N_("first-pass failures")}  # fmt: skip
 
 
 def _oee_text(o: Oee) -> str:

@@ -12,11 +12,11 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
-from dashboard.i18n import lang_of, t
 from dashboard.queries import OrderRow, order_progress
 from line.alarms import FpyAlarm, fpy_alarms
-from line.calendar import local_day_bounds, shift_at
+from line.calendar import ShiftInstance, local_day_bounds, shift_at
 from line.config import Plant
+from line.i18n import N_, lang_of, t
 from line.kpi import StationTally, station_totals
 from line.status import (
     COLOURS,
@@ -31,7 +31,7 @@ from line.status import (
 )
 from store.base import SourceHealth, Store
 
-dash.register_page(__name__, path="/overview", name="Overview", order=-1)
+dash.register_page(__name__, path="/overview", name=N_("Overview"), order=-1)
 
 REFRESH_MS = 5_000
 
@@ -97,7 +97,7 @@ def _andon(plant: Plant, store: Store, now: datetime, lang: str, tv: bool) -> tu
         shift_tallies = station_totals(store.yield_tallies(shift.start, upto)[0])
         fpy_alarm_list = fpy_alarms(store.first_attempts(shift.start, upto, floors), floors, a.fpy_min_units,
                                     a.fpy_confidence, a.fpy_clear_margin)  # fmt: skip
-    label = None if shift is None else shift.label + (f" ({t('break', lang)})" if shift.on_break(now) else "")
+    label = None if shift is None else _shift_text(plant, shift, now, lang)
     updated = _updated_text(plant, now, last, label, lang)
     health = store.source_health()
     ran = stations_run_since(changes, now - timedelta(minutes=plant.spec.alarms.hold_min), now)
@@ -109,6 +109,14 @@ def _andon(plant: Plant, store: Store, now: datetime, lang: str, tv: bool) -> tu
         alarms,
         _output(plant, now, lang, TV_ORDERS if tv else None),
     )
+
+
+def _shift_text(plant: Plant, shift: ShiftInstance, now: datetime, lang: str) -> str:
+    """The shift as the reader calls it: "2026-12-04 주간 (휴식)"."""
+    name = plant.name_of("shift", shift.name, lang)
+    if shift.on_break(now):
+        return t("{date} {shift} (break)", lang, date=shift.date.isoformat(), shift=name)
+    return f"{shift.date.isoformat()} {name}"
 
 
 def _floors(plant: Plant) -> dict[str, float]:
@@ -126,11 +134,11 @@ def _updated_text(
     newest = (
         t("no data yet", lang)
         if last is None
-        else f"{t('newest data', lang)} {last.astimezone(plant.tz):%H:%M:%S}"
+        else t("newest data {time}", lang, time=f"{last.astimezone(plant.tz):%H:%M:%S}")
     )
     return [
         html.Span(f"{local:%Y-%m-%d %H:%M:%S} {plant.spec.site.timezone} · ", id="ov-now"),
-        html.Span(f"{t('shift', lang)}: {shift or t('none scheduled', lang)}", id="ov-shift"),
+        html.Span(t("shift: {shift}", lang, shift=shift or t("none scheduled", lang)), id="ov-shift"),
         html.Span(f" · {newest}", id="ov-newest"),
     ]
 
@@ -147,12 +155,12 @@ def _stale_banner(
     since = (
         t("no data has arrived yet", lang)
         if last is None
-        else f"{t('no data since', lang)} {last.astimezone(plant.tz):%Y-%m-%d %H:%M:%S}"
+        else t("no data since {time}", lang, time=f"{last.astimezone(plant.tz):%Y-%m-%d %H:%M:%S}")
     )
     if freshness == "quiet":
-        text = f"{since} - {t('the ingest is connected: the line has sent nothing new.', lang)}"
+        text = t("{since} - the ingest is connected: the line has sent nothing new.", lang, since=since)
         return dbc.Alert(text, color="secondary", id="ov-quiet-banner")
-    text = f"{t('STALE', lang)}: {since} - {t('figures below are not live.', lang)}"
+    text = t("STALE: {since} - figures below are not live.", lang, since=since)
     return dbc.Alert(text, color="danger", id="ov-stale-banner", className="fs-4")
 
 
@@ -172,7 +180,7 @@ def _lines(
     out: list[object] = []
     for lid, line in plant.spec.lines.items():
         tiles = [_tile(plant, now, status[sid], fpy.get(sid), lang, tv) for sid in line.stations]
-        head = html.H4(f"{lid} · {line.name}", className="mt-1 mb-1" if tv else "mt-2")
+        head = html.H4(f"{lid} · {plant.name_of('line', lid, lang)}", className="mt-1 mb-1" if tv else "mt-2")
         if tv:
             grid = {"display": "grid", "gap": "0.4rem", "gridTemplateColumns": f"repeat({max(len(tiles), 6)}, 1fr)"}
             out += [head, html.Div(tiles, style=grid, className="mb-1")]
@@ -190,14 +198,14 @@ def _tile(
     body = [
         html.Div(st.station, className="fw-bold fs-4"),
         # a TV wall is read from across the hall: the station id and state, not the description
-        None if tv else html.Div(plant.station(st.station).name, className="small"),
+        None if tv else html.Div(plant.name_of("station", st.station, lang), className="small"),
         html.Div(t(LABELS[st.display], lang), id=f"ov-state-{st.station}", className="fs-3 fw-bold"),
         html.Div(since, className="small"),
     ]
     if plant.inspects(st.station):
         body.append(
             html.Div(
-                f"{t('FPY shift', lang)} {fpy_with_n(fpy)}",
+                t("FPY shift {fpy}", lang, fpy=fpy_with_n(fpy)),
                 id=f"ov-fpy-{st.station}",
             )
         )
@@ -209,13 +217,11 @@ def _tile(
 
 
 def _duration(d: timedelta, lang: str = "en") -> str:
+    """How long a station has been in its state: "for 1 h 05 min"."""
     minutes = int(d.total_seconds() // 60)
-    text = (
-        f"{minutes // 60} {t('h', lang)} {minutes % 60:02d} {t('min', lang)}"
-        if minutes >= 60
-        else f"{minutes} {t('min', lang)}"
-    )
-    return f"{t('for', lang)} {text}".strip()
+    if minutes >= 60:
+        return t("for {h} h {min:02d} min", lang, h=minutes // 60, min=minutes % 60)
+    return t("for {min} min", lang, min=minutes)
 
 
 def fpy_with_n(tally: StationTally | None) -> str:
@@ -285,22 +291,22 @@ def _output(plant: Plant, now: datetime, lang: str = "en", most: int | None = No
     many (the furthest behind plan first), the rest counted in a last row (a TV wall)."""
     day = local_day_bounds(plant.tz, now.astimezone(plant.tz).date())
     rows = order_progress(current().store, plant, now, day)
-    heads = ("Product", "Work order", "Plan", "Plan by now", "Done", "+/- plan", "Started today",
-             "Done today", "Scrapped", "Open")  # fmt: skip
+    heads = (N_("Product"), N_("Work order"), N_("Plan"), N_("Plan by now"), N_("Done"), N_("+/- plan"),
+             N_("Started today"), N_("Done today"), N_("Scrapped"), N_("Open"))  # fmt: skip
     head = html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads]))
     shown = rows
     if most is not None and len(rows) > most:
         shown = sorted(rows, key=lambda r: r.versus_plan if r.versus_plan is not None else 0.0)[:most]
     body = [_order_row(r) for r in shown] or [html.Tr(html.Td(t("No units today", lang), colSpan=len(heads)))]
     if len(shown) < len(rows):
-        more = t("{n} more work orders (all on the overview without ?tv=1)", lang).format(n=len(rows) - len(shown))
+        more = t("{n} more work orders (all on the overview without ?tv=1)", lang, n=len(rows) - len(shown))
         body.append(html.Tr(html.Td(more, colSpan=len(heads), className="text-muted"), id="ov-orders-more"))
     total = html.Tfoot(
         html.Tr(
             [html.Th(t("Total", lang), colSpan=4), html.Th(sum(r.done for r in rows)), html.Th(""),
              html.Th(sum(r.started_today for r in rows)), html.Th(sum(r.done_today for r in rows)),
              html.Th(sum(r.scrapped for r in rows), id="ov-scrapped"),
-             html.Th(f"{sum(r.open for r in rows)} {t('WIP', lang)}", id="ov-wip")]
+             html.Th(t("{n} WIP", lang, n=sum(r.open for r in rows)), id="ov-wip")]
         )
     )  # fmt: skip
     return dbc.Table(

@@ -10,21 +10,23 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
 from dashboard.figures import p_chart_figure, pareto_figure, weekly_failure_figure
-from dashboard.i18n import lang_of, t
 from dashboard.periods import period_bounds
 from dashboard.queries import daily_subgroups
 from dashboard.trends import weekly_failures
-from dashboard.widgets import choice
+from dashboard.widgets import choice, graph
 from line.config import Plant
+from line.i18n import N_, lang_of, t
 from line.kpi import pareto
 from line.records import Defect, Measurement, ResultRecord
 from line.spc import baseline_p, p_chart
 
-dash.register_page(__name__, path="/qa", name="QA", order=2)
+dash.register_page(__name__, path="/qa", name=N_("QA"), order=2)
 
-PERIODS = {"7d": "Last 7 days", "30d": "Last 30 days"}
+PERIODS = {"7d": N_("Last 7 days"), "30d": N_("Last 30 days")}
 REFRESH_MS = 30_000  # the failure figures follow the line live, like the yield page
-BY = {"code": "Defect code", "refdes": "Reference designator", "station": "Station"}
+BY = {"code": N_("Defects by defect code"), "refdes": N_("Defects by reference designator"),
+      "station": N_("Defects by station")}  # fmt: skip
+BY_CHOICE = {"code": N_("Defect code"), "refdes": N_("Reference designator"), "station": N_("Station")}
 
 
 def layout(lang: str | None = None, **_: object) -> html.Div:
@@ -48,7 +50,7 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
                     ),
                     dbc.Col(dcc.Dropdown(id="qa-product", options=products, value="", clearable=False), md=3),
                     dbc.Col(
-                        choice("qa-by", BY, "code", large=False, lang=lang_of(lang)),
+                        choice("qa-by", BY_CHOICE, "code", large=False, lang=lang_of(lang)),
                         md=4,
                     ),
                 ],
@@ -56,18 +58,18 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Graph(id="qa-pareto"), lg=6),
+                    dbc.Col(graph("qa-pareto", lang), lg=6),
                     dbc.Col(
                         [
                             dcc.Dropdown(id="qa-station", options=stations, value="FCT", clearable=False),
-                            dcc.Graph(id="qa-pchart"),
+                            graph("qa-pchart", lang),
                         ],
                         lg=6,
                     ),
                 ]
             ),
             html.Div(id="qa-top", className="fs-5 mb-3"),
-            dcc.Graph(id="qa-weekly"),
+            graph("qa-weekly", lang),
             html.H3(t("Traceability", lang_of(lang))),
             dbc.InputGroup(
                 [
@@ -100,12 +102,13 @@ def update_pareto(_n: int | None, period: str, product: str, by: str, lang: str 
     ctx = current()
     start, end = _window(period, ctx.plant)
     bars = pareto(ctx.store.defect_counts(start, end, by=by, product=product or None))
-    title = f"{t('Defects by', lang)} {t(BY[by], lang).lower()} · {product or t('All products', lang)}"
+    title = t(BY[by], lang) + " · " + (product or t("All products", lang))
     top = html.Span(
         [html.Span(t("Top defect", lang) + ": "), html.B(bars[0].key if bars else "–", id="qa-top-key"),
-         html.Span(f" ({bars[0].count} / {sum(b.count for b in bars)})" if bars else f" ({t('no confirmed defects', lang)})"),
-         html.Span(f" · {t('data as of', lang)} {ctx.now().astimezone(ctx.plant.tz):%H:%M:%S}", id="qa-as-of",
-                   className="text-muted")]
+         html.Span(f" ({bars[0].count} / {sum(b.count for b in bars)})" if bars
+                   else " (" + t("no confirmed defects", lang) + ")"),
+         html.Span(" · " + t("data as of {time}", lang, time=f"{ctx.now().astimezone(ctx.plant.tz):%H:%M:%S}"),
+                   id="qa-as-of", className="text-muted")]
     )  # fmt: skip
     return pareto_figure(bars, title, lang=lang), top
 
@@ -128,15 +131,17 @@ def update_pchart(_n: int | None, period: str, product: str, station: str, lang:
     b0, b1 = baseline_window(start, period)
     groups = daily_subgroups(ctx.store, ctx.plant, start, end, station, product or None)
     base = daily_subgroups(ctx.store, ctx.plant, b0, b1, station, product or None)
-    title = f"p-chart · {t('first-pass failures at', lang)} {station} · {product or t('All products', lang)}"
+    title = t("p-chart · first-pass failures at {station}", lang, station=station) + " · " + (
+        product or t("All products", lang)
+    )
     if not groups:
-        return p_chart_figure([], "", f"{title}: {t('no units in this period', lang)}", lang)
+        return p_chart_figure([], "", title + ": " + t("no units in this period", lang), lang)
     if len(base) < MIN_BASELINE_DAYS:
         note = t("no limits: the baseline ({a} to {b}, before the judged days) has {k} days with units, {m} needed", lang)
         note = note.format(a=f"{b0.astimezone(ctx.plant.tz):%m-%d}", b=f"{b1.astimezone(ctx.plant.tz):%m-%d}",
                            k=len(base), m=MIN_BASELINE_DAYS)  # fmt: skip
         return p_chart_figure(p_chart(groups, None), "", f"{title}<br><sub>{note}</sub>", lang)
-    label = f"{t('baseline', lang)} {base[0].label}..{base[-1].label}, n={sum(g.n for g in base)}"
+    label = t("baseline {a}..{b}, n={n}", lang, a=base[0].label, b=base[-1].label, n=sum(g.n for g in base))
     return p_chart_figure(p_chart(groups, baseline_p(base)), label, title, lang)
 
 
@@ -164,7 +169,7 @@ def update_weekly(_n: int | None, product: str, lang: str | None = "en") -> obje
     weeks = weekly_failures(
         ctx.store, ctx.plant, now - timedelta(weeks=TREND_WEEKS - 1), now, product or None
     )
-    title = f"{t('Failures per week', lang)} · {product or t('All products', lang)}"
+    title = t("Failures per week", lang) + " · " + (product or t("All products", lang))
     return weekly_failure_figure(weeks[-TREND_WEEKS:], title, lang=lang)
 
 
@@ -204,11 +209,11 @@ def search(_n: int, _v: str | None, text: str | None, lang: str | None = "en") -
     units = ctx.store.work_order_units(key)
     if units:
         return html.Div(
-            [html.H4(f"{t('Work order', lang)} {key}: {len(units)} {t('units', lang)}", id="qa-wo-count")]
+            [html.H4(t("Work order {wo}: {n} units", lang, wo=key, n=len(units)), id="qa-wo-count")]
             + [history_table(s, h, ctx.plant, lang) for s, h in sorted(units.items())]
         )
     return html.Div(
-        f"{t('Not in the store', lang)}: {key!r}",
+        t("Not in the store: {key}", lang, key=repr(key)),
         id="qa-notfound",
         className="text-warning fs-5",
     )
@@ -219,7 +224,7 @@ PREFIX_LIMIT = 20  # serials listed for an ambiguous prefix
 
 def _defect_text(d: Defect, lang: str) -> str:
     where = f"{d.code}@{d.refdes}" if d.refdes else d.code
-    return where if d.confirmed else f"{where} ({t('false call', lang)})"
+    return where if d.confirmed else t("{defect} (false call)", lang, defect=where)
 
 
 def _measurement_text(m: Measurement) -> str:
@@ -244,14 +249,13 @@ def history_table(serial: str, history: list[ResultRecord], plant: Plant, lang: 
         )
         for r in history
     ]
-    head = html.Thead(
-        html.Tr([html.Th(t(h, lang)) for h in ("Time", "Station", "Equipment", "Result", "Defects", "Measurements")])
-    )
+    heads = (N_("Time"), N_("Station"), N_("Equipment"), N_("Result"), N_("Defects"), N_("Measurements"))
+    head = html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads]))
     first = history[0]
     return dbc.Card(
         [
             dbc.CardHeader(
-                f"{serial} · {first.product} · {t('Work order', lang)} {first.work_order or '–'}",
+                f"{serial} · {first.product} · " + t("Work order {wo}", lang, wo=first.work_order or "–"),
                 id=f"qa-hist-{serial}",
             ),
             dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-0 fs-5"),

@@ -15,15 +15,16 @@ from dash import ALL, Input, Output, State, callback, dcc, html
 from dashboard.auth import current_user
 from dashboard.context import current
 from dashboard.figures import time_split_figure
-from dashboard.i18n import lang_of, t
 from dashboard.jobs import queue_job, take_job
+from dashboard.widgets import graph
 from line.calendar import next_week_start
 from line.config import load_plant
 from line.errors import LinemonError
+from line.i18n import N_, lang_of, t
 from sim.plan import PlanFile, mix_plan, parse_assignment
 from sim.scenarios import compare_whatif
 
-dash.register_page(__name__, path="/simulate", name="Simulation", order=3)
+dash.register_page(__name__, path="/simulate", name=N_("Simulation"), order=3)
 
 
 def plan_files(plant_path: str) -> list[Path]:
@@ -242,9 +243,9 @@ def results_view(out: dict[str, Any], lang: str = "en") -> object:
     base, what = out["baseline"], out["whatif"]
     diff = what["versus_baseline"]
     rows = [
-        ("Throughput per hour", "throughput_per_hour"),
-        ("Makespan (h)", "makespan_h"),
-        ("WIP (units)", "wip"),
+        (N_("Throughput per hour"), "throughput_per_hour"),
+        (N_("Makespan (h)"), "makespan_h"),
+        (N_("WIP (units)"), "wip"),
     ]
     body = [
         html.Tr(
@@ -280,10 +281,8 @@ def results_view(out: dict[str, Any], lang: str = "en") -> object:
             [html.Th(h) for h in ("", base["name"], what["name"], t("what-if − plan (paired 95 % CI)", lang))]
         )
     )
-    note = (
-        f"{base['replications']} {t('replications each, seeds', lang)} {base['seeds']}; "
-        f"{t('means with 95 % confidence intervals.', lang)}"
-    )
+    note = t("{n} replications each, seeds {seeds}; means with 95 % confidence intervals.", lang,
+             n=base["replications"], seeds=base["seeds"])  # fmt: skip
     return html.Div(
         [
             dbc.Table([head, html.Tbody(body)], bordered=True, className="fs-5", id="sim-table"),
@@ -292,17 +291,17 @@ def results_view(out: dict[str, Any], lang: str = "en") -> object:
             dbc.Row(
                 [
                     dbc.Col(
-                        dcc.Graph(
-                            figure=time_split_figure(
-                                base["stations"], f"{t('Time split', lang)} · {base['name']}", lang
+                        graph(
+                            lang=lang, figure=time_split_figure(
+                                base["stations"], t("Time split · {scenario}", lang, scenario=base["name"]), lang
                             )
                         ),
                         lg=6,
                     ),
                     dbc.Col(
-                        dcc.Graph(
-                            figure=time_split_figure(
-                                what["stations"], f"{t('Time split', lang)} · {what['name']}", lang
+                        graph(
+                            lang=lang, figure=time_split_figure(
+                                what["stations"], t("Time split · {scenario}", lang, scenario=what["name"]), lang
                             )
                         ),
                         lg=6,
@@ -344,8 +343,8 @@ def flow_table(base: dict[str, Any], what: dict[str, Any], lang: str = "en") -> 
     )
 
 
-FLOW_COLUMNS = ("Lead time (h)", "Flow factor")
-FLOW_NOTE = (
+FLOW_COLUMNS = (N_("Lead time (h)"), N_("Flow factor"))
+FLOW_NOTE = N_(
     "Flow factor: lead time over the routing's raw process time. Set in the plant file ([planning] "
     "flow_factor, or a product's own), it lets the andon's plan allow for the queueing."
 )

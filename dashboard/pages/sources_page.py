@@ -13,17 +13,23 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
-from dashboard.i18n import lang_of, t
 from line.config import Plant
+from line.i18n import N_, lang_of, t
 from line.rawtext import safe_text
 from line.status import rejecting_sources
 from store.base import DeadLetter, SourceHealth
 
-dash.register_page(__name__, path="/sources", name="Sources", order=4)
+dash.register_page(__name__, path="/sources", name=N_("Sources"), order=4)
 
 REFRESH_MS = 10_000
 COUNT_DAYS = 7  # dead letters counted per source and reason over this many days
 LATEST = 100
+
+
+STATUS = {  # what the ingest reports for each source (drivers.ingest.Health)
+    "starting": N_("starting"), "connecting": N_("connecting"), "subscribing": N_("subscribing"),
+    "connected": N_("connected"), "reconnecting": N_("reconnecting"), "stopped": N_("stopped"),
+}  # fmt: skip
 
 
 def layout(lang: str | None = None, **_: object) -> html.Div:
@@ -80,21 +86,21 @@ def health_table(plant: Plant, health: list[SourceHealth], lang: str) -> object:
                         className="text-muted", id="src-none")  # fmt: skip
     station = {b.id: b.station or "–" for b in plant.spec.bindings}
     a = plant.spec.alarms
-    heads = ("Source", "Station", "Status", "Last message", "Received", "Stored", "Rejected", "Errors",
-             "Rejected, last {m} min", "Detail")  # fmt: skip
+    heads = (N_("Source"), N_("Station"), N_("Status"), N_("Last message"), N_("Received"), N_("Stored"),
+             N_("Rejected"), N_("Errors"), N_("Rejected, last {m} min"), N_("Detail"))  # fmt: skip
     rejecting = {p.source for p in rejecting_sources(health, a.reject_share_max, a.reject_min_messages)}
     rows = []
     for h in health:
         share, bad = h.recent_reject_share, h.source in rejecting
         rows.append(html.Tr([
-            html.Td(h.source), html.Td(station.get(h.source, "–")), html.Td(t(h.status, lang)),
+            html.Td(h.source), html.Td(station.get(h.source, "–")), html.Td(t(STATUS.get(h.status, h.status), lang)),
             html.Td("–" if h.last_message is None else f"{h.last_message.astimezone(plant.tz):%m-%d %H:%M:%S}"),
             html.Td(f"{h.received:,}"), html.Td(f"{h.stored:,}"), html.Td(f"{h.rejected:,}"), html.Td(f"{h.errors:,}"),
             html.Td("–" if share is None else f"{share * 100:.1f} % ({h.recent_rejected}/{h.recent_stored + h.recent_rejected})",
                     id=f"src-share-{h.source}", className="text-danger fw-bold" if bad else ""),
             html.Td(h.detail or "", className="small"),
         ], id=f"src-row-{h.source}"))  # fmt: skip
-    head = html.Thead(html.Tr([html.Th(t(x, lang).format(m=f"{a.reject_window_min:g}")) for x in heads]))
+    head = html.Thead(html.Tr([html.Th(t(x, lang, m=f"{a.reject_window_min:g}")) for x in heads]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="fs-6")
 
 
@@ -102,7 +108,7 @@ def counts_table(counts: list[tuple[str, str, int]], lang: str) -> object:
     if not counts:
         return html.Div(t("No rejected input in the last {d} days.", lang).format(d=COUNT_DAYS),
                         className="text-success", id="dl-none")  # fmt: skip
-    head = html.Thead(html.Tr([html.Th(t(x, lang)) for x in ("Source", "Reason", "Count")]))
+    head = html.Thead(html.Tr([html.Th(t(x, lang)) for x in (N_("Source"), N_("Reason"), N_("Count"))]))
     rows = [html.Tr([html.Td(s), html.Td(r), html.Td(n)]) for s, r, n in counts]
     title = html.Div(t("Last {d} days, per source and reason", lang).format(d=COUNT_DAYS), className="text-muted")
     return html.Div([title, dbc.Table([head, html.Tbody(rows)], size="sm", className="fs-6", id="dl-count-table",

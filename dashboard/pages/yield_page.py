@@ -8,33 +8,34 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
 from dashboard.figures import GOOD, WARN, fpy_heatmap, rty_bars, trend_figure
-from dashboard.i18n import lang_of, t
 from dashboard.periods import page_window
 from dashboard.trends import on_line, yield_trend
-from dashboard.widgets import choice
+from dashboard.widgets import choice, graph
+from line.i18n import N_, lang_of, t
 from line.kpi import ProductYield, StationTally, station_totals, yield_report
 
-dash.register_page(__name__, path="/", name="Yield", order=0)
+dash.register_page(__name__, path="/", name=N_("Yield"), order=0)
 
 PERIODS = {
-    "shift": "This shift",
-    "prev_shift": "Previous shift",
-    "today": "Today",
-    "yesterday": "Yesterday",
-    "7d": "Last 7 days",
-    "30d": "Last 30 days",
-    "custom": "Custom",
+    "shift": N_("This shift"),
+    "prev_shift": N_("Previous shift"),
+    "today": N_("Today"),
+    "yesterday": N_("Yesterday"),
+    "7d": N_("Last 7 days"),
+    "30d": N_("Last 30 days"),
+    "custom": N_("Custom"),
 }
 
 
-TRENDS = {"shift": "by shift", "day": "by day", "week": "by week"}
+TRENDS = {"shift": N_("by shift"), "day": N_("by day"), "week": N_("by week")}
+TREND_TITLES = {"shift": N_("RTY by shift"), "day": N_("RTY by day"), "week": N_("RTY by week")}
 REFRESH_MS = 30_000  # the yield figures follow the line live, like the andon (every 30 s)
 
 
 def layout(lang: str | None = None, **_: object) -> html.Div:
     lang = lang_of(lang)
     lines = [{"label": t("All lines", lang), "value": ""}] + [
-        {"label": f"{k} · {v.name}", "value": k} for k, v in current().plant.spec.lines.items()
+        {"label": f"{k} · {current().plant.name_of('line', k, lang)}", "value": k} for k in current().plant.spec.lines
     ]
     return html.Div(
         [
@@ -73,7 +74,7 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
             ),
             html.Div(id="yield-window", className="text-muted mb-3 fs-5"),
             html.Div(id="yield-cards"),
-            dbc.Row([dbc.Col(dcc.Graph(id="yield-heatmap"), lg=7), dbc.Col(dcc.Graph(id="yield-rty"), lg=5)]),
+            dbc.Row([dbc.Col(graph("yield-heatmap", lang), lg=7), dbc.Col(graph("yield-rty", lang), lg=5)]),
             dbc.Row(
                 [
                     dbc.Col(html.H3(t("Trend", lang)), md=2),
@@ -81,7 +82,7 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
                 ],
                 className="align-items-center mt-2",
             ),
-            dcc.Graph(id="yield-trend"),
+            graph("yield-trend", lang),
             html.Div(id="yield-tables"),
         ]
     )
@@ -97,14 +98,14 @@ def _tone(x: float | None) -> str:
     return "success" if x >= GOOD else "warning" if x >= WARN else "danger"
 
 
-def product_card(py: ProductYield, lang: str = "en") -> dbc.Col:
+def product_card(py: ProductYield, lang: str = "en", name: str | None = None) -> dbc.Col:
     dpmo = "–" if py.dpmo is None else f"{py.dpmo:,.0f}"
     body = [
         html.H4(py.code, className="card-title mb-0"),
-        html.Div(py.name, className="text-muted"),
+        html.Div(name or py.name, className="text-muted"),
         html.Div(
             [
-                html.Span(t("RTY", lang) + " "),
+                html.Span(t("RTY", lang) + " "),  # a label and its figure
                 html.Span(_pct(py.rty), id=f"rty-{py.code}", className="fw-bold"),
             ],
             className="fs-3 text-primary",
@@ -129,7 +130,7 @@ def _coverage(py: ProductYield, lang: str) -> str:
     """What the RTY multiplies, when not every inspection station of the routing had units."""
     if py.rty is None or py.rty_stations >= py.route_stations:
         return ""
-    return t("RTY over {k} of {n} stations", lang).format(k=py.rty_stations, n=py.route_stations)
+    return t("RTY over {k} of {n} stations", lang, k=py.rty_stations, n=py.route_stations)
 
 
 def all_products_table(totals: dict[str, StationTally], stations: list[str], lang: str = "en") -> dbc.Card:
@@ -148,7 +149,7 @@ def all_products_table(totals: dict[str, StationTally], stations: list[str], lan
     )  # fmt: skip
 
 
-def station_table(py: ProductYield, lang: str = "en") -> dbc.Card:
+def station_table(py: ProductYield, lang: str = "en", name: str | None = None) -> dbc.Card:
     def row(sid: str, t: StationTally) -> html.Tr:
         return html.Tr(
             [
@@ -165,7 +166,7 @@ def station_table(py: ProductYield, lang: str = "en") -> dbc.Card:
         html.Tr(
             [
                 html.Th(t(h, lang))
-                for h in ("Station", "Units", "FPY", "Final yield", "Retests", "False-call share")
+                for h in (N_("Station"), N_("Units"), N_("FPY"), N_("Final yield"), N_("Retests"), N_("False-call share"))
             ]
         )
     )
@@ -175,7 +176,7 @@ def station_table(py: ProductYield, lang: str = "en") -> dbc.Card:
     )
     return dbc.Card(
         [
-            dbc.CardHeader(f"{py.code} · {py.name}"),
+            dbc.CardHeader(f"{py.code} · {name or py.name}"),
             dbc.Table([head, body], striped=True, size="sm", className="mb-0 fs-5"),
         ],
         className="mb-3",
@@ -224,32 +225,32 @@ def update(
     window: object
     if wo:
         tallies = ctx.store.work_order_tallies(wo)
-        window = f"{t('Work order', lang)} {wo}: {t('all its units, whenever made', lang)}"
+        window = t("Work order {wo}: all its units, whenever made", lang, wo=wo)
         if not tallies[0]:
             window = html.Span(
                 t("No units for work order {wo}", lang).format(wo=wo), id="yield-wo-missing", className="text-warning"
             )
     else:
-        start, end, shift = page_window(period, plant, (d0, d1), now)
+        start, end, shift = page_window(period, plant, (d0, d1), now, lang)
         tallies = ctx.store.yield_tallies(start, end)
         window = (
-            (f"{t('shift', lang)} {shift} · " if shift else "")
+            (t("shift {shift}", lang, shift=shift) + " · " if shift else "")
             + f"{start.astimezone(plant.tz):%Y-%m-%d %H:%M} – {end.astimezone(plant.tz):%Y-%m-%d %H:%M} "
-            f"({plant.spec.site.timezone}) · {t('units counted by their first attempt in this period', lang)}"
+            f"({plant.spec.site.timezone}) · " + t("units counted by their first attempt in this period", lang)
         )
     if line and isinstance(window, str):
-        window += f" · {t('line', lang)} {line}: {t('RTY over its stations', lang)}"
+        window += " · " + t("line {line}: RTY over its stations", lang, line=line)
     within = set(plant.spec.lines[line].stations) if line else None
     stations, products = on_line(plant, tallies, line)
     figs = yield_report(plant, stations, products, within=within)
-    cards = dbc.Row([product_card(py, lang) for py in figs.values()])
+    cards = dbc.Row([product_card(py, lang, plant.name_of("product", py.code, lang)) for py in figs.values()])
     inspection = [s for s in plant.station_order if plant.inspects(s) and (within is None or s in within)]
     tables = dbc.Row(
         [dbc.Col(all_products_table(station_totals(stations), inspection, lang), lg=6)]
-        + [dbc.Col(station_table(py, lang), lg=6) for py in figs.values()]
+        + [dbc.Col(station_table(py, lang, plant.name_of("product", py.code, lang)), lg=6) for py in figs.values()]
     )
     as_of = html.Span(
-        f" · {t('data as of', lang)} {now.astimezone(plant.tz):%H:%M:%S}", id="yield-as-of"
+        " · " + t("data as of {time}", lang, time=f"{now.astimezone(plant.tz):%H:%M:%S}"), id="yield-as-of"
     )
     return [window, as_of], cards, fpy_heatmap(figs, inspection, lang), rty_bars(figs, lang), tables
 
@@ -280,5 +281,5 @@ def update_trend(
     now = ctx.now()
     start, end, _ = page_window(period, plant, (d0, d1), now)
     points = yield_trend(ctx.store, plant, start, min(end, now), by, line or None)
-    title = f"{t('RTY', lang)} {t(TRENDS[by], lang)}" + (f" · {line}" if line else "")
+    title = t(TREND_TITLES[by], lang) + (f" · {line}" if line else "")
     return trend_figure(points, title, lang)
