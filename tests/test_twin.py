@@ -9,6 +9,7 @@ import json
 import signal
 import sqlite3
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -185,6 +186,8 @@ def test_twin_dashboard_shows_the_simulators_counts(twin: TwinRun, plant: Plant)
     first, passed = s["first_pass"][product][station]
     top = pareto(s["defects"])[0].key  # the most frequent code; a tie goes to the first by name
     tiles = _expected_tiles(s, plant)
+    with urllib.request.urlopen(twin.url + "/_dash-layout", timeout=30) as r:
+        assert r.headers["Server"] == "linemon"  # the demo is served by waitress too, not a development server
     with chromium_page(1400) as (page, errors):
         page.goto(twin.url + "/")
         page.wait_for_selector(f"#fpy-{product}-{station}", timeout=30_000)

@@ -11,8 +11,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
-
 from line.config import Plant
 from line.errors import LinemonError
 from linemon.twin.runner import DRAIN_S, Twin, TwinOptions
@@ -21,19 +19,23 @@ from store.base import open_store
 DRAIN_ON_SIGNAL_S = 15.0  # stopped by the user: wait less for the last records
 
 
-def serve_dashboard(twin: Twin, plant: Plant, store_url: str, host: str, port: int) -> BaseWSGIServer:
+def serve_dashboard(twin: Twin, plant: Plant, store_url: str, host: str, port: int) -> Any:
+    """The twin's dashboard on waitress, as `linemon dashboard` serves it (not Flask's development
+    server), in a thread of the twin's process; returns the server (`effective_port`, `close`)."""
+    import waitress
+
     from dashboard.app import create_app
     from dashboard.auth import ENV, users_from_text
 
     users = users_from_text(os.environ.get(ENV))  # the demo has no login unless users are given
     app = create_app(plant, store_url, str(twin.workdir / "jobs"), now=twin.clock.now, users=users)
     try:
-        srv = make_server(host, port, app.server, threaded=True)
+        srv = waitress.create_server(app.server, host=host, port=port, threads=8, ident="linemon")
     except OSError as exc:
         raise LinemonError(
             f"dashboard: cannot listen on {host}:{port} ({exc}); choose another --port"
         ) from None
-    threading.Thread(target=srv.serve_forever, name="dashboard", daemon=True).start()
+    threading.Thread(target=srv.run, name="dashboard", daemon=True).start()
     return srv
 
 
@@ -46,7 +48,7 @@ def run_twin(
         signal.signal(sig, lambda *_: stop.set())
     store = open_store(store_url)
     twin: Twin | None = None
-    srv: BaseWSGIServer | None = None
+    srv: Any = None
     try:
         twin = Twin(plant, store, opts)
         since = twin.start.astimezone(plant.tz)
@@ -65,7 +67,7 @@ def run_twin(
         srv = serve_dashboard(twin, plant, store_url, host, port)
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
         _say(
-            f"linemon twin: dashboard at http://{shown}:{srv.server_port}/\n"
+            f"linemon twin: dashboard at http://{shown}:{srv.effective_port}/\n"
             f"  plant clock {_local(twin.clock.now(), plant)}, running {opts.speed:g}x; {how}\n"
             f"  serial ports: {', '.join(f'{b} {p}' for b, p in _ports(twin).items())}\n"
             "  Ctrl-C stops everything"
@@ -84,7 +86,7 @@ def run_twin(
         if twin is not None:
             twin.stop_chain()
         if srv is not None:
-            srv.shutdown()
+            srv.close()  # stop listening; its threads end with the process
         store.close()
         _end_children()
 
