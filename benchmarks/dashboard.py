@@ -116,10 +116,11 @@ def bench_dashboard(db: Path) -> None:
         "yield: one work order": lambda: page["yield_page"].update(
             "7d", None, None, "", _a_value(db, "work_order", 3)
         ),
-        "qa: weekly failures": lambda: page["qa_page"].update_weekly(""),
-        "qa: Pareto 30 days": lambda: page["qa_page"].update_pareto("30d", "", "code"),
-        "qa: p-chart 30 days": lambda: page["qa_page"].update_pchart("30d", "", "FCT"),
+        "qa: weekly failures": lambda: page["qa_page"].update_weekly(1, ""),
+        "qa: Pareto 30 days": lambda: page["qa_page"].update_pareto(1, "30d", "", "code"),
+        "qa: p-chart 30 days": lambda: page["qa_page"].update_pchart(1, "30d", "", "FCT"),
         "qa: serial history": lambda: page["qa_page"].search(1, None, serial),
+        "qa: measurement SPC 30 days": lambda: page["qa_page"].update_spc(1, "30d", "FF-50", "FCT", None),
         "overview: refresh": lambda: page["overview_page"].refresh(1),
         "line: today": lambda: page["line_page"].update("SMT1", "today", 1),
         "line: last 7 days": lambda: page["line_page"].update("SMT1", "7d", 1),

@@ -40,3 +40,17 @@ def page_window(
         return inst.start, min(inst.end, now), f"{inst.date.isoformat()} {plant.name_of('shift', inst.name, lang)}"
     a, b = period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, custom, now)
     return a, b, None
+
+
+BASELINE_DAYS = {"7d": 28, "30d": 30}  # the QA page's baseline length before each judged period
+
+
+def judged_window(period: str, plant: Plant, now: datetime) -> tuple[datetime, datetime]:
+    """The QA page's judged period: the last 7 or 30 days up to now."""
+    return period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, (None, None), now)
+
+
+def baseline_window(judged_start: datetime, period: str) -> tuple[datetime, datetime]:
+    """The baseline (Phase I) period: the days just before the judged period, so no judged
+    point is part of the limits that judge it."""
+    return judged_start - timedelta(days=BASELINE_DAYS.get(period, 28)), judged_start

@@ -245,6 +245,9 @@ def _product_problems(code: str, prod: ProductDef, sp: PlantFile, order: list[st
             yield f"{key}.fpy.{sid}: station {sid!r} is not on this product's routing"
         elif not KINDS[sp.stations[sid].kind].inspects:
             yield f"{key}.fpy.{sid}: a {sp.stations[sid].kind!r} station does not judge units"
+    for sid in prod.limits:
+        if sid not in prod.routing:
+            yield f"{key}.limits.{sid}: station {sid!r} is not on this product's routing"
     for sid in known:
         attr = KINDS[sp.stations[sid].kind].product_time
         if attr and getattr(prod, attr) is None:

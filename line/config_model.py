@@ -7,7 +7,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from line.kinds import StationKind
 
@@ -146,6 +146,24 @@ class StationDef(BaseModel):
     unit_min: Positive | None = None
 
 
+class SpecLimit(BaseModel):
+    """A measurement's specification on one product and station; one side may be absent."""
+
+    model_config = _STRICT
+    lsl: float | None = None
+    usl: float | None = None
+    unit: str | None = None
+    drift_alarm: bool = False  # a Western Electric rule on its individuals chart raises an andon alarm
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SpecLimit:
+        if self.lsl is None and self.usl is None:
+            raise ValueError("give lsl, usl or both")
+        if self.lsl is not None and self.usl is not None and self.lsl >= self.usl:
+            raise ValueError(f"lsl {self.lsl:g} must be below usl {self.usl:g}")
+        return self
+
+
 class ProductDef(BaseModel):
     """A product: counts for DPMO (IPC-7912A: components + placements + terminations), its routing,
     its process times and its yield assumptions per station."""
@@ -167,6 +185,8 @@ class ProductDef(BaseModel):
     fpy: dict[Ident, Fraction] = {}
     serial_prefix: str | None = None  # serial numbers of this product start so (sources naming no product)
     flow_factor: Annotated[float, Field(ge=1, le=100)] | None = None  # over [planning]'s, for this product
+    # specification limits of measurements per station: limits.FCT."V_out" = {lsl, usl, unit}
+    limits: dict[Ident, dict[Annotated[str, StringConstraints(min_length=1, max_length=100)], SpecLimit]] = {}
     assumed: bool = False
 
     @property

@@ -35,6 +35,19 @@ class WriteCounts:
 
 
 @dataclass(frozen=True)
+class MeasuredValue:
+    """One measured value as stored, with the limits its record gave (None: none given)."""
+
+    ts: datetime
+    serial: str
+    product: str
+    value: float
+    unit: str | None
+    lo: float | None
+    hi: float | None
+
+
+@dataclass(frozen=True)
 class DeadLetter:
     received: datetime
     source: str
@@ -114,6 +127,18 @@ class Store(Protocol):
         ...
 
     def unit_history(self, serial: str) -> list[ResultRecord]: ...
+
+    def measurement_names(
+        self, start: datetime, end: datetime, station: str, product: str | None = None
+    ) -> list[tuple[str, str | None, int]]:
+        """(name, unit, number of values) of the measurements taken at a station in [start, end)."""
+        ...
+
+    def measurement_values(
+        self, start: datetime, end: datetime, station: str, name: str, product: str | None = None
+    ) -> list[MeasuredValue]:
+        """Every value of one measurement at a station in [start, end), oldest first."""
+        ...
 
     def work_order_units(self, work_order: str) -> dict[str, list[ResultRecord]]: ...
 

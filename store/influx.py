@@ -25,7 +25,7 @@ from line.clock import StoredClock
 from line.kpi import ProductTally, StationTally
 from line.plan import PlannedOrder
 from line.records import Record, ResultRecord, StateChange, StateRecord, ts_ms
-from store.base import DeadLetter, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
+from store.base import DeadLetter, MeasuredValue, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
 
 LOOKBACK = timedelta(days=90)  # how far before a window first attempts are looked for
 
@@ -223,6 +223,16 @@ class InfluxStore:
 
     def unit_history(self, serial: str) -> list[ResultRecord]:
         raise StoreError(f"{self.url}: unit history is not yet available on the InfluxDB store")
+
+    def measurement_names(
+        self, start: datetime, end: datetime, station: str, product: str | None = None
+    ) -> list[tuple[str, str | None, int]]:
+        raise StoreError(f"{self.url}: measurement SPC is not yet available on the InfluxDB store")
+
+    def measurement_values(
+        self, start: datetime, end: datetime, station: str, name: str, product: str | None = None
+    ) -> list[MeasuredValue]:
+        raise StoreError(f"{self.url}: measurement SPC is not yet available on the InfluxDB store")
 
     def work_order_units(self, work_order: str) -> dict[str, list[ResultRecord]]:
         raise StoreError(f"{self.url}: work-order traceability is not yet available on the InfluxDB store")

@@ -21,10 +21,11 @@ from line.clock import StoredClock
 from line.plan import PlannedOrder
 from line.records import ResultRecord, StateChange, StateRecord, from_ms, ts_ms
 from store import sqlite_dead as dead_q
+from store import sqlite_measure as measure_q
 from store import sqlite_output as out_q
-from store.base import DeadLetter, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
+from store.base import DeadLetter, MeasuredValue, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
 from store.sqlite_rollup import HOUR_MS, refresh_rollups, window_tallies
-from store.sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
+from store.sqlite_schema import AFTER_SCHEMA, MEASUREMENTS_FROM_RESULTS, MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 
 def _cache_kib() -> int:
@@ -114,6 +115,7 @@ class SqliteStore:
         """Create the schema, or upgrade a store made by an older linemon (versioned steps);
         a store made by a newer one is refused, not misread."""
         steps: list[str] = []
+        after: list[str] = []
         row = conn.execute("SELECT name FROM sqlite_master WHERE name='meta'").fetchone()
         if row:
             v = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
@@ -123,13 +125,15 @@ class SqliteStore:
                     f"made by a newer linemon (schema version {version}; this one knows up to {SCHEMA_VERSION}): upgrade linemon"
                 )
             steps = [sql for k in range(version, SCHEMA_VERSION) for sql in MIGRATIONS[k]]
+            after = [sql for k in range(version, SCHEMA_VERSION) for sql in AFTER_SCHEMA.get(k, [])]
         # every statement of SCHEMA is IF NOT EXISTS: tables and indexes added since a store was
         # made appear. IMMEDIATE: take the write lock first (waiting for it), so a writer in
         # another process committing meanwhile cannot fail this transaction (a deferred one would
         # get SQLITE_BUSY when it turns from reading to writing, without waiting)
-        upgrade = "".join(f"{sql};" for sql in steps)
+        upgrade, fill = "".join(f"{sql};" for sql in steps), "".join(f"{sql};" for sql in after)
         conn.executescript(
-            f"BEGIN IMMEDIATE; {upgrade} {SCHEMA} INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;"
+            f"BEGIN IMMEDIATE; {upgrade} {SCHEMA} {fill} "
+            f"INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;"
         )
 
     def close(self) -> None:
@@ -152,9 +156,20 @@ class SqliteStore:
                 since = conn.execute("SELECT coalesce(max(rid), 0) FROM results").fetchone()[0]
                 stored = conn.executemany(_RESULT_SQL, results).rowcount
                 if stored:
+                    conn.execute(MEASUREMENTS_FROM_RESULTS, (since,))
                     refresh_rollups(conn, since)
             stored += conn.executemany(_STATE_SQL, states).rowcount if states else 0
         return WriteCounts(stored, len(results) + len(states) - stored)
+
+    def measurement_names(
+        self, start: datetime, end: datetime, station: str, product: str | None = None
+    ) -> list[tuple[str, str | None, int]]:
+        return measure_q.names(self._conn(), start, end, station, product)
+
+    def measurement_values(
+        self, start: datetime, end: datetime, station: str, name: str, product: str | None = None
+    ) -> list[MeasuredValue]:
+        return measure_q.values(self._conn(), start, end, station, name, product)
 
     def dead_letter(self, raw: bytes, source: str, reason: str, location: str | None = None) -> None:
         self.dead_letter_many([(raw, source, reason, location)])

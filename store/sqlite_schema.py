@@ -9,7 +9,26 @@ queries take whole hours from the roll-ups and the partial hours at the window's
 `unit_station` / `units` by index.
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+MEASUREMENTS_TABLE = """CREATE TABLE IF NOT EXISTS measurements (
+  rid INTEGER NOT NULL, ts INTEGER NOT NULL, product TEXT NOT NULL, station TEXT NOT NULL, serial TEXT NOT NULL,
+  name TEXT NOT NULL, value REAL NOT NULL, unit TEXT, lo REAL, hi REAL,
+  inside INTEGER  -- 1 within the record's own limits, 0 outside, NULL: the record gave none
+)"""
+
+# every measurement of the results stored after rid ?, from their detail (SQLite's JSON functions:
+# no row leaves the database to be parsed)
+MEASUREMENTS_FROM_RESULTS = """INSERT INTO measurements
+SELECT r.rid, r.ts, r.product, r.station, r.serial, json_extract(m.value, '$.name'),
+       json_extract(m.value, '$.value'), json_extract(m.value, '$.unit'),
+       json_extract(m.value, '$.lo'), json_extract(m.value, '$.hi'),
+       CASE WHEN json_extract(m.value, '$.lo') IS NULL AND json_extract(m.value, '$.hi') IS NULL THEN NULL
+            WHEN json_extract(m.value, '$.value') < coalesce(json_extract(m.value, '$.lo'), -1e308)
+              OR json_extract(m.value, '$.value') > coalesce(json_extract(m.value, '$.hi'), 1e308) THEN 0
+            ELSE 1 END
+FROM results r, json_each(r.detail, '$.measurements') m
+WHERE r.rid > ? AND r.detail IS NOT NULL"""
 
 # what turns a store of version k into version k + 1, run before SCHEMA (whose statements are all
 # IF NOT EXISTS, so tables and indexes added since appear by themselves; columns need these)
@@ -20,7 +39,12 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE source_health ADD COLUMN recent_stored INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE source_health ADD COLUMN recent_rejected INTEGER NOT NULL DEFAULT 0",
     ],
+    2: [],  # measurements get a table of their own (SCHEMA creates it); AFTER_SCHEMA fills it
 }
+
+# what runs once SCHEMA has made every table, in the same step: the values a store of version 2
+# already holds in its results' detail are copied into the new measurements table
+AFTER_SCHEMA: dict[int, list[str]] = {2: [MEASUREMENTS_FROM_RESULTS.replace("?", "0")]}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -97,6 +121,9 @@ CREATE TABLE IF NOT EXISTS work_orders (
   id TEXT PRIMARY KEY, product TEXT NOT NULL, quantity INTEGER NOT NULL, start INTEGER NOT NULL, due INTEGER
 );
 CREATE INDEX IF NOT EXISTS work_orders_start ON work_orders(start);
+
+""" + MEASUREMENTS_TABLE + """;
+CREATE INDEX IF NOT EXISTS measurements_key ON measurements(station, product, name, ts);
 
 CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY, received INTEGER NOT NULL, source TEXT NOT NULL,

@@ -15,6 +15,7 @@ import pytest
 from store.base import StoreError, open_store
 from store.sqlite import SqliteStore
 from store.sqlite_dead import ROW_CAP
+from store.sqlite_schema import SCHEMA_VERSION
 from tests.conftest import PLANT_FILE
 from tests.test_cli import linemon
 
@@ -83,9 +84,9 @@ def test_a_store_of_the_previous_schema_is_upgraded_and_a_newer_one_refused(tmp_
     assert s.dead_letters(limit=1)[0].size == 10
     s.close()
     with sqlite3.connect(old) as c:
-        assert c.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)
+        assert c.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == (str(SCHEMA_VERSION),)
         c.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
-    with pytest.raises(StoreError, match=r"made by a newer linemon \(schema version 99; this one knows up to 2\)"):
+    with pytest.raises(StoreError, match=rf"made by a newer linemon \(schema version 99; this one knows up to {SCHEMA_VERSION}\)"):
         open_store(f"sqlite:///{old}")
 
 

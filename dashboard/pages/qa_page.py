@@ -8,9 +8,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboard import spc_section
 from dashboard.context import current
 from dashboard.figures import p_chart_figure, pareto_figure, weekly_failure_figure
-from dashboard.periods import period_bounds
+from dashboard.periods import baseline_window, judged_window
 from dashboard.queries import daily_subgroups
 from dashboard.trends import weekly_failures
 from dashboard.widgets import choice, graph
@@ -70,6 +71,7 @@ def layout(lang: str | None = None, **_: object) -> html.Div:
             ),
             html.Div(id="qa-top", className="fs-5 mb-3"),
             graph("qa-weekly", lang),
+            spc_section.layout(lang_of(lang)),
             html.H3(t("Traceability", lang_of(lang))),
             dbc.InputGroup(
                 [
@@ -145,14 +147,7 @@ def update_pchart(_n: int | None, period: str, product: str, station: str, lang:
     return p_chart_figure(p_chart(groups, baseline_p(base)), label, title, lang)
 
 
-BASELINE_DAYS = {"7d": 28, "30d": 30}  # the baseline's length before each judged period
 MIN_BASELINE_DAYS = 5  # days with units a baseline needs before its limits are drawn
-
-
-def baseline_window(judged_start: datetime, period: str) -> tuple[datetime, datetime]:
-    """The baseline (Phase I) period: the days just before the judged period, so no judged
-    point is part of the limits that judge it."""
-    return judged_start - timedelta(days=BASELINE_DAYS.get(period, 28)), judged_start
 
 
 TREND_WEEKS = 12
@@ -174,8 +169,7 @@ def update_weekly(_n: int | None, product: str, lang: str | None = "en") -> obje
 
 
 def _window(period: str, plant: Plant) -> tuple[datetime, datetime]:
-    now = current().now()
-    return period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, (None, None), now)
+    return judged_window(period, plant, current().now())
 
 
 @callback(
@@ -262,3 +256,34 @@ def history_table(serial: str, history: list[ResultRecord], plant: Plant, lang: 
         ],
         className="mb-3",
     )
+
+
+# measurement SPC (layout and pieces in dashboard/spc_section.py)
+@callback(
+    Output("qa-measure", "options"),
+    Output("qa-measure", "value"),
+    Input("qa-period", "value"),
+    Input("qa-product", "value"),
+    Input("qa-station", "value"),
+    State("qa-measure", "value"),
+)
+def measure_choices(period: str, product: str, station: str, chosen: str | None) -> tuple[object, ...]:
+    return spc_section.measure_choices(period, product, station, chosen)
+
+
+@callback(
+    Output("qa-ichart", "figure"),
+    Output("qa-histogram", "figure"),
+    Output("qa-capability", "children"),
+    Output("qa-ranked", "children"),
+    Input("qa-tick", "n_intervals"),
+    Input("qa-period", "value"),
+    Input("qa-product", "value"),
+    Input("qa-station", "value"),
+    Input("qa-measure", "value"),
+    State("qa-lang", "data"),
+)
+def update_spc(
+    n: int | None, period: str, product: str, station: str, name: str | None, lang: str | None = "en"
+) -> tuple[object, ...]:
+    return spc_section.update_spc(n, period, product, station, name, lang)

@@ -1,0 +1,163 @@
+"""The QA page's measurement SPC: for a product, station and measurement, the individuals chart
+judged against a frozen baseline (the days before the judged period), the histogram against the
+specification, capability indices with their intervals, and every measurement of the station
+ranked by Cpk so QA sees the worst first. The section's layout and its pieces; its callbacks live
+in the QA page (`dashboard/pages/qa_page.py`: Dash registers a page's callbacks with each app);
+figures in `dashboard.figures_spc`, the maths in `line.capability`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.context import current
+from dashboard.figures_spc import histogram_figure, individuals_figure
+from dashboard.periods import baseline_window, judged_window
+from dashboard.widgets import graph
+from line.capability import Capability, IChart, baseline_of, capability, individuals_chart
+from line.config import Plant
+from line.i18n import N_, lang_of, t
+from store.base import MeasuredValue
+
+MIN_BASELINE_VALUES = 20  # values a baseline needs before the chart's limits are drawn
+RANKED = 20  # measurements listed in the ranked table
+
+
+def layout(lang: str) -> html.Div:
+    return html.Div(
+        [
+            html.H3(t("Measurements (SPC)", lang), className="mt-3"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dcc.Dropdown(id="qa-measure", options=[], value=None, clearable=False,
+                                     placeholder=t("measurement", lang)),
+                        md=4,
+                    ),
+                    dbc.Col(html.Div(id="qa-capability", className="fs-5"), md=8),
+                ],
+                className="align-items-center mb-2",
+            ),
+            dbc.Row([dbc.Col(graph("qa-ichart", lang), lg=7), dbc.Col(graph("qa-histogram", lang), lg=5)]),
+            html.Div(id="qa-ranked"),
+        ]
+    )
+
+
+def measure_choices(period: str, product: str, station: str, chosen: str | None) -> tuple[object, ...]:
+    """The measurements the station took in the judged period (the chosen one kept if there)."""
+    ctx = current()
+    start, end = judged_window(period, ctx.plant, ctx.now())
+    names = ctx.store.measurement_names(start, end, station, product or None)
+    options = [{"label": f"{n} ({unit})" if unit else n, "value": n} for n, unit, _ in names]
+    keep = chosen if any(n == chosen for n, _, _ in names) else (names[0][0] if names else None)
+    return options, keep
+
+
+def update_spc(
+    _n: int | None, period: str, product: str, station: str, name: str | None, lang: str | None = "en"
+) -> tuple[object, ...]:
+    lang = lang_of(lang)
+    ctx = current()
+    start, end = judged_window(period, ctx.plant, ctx.now())
+    ranked = ranked_table(ctx.plant, ctx.store.measurement_names(start, end, station, product or None),
+                          lambda n: ctx.store.measurement_values(start, end, station, n, product or None),
+                          product, station, lang)  # fmt: skip
+    if not name:
+        empty = t("no measurements at {station} in this period", lang, station=station)
+        return _empty(empty), _empty(empty), "", ranked
+    judged = ctx.store.measurement_values(start, end, station, name, product or None)
+    b0, b1 = baseline_window(start, period)
+    base_values = [v.value for v in ctx.store.measurement_values(b0, b1, station, name, product or None)]
+    base = baseline_of(base_values) if len(base_values) >= MIN_BASELINE_VALUES else None
+    chart = individuals_chart([(v.serial, v.value) for v in judged], base)
+    lsl, usl, unit = spec_for(ctx.plant, product or None, station, name, judged)
+    title = f"{name} · {station} · {product or t('All products', lang)}"
+    note = "" if base is not None else "<br><sub>" + t(
+        "no limits: the baseline before the judged days has {k} values, {m} needed", lang,
+        k=len(base_values), m=MIN_BASELINE_VALUES) + "</sub>"  # fmt: skip
+    times = [f"{v.ts.astimezone(ctx.plant.tz):%m-%d %H:%M}" for v in judged]
+    ichart = individuals_figure(chart, times, title + note, unit, lang)
+    hist = histogram_figure([v.value for v in judged], lsl, usl, title, unit, lang)
+    cap = capability([v.value for v in judged], lsl, usl) if judged else None
+    return ichart, hist, capability_text(cap, chart, lang), ranked
+
+
+def _empty(text: str) -> dict[str, object]:
+    return {"data": [], "layout": {"annotations": [{"text": text, "showarrow": False, "font": {"size": 18}}],
+                                   "xaxis": {"visible": False}, "yaxis": {"visible": False}}}  # fmt: skip
+
+
+def spec_for(
+    plant: Plant, product: str | None, station: str, name: str, values: list[MeasuredValue]
+) -> tuple[float | None, float | None, str | None]:
+    """The specification a measurement is judged against: the plant file's limits for the product
+    and station when it gives them, else the limits its newest record carried."""
+    if product:
+        spec = plant.product(product).limits.get(station, {}).get(name)
+        if spec is not None:
+            unit = spec.unit or (values[-1].unit if values else None)
+            return spec.lsl, spec.usl, unit
+    if not values:
+        return None, None, None
+    last = values[-1]
+    return last.lo, last.hi, last.unit
+
+
+def _fmt(x: float | None, ci: tuple[float, float] | None = None) -> str:
+    if x is None:
+        return "–"
+    return f"{x:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+
+
+def capability_text(cap: Capability | None, chart: IChart, lang: str) -> object:
+    if cap is None:
+        return ""
+    rules = sum(1 for p in chart.points if p.violations)
+    parts = [
+        html.Span(["Cpk ", html.B(_fmt(cap.cpk, cap.cpk_ci), id="qa-cpk")]),
+        html.Span(f" · Cp {_fmt(cap.cp, cap.cp_ci)} · Ppk {_fmt(cap.ppk, cap.ppk_ci)} · Pp {_fmt(cap.pp, cap.pp_ci)}"),
+        html.Span(
+            " · " + t("n={n}, mean {mean}, outside spec {out}", lang, n=cap.n, mean=f"{cap.mean:.4g}", out=cap.outside),
+            id="qa-cap-n",
+        ),
+        html.Span(" · " + t("{k} points break a rule", lang, k=rules), id="qa-rules") if rules else None,
+        html.Div(t("fewer than 30 values: indicative only", lang), className="text-warning small")
+        if cap.indicative else None,
+    ]
+    return html.Div([p for p in parts if p is not None])
+
+
+def _ranked_row(name: str, unit: str | None, c: Capability | None) -> html.Tr:
+    if c is None:
+        return html.Tr([html.Td(name), html.Td(unit or "")] + [html.Td("–") for _ in range(7)])
+    cells: list[str | int] = [name, unit or "", c.n, f"{c.mean:.4g}", _fmt(c.lsl), _fmt(c.usl)]
+    return html.Tr([html.Td(x) for x in cells] + [html.Td(_fmt(c.cpk), id=f"qa-rank-cpk-{name}"),
+                                                  html.Td(_fmt(c.ppk)), html.Td(c.outside)])  # fmt: skip
+
+
+def ranked_table(
+    plant: Plant,
+    names: list[tuple[str, str | None, int]],
+    values_of: Callable[[str], list[MeasuredValue]],
+    product: str,
+    station: str,
+    lang: str,
+) -> object:
+    """Every measurement of the station with its capability, the lowest Cpk first."""
+    rows = []
+    for name, unit, _ in names:
+        vals = values_of(name)
+        lsl, usl, _u = spec_for(plant, product or None, station, name, vals)
+        cap = capability([v.value for v in vals], lsl, usl) if vals else None
+        rows.append((name, unit, cap))
+    rows.sort(key=lambda r: (r[2] is None or r[2].cpk is None, r[2].cpk if r[2] and r[2].cpk is not None else 0.0))
+    heads = [t(h, lang) for h in (N_("Measurement"), N_("Unit"), "n", N_("mean"), "LSL", "USL", "Cpk", "Ppk",
+                                  N_("outside spec"))]  # fmt: skip
+    body = [_ranked_row(n, u, c) for n, u, c in rows[:RANKED]]
+    if not body:
+        return None
+    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody(body)],
+                     size="sm", striped=True, className="fs-6", id="qa-ranked-table")  # fmt: skip
