@@ -62,9 +62,13 @@ def big_store(work: Path) -> Path | None:
     """The report benchmark's 10M-result store (`--only report --workdir DIR` builds it) with the
     states and plan `--only dashboard` adds, its clock stopped on a working Friday afternoon so
     every screen sees a shift in progress; None when the work directory does not hold it."""
-    from benchmarks.dashboard import NOW, ensure_states
+    from datetime import timedelta
+
+    from benchmarks.dashboard import END, NOW, ensure_states
     from line.clock import StoredClock
     from line.config import load_plant
+    from sim.continuous import rolling_plan
+    from sim.plan import load_plan
     from store.sqlite import SqliteStore
 
     db = work / "report.db"
@@ -73,6 +77,8 @@ def big_store(work: Path) -> Path | None:
     plant = load_plant(PLANT)
     ensure_states(db, plant)
     store = SqliteStore(db)
+    plan = load_plan(PLANT.parent / "plans" / "jincheon-week.toml")  # a year of weekly orders, as --only dashboard
+    store.put_work_orders(rolling_plan(plant, plan, END - timedelta(days=364), 53).orders)
     store.put_clock(StoredClock(NOW, time.time(), 0.0, time.time()))  # as a stopped twin leaves it
     store.close()
     return db

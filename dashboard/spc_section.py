@@ -8,6 +8,8 @@ figures in `dashboard.figures_spc`, the maths in `line.capability`."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -19,7 +21,7 @@ from dashboard.widgets import graph
 from line.capability import Capability, IChart, baseline_of, capability, individuals_chart
 from line.config import Plant
 from line.i18n import N_, lang_of, t
-from store.base import MeasuredValue
+from store.base import MeasuredValue, Store
 
 MIN_BASELINE_VALUES = 20  # values a baseline needs before the chart's limits are drawn
 RANKED = 20  # measurements listed in the ranked table
@@ -161,3 +163,48 @@ def ranked_table(
         return None
     return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody(body)],
                      size="sm", striped=True, className="fs-6", id="qa-ranked-table")  # fmt: skip
+
+
+ANDON_RULES = (2, 3, 4)  # runs that mean a shift; one point past 3 sigma is the QA page's business
+ANDON_RECENT = 3  # the alarm holds while one of the newest values still breaks a rule
+
+
+@dataclass(frozen=True)
+class DriftAlarm:
+    product: str
+    station: str
+    name: str
+    since: datetime  # the first value of the shift that broke a rule
+    value: float  # the newest value
+    unit: str | None
+    rules: tuple[int, ...]
+    mean: float  # the baseline's
+    spread: float  # 3 sigma_within of the baseline
+
+
+def drift_alarms(store: Store, plant: Plant, shift_start: datetime, now: datetime) -> list[DriftAlarm]:
+    """Measurements whose plant-file specification asks for it (`drift_alarm = true`) on the
+    QA page's 7-day chart (judged against the 4 weeks before the last 7 days): an alarm while one
+    of the newest values breaks a run rule, since the first value of the shift that broke one. A
+    drift shows here days before it fails units."""
+    j0, _ = judged_window("7d", plant, now)
+    b0, b1 = baseline_window(j0, "7d")
+    out = []
+    for code, product in plant.spec.products.items():
+        for sid, limits in product.limits.items():
+            for name, spec in limits.items():
+                if not spec.drift_alarm:
+                    continue
+                base = baseline_of([v.value for v in store.measurement_values(b0, b1, sid, name, code)])
+                if base is None or base.n < MIN_BASELINE_VALUES:
+                    continue
+                vals = store.measurement_values(j0, now + timedelta(seconds=1), sid, name, code)
+                chart = individuals_chart([(v.serial, v.value) for v in vals], base, ANDON_RULES)
+                hits = [i for i, p in enumerate(chart.points) if p.violations]
+                if not hits or hits[-1] < len(vals) - ANDON_RECENT or vals[hits[-1]].ts < shift_start:
+                    continue
+                first = next(i for i in hits if vals[i].ts >= shift_start)
+                rules = tuple(sorted({r for i in hits if i >= first for r in chart.points[i].violations}))
+                out.append(DriftAlarm(code, sid, name, vals[first].ts, vals[-1].value, spec.unit or vals[-1].unit,
+                                      rules, base.mean, 3 * base.sigma))  # fmt: skip
+    return out

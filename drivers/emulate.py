@@ -31,6 +31,7 @@ class EmuUnit:
     passed: bool
     defects: tuple[tuple[str, str], ...] = ()  # (code, refdes)
     false_calls: tuple[tuple[str, str], ...] = ()  # calls the operator rejected (AOI/SPI)
+    measurements: tuple[tuple[str, float, str | None], ...] = ()  # (name, value, unit); none: random ones
 
 
 def random_units(
@@ -76,7 +77,9 @@ def unit_frame(
         "work_order": u.work_order,
         "result": fmt.pass_tokens[0] if u.passed else fmt.fail_tokens[0],
         "defects": "|".join(f"{c}@{r}" for c, r in u.defects),
-        "measurements": f"V_TX={rng.uniform(11.5, 12.5):.2f}V|I_RX={rng.uniform(80, 120):.1f}mA",
+        "measurements": "|".join(f"{n}={v:g}{unit or ''}" for n, v, unit in u.measurements)
+        if u.measurements
+        else f"V_TX={rng.uniform(11.5, 12.5):.2f}V|I_RX={rng.uniform(80, 120):.1f}mA",
     }
     return frame(line_payload(fmt, values), b.terminator, fmt.checksum)
 

@@ -74,7 +74,7 @@ def individuals_chart(
 ) -> IChart:
     """Each value with its moving range, judged against `base` (None: shown, not judged)."""
     xs = [x for _, x in points]
-    mrs: list[float | None] = [None] + [abs(b - a) for a, b in itertools.pairwise(xs)]
+    mrs: list[float | None] = ([None] if xs else []) + [abs(b - a) for a, b in itertools.pairwise(xs)]
     if base is None or base.sigma <= 0:
         pts = [IPoint(label, x, mr, None, ()) for (label, x), mr in zip(points, mrs, strict=True)]
         center = base.mean if base is not None else None

@@ -82,11 +82,14 @@ class FpyDrift:
     ramp_s: float
     fpy: float
 
-    def at(self, base: float, t: float) -> float:
+    def share(self, t: float) -> float:
+        """How far the drift has gone at `t`: 0 before it starts, 1 once its ramp is over."""
         if t <= self.start_s:
-            return base
-        share = 1.0 if self.ramp_s <= 0 else min(1.0, (t - self.start_s) / self.ramp_s)
-        return base + (self.fpy - base) * share
+            return 0.0
+        return 1.0 if self.ramp_s <= 0 else min(1.0, (t - self.start_s) / self.ramp_s)
+
+    def at(self, base: float, t: float) -> float:
+        return base + (self.fpy - base) * self.share(t)
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,15 @@ class RecordSink:
     """Collects records, handing them to `flush` in batches (e.g. `store.write`)."""
 
     def __init__(
-        self, start: datetime, flush: Callable[[list[Record]], Any], rng: random.Random, batch: int = 5000
+        self,
+        start: datetime,
+        flush: Callable[[list[Record]], Any],
+        rng: random.Random,
+        batch: int = 5000,
+        measure: Callable[[float, str, str], list[dict[str, Any]]] | None = None,
     ) -> None:
-        self.start, self.flush, self.rng, self.batch = start, flush, rng, batch
+        """`measure(t, station, product)`: what a tester measures on an attempt (`sim.measures`)."""
+        self.start, self.flush, self.rng, self.batch, self.measure = start, flush, rng, batch, measure
         self.pending: list[Record] = []
         self.last: dict[tuple[str, int], tuple[str, str | None]] = {}  # last state written
         self.held: dict[tuple[str, int], tuple[float, StationSpec, str, str | None]] = {}
@@ -51,6 +57,7 @@ class RecordSink:
             "schema": "linemon.result/1", "ts": self._ts(t), "line": st.line, "station": st.id,
             "equipment": f"{st.id}-{server + 1:02d}", "serial": unit.serial, "product": unit.product,
             "work_order": unit.work_order, "result": "PASS" if passed else "FAIL", "defects": found,
+            "measurements": self.measure(t, st.id, unit.product) if self.measure else [],
         })  # fmt: skip
 
     def started(self, t: float, st: StationSpec, server: int, unit: Unit) -> None:

@@ -124,7 +124,8 @@ def spc_site(tmp_path: Path, plant: Plant) -> Iterator[tuple[str, float]]:
     """FF-50's V_out at FCT: 28 days of baseline, then 7 judged days drawn from N(12.0, 0.1)
     against the plant file's [11.4, 12.6]; I_q (no limits in the file, the record's own) drifts."""
     data = plant.spec.model_dump(mode="json", exclude_unset=True)
-    data["products"]["FF-50"]["limits"] = {"FCT": {"V_out": {"lsl": 11.4, "usl": 12.6, "unit": "V"}}}
+    data["products"]["FF-50"]["limits"] = {"FCT": {"V_out": {"lsl": 11.4, "usl": 12.6, "unit": "V"},
+                                                   "I_q": {"lsl": 45.0, "usl": 55.0, "drift_alarm": True}}}
     spec_plant = plant_from_dict(data, "spc.toml")
     rng = np.random.default_rng(11)
     store = SqliteStore(tmp_path / "spc.db")
@@ -175,4 +176,48 @@ def test_qa_page_shows_capability_and_the_drift(spc_site: tuple[str, float]) -> 
         page.wait_for_selector("#qa-rules", timeout=20_000)
         page.wait_for_selector("#qa-ichart .legendtext:has-text('rule violation')", timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "qa-spc.png"), full_page=True)
+        # the andon: I_q asks for a drift alarm; every unit passed, so no FPY alarm says anything
+        page.goto(url + "overview")
+        page.wait_for_selector("#ov-alarm-list:has-text('FCT I_q on FF-50 drifting since')", timeout=20_000)
+        assert "FPY this shift" not in page.inner_text("#ov-alarm-list")
     assert errors == []
+
+
+def test_the_twins_drift_raises_the_measurement_alarm_before_the_fpy_alarm(plant: Plant, tmp_path: Path) -> None:
+    """The twin's FF-50 FCT drift (from Monday 23 Nov, three days' ramp) moves V_TX toward its
+    upper limit as the FPY falls; replayed hour by hour over the shifts, the andon's V_TX drift
+    alarm comes before the FCT FPY alarm, and is rare before the drift."""
+    from dashboard.spc_section import drift_alarms
+    from line.alarms import fpy_alarms
+    from line.calendar import shifts_between
+    from linemon.twin.runner import Twin, TwinOptions
+    from tests.conftest import PLANT_FILE
+
+    thursday = datetime(2026, 12, 3, 15, 54, tzinfo=plant.tz)
+    store = SqliteStore(tmp_path / "drift.db")
+    plan = str(Path(PLANT_FILE).parent / "plans" / "jincheon-week.toml")
+    twin = Twin(plant, store, TwinOptions(plan=plan, workdir=tmp_path, history_days=28), now=thursday)
+    twin.write_history()
+    drift_start = datetime(2026, 11, 23, 8, 30, tzinfo=plant.tz)
+    a = plant.spec.alarms
+    floors = {"FCT": plant.spec.stations["FCT"].fpy_alarm_min or a.fpy_min}
+    first_drift = first_fpy = None
+    checked = false_alarms = 0
+    for sh in shifts_between(plant.spec.calendar, plant.tz, drift_start - timedelta(days=14), thursday):
+        t = sh.start + timedelta(hours=1)
+        while t <= min(sh.end, thursday):
+            drifting = [d for d in drift_alarms(store, plant, sh.start, t) if d.name == "V_TX"]
+            if t < drift_start:
+                checked += 1
+                false_alarms += bool(drifting)
+            elif drifting and first_drift is None:
+                first_drift = drifting[0].since
+            fpy = fpy_alarms(store.first_attempts(sh.start, t, floors), floors, a.fpy_min_units, a.fpy_confidence,
+                             a.fpy_clear_margin)  # fmt: skip
+            if t >= drift_start and fpy and first_fpy is None:
+                first_fpy = fpy[0].since
+            t += timedelta(hours=1)
+    store.close()
+    assert first_drift is not None, "the drift never raised the V_TX alarm"
+    assert first_fpy is None or first_drift < first_fpy, (first_drift, first_fpy)
+    assert false_alarms <= 0.1 * checked, (false_alarms, checked)

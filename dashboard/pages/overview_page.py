@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
 from dashboard.queries import OrderRow, order_progress
+from dashboard.spc_section import DriftAlarm, drift_alarms
 from line.alarms import FpyAlarm, fpy_alarms
 from line.calendar import ShiftInstance, local_day_bounds, shift_at
 from line.config import Plant
@@ -92,7 +93,9 @@ def _andon(plant: Plant, store: Store, now: datetime, lang: str, tv: bool) -> tu
     shift = shift_at(plant.spec.calendar, plant.tz, now)
     shift_tallies: dict[str, StationTally] = {}
     fpy_alarm_list: list[FpyAlarm] = []
+    drifting: list[DriftAlarm] = []
     if shift is not None:
+        drifting = drift_alarms(store, plant, shift.start, now)
         upto, floors, a = now + timedelta(seconds=1), _floors(plant), plant.spec.alarms
         shift_tallies = station_totals(store.yield_tallies(shift.start, upto)[0])
         fpy_alarm_list = fpy_alarms(store.first_attempts(shift.start, upto, floors), floors, a.fpy_min_units,
@@ -101,7 +104,7 @@ def _andon(plant: Plant, store: Store, now: datetime, lang: str, tv: bool) -> tu
     updated = _updated_text(plant, now, last, label, lang)
     health = store.source_health()
     ran = stations_run_since(changes, now - timedelta(minutes=plant.spec.alarms.hold_min), now)
-    alarms = _alarms(plant, now, status, fpy_alarm_list, health, ran, lang)
+    alarms = _alarms(plant, now, status, fpy_alarm_list, health, ran, lang, drifting)
     return (
         updated,
         _stale_banner(plant, now, last, health, lang),
@@ -239,6 +242,7 @@ def _alarms(
     health: list[SourceHealth],
     ran: set[str],
     lang: str = "en",
+    drifting: list[DriftAlarm] | None = None,
 ) -> object:
     """Active alarms, each with the time it began."""
     sp = plant.spec
@@ -250,6 +254,13 @@ def _alarms(
             since=f"{(now - timedelta(minutes=m)).astimezone(tz):%H:%M}",
         )
         for sid, m in down_too_long(status, now, limits)
+    ]  # fmt: skip
+    items += [
+        t("{station} {name} on {product} drifting since {since}: rule {rules}, now {value} "
+          "(baseline {mean} ± {spread})", lang, station=d.station, name=d.name, product=d.product,
+          since=f"{d.since.astimezone(tz):%H:%M}", rules=",".join(map(str, d.rules)),
+          value=f"{d.value:.4g} {d.unit or ''}".strip(), mean=f"{d.mean:.4g}", spread=f"{d.spread:.2g}")
+        for d in drifting or []
     ]  # fmt: skip
     items += [
         t("{station} FPY this shift {fpy} (n={n}): alarm since {since} (floor {floor}, clears at {clear})", lang).format(

@@ -132,6 +132,7 @@ class Router:
 def _unit(rec: dict[str, Any]) -> EmuUnit:
     confirmed = tuple((d["code"], d["refdes"]) for d in rec["defects"] if d.get("confirmed", True))
     rejected = tuple((d["code"], d["refdes"]) for d in rec["defects"] if not d.get("confirmed", True))
+    measured = tuple((m["name"], m["value"], m.get("unit")) for m in rec.get("measurements", []))
     return EmuUnit(
-        rec["serial"], rec["product"], rec["work_order"], rec["result"] == "PASS", confirmed, rejected
+        rec["serial"], rec["product"], rec["work_order"], rec["result"] == "PASS", confirmed, rejected, measured
     )

@@ -37,6 +37,7 @@ from linemon.twin.routes import Delivery, Publish, RackLoad, RackVerdict, Router
 from linemon.twin.sink import TwinSink
 from sim.continuous import rolling_plan
 from sim.engine import Simulation
+from sim.measures import MeasureModel
 from sim.network import FpyDrift
 from sim.plan import load_plan, plan_problems
 from store.base import Store
@@ -139,6 +140,7 @@ class Twin:
             self.router,
             self._deliver,
             random.Random(opts.seed + 2),
+            MeasureModel.of(plant, net.drifts, random.Random(opts.seed + 4)),
         )
         tag = live_from.astimezone(plant.tz).strftime("%y%m%d%H%M-")
         self.sim = Simulation(

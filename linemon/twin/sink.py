@@ -78,8 +78,9 @@ class TwinSink(RecordSink):
         router: Router,
         deliver: Callable[[Delivery], None],
         rng: random.Random,
+        measure: Callable[[float, str, str], list[dict[str, Any]]] | None = None,
     ) -> None:
-        super().__init__(start, store_write, rng)
+        super().__init__(start, store_write, rng, measure=measure)
         self.router, self.deliver = router, deliver
         self.live = False
         self.tally = Tally()
