@@ -76,6 +76,7 @@ class Batch:
     source: str
     location: str  # port or topic, for dead letters
     items: list[Item]
+    token: str | None = None  # returned by the writer once committed (a result file to move away)
 
 
 RECENT_BUCKET_S = 10  # resolution of a source's recent stored/rejected counts

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from drivers.file_source import FileSource
 from drivers.ingest import Health
 from drivers.mqtt_source import LocalBus, MqttSource, check_settings, probe_broker
 from drivers.serial_source import SerialSource
@@ -55,10 +56,10 @@ class IngestService:
 
     def __init__(self, plant: Plant, store: Store, opts: IngestOptions) -> None:
         bindings = selected(plant, opts.only)
-        unknown_ports = set(opts.ports) - {b.id for b in bindings if b.transport == "serial"}
+        unknown_ports = set(opts.ports) - {b.id for b in bindings if b.transport in ("serial", "file")}
         if unknown_ports:
             raise LinemonError(
-                f"--port: no serial binding {', '.join(sorted(unknown_ports))} in the plant file"
+                f"--port: no serial or file binding {', '.join(sorted(unknown_ports))} in the plant file"
             )
         self.store = store
         window = plant.spec.alarms.reject_window_min
@@ -78,6 +79,12 @@ class IngestService:
             for b in bindings
             if b.transport == "serial"
         ]
+        self.files = [
+            FileSource(b, plant, self.link.put, self.health[b.id], opts.ports.get(b.id), opts.clock)
+            for b in bindings
+            if b.transport == "file"
+        ]
+        self.link.committed = self._committed
         self.mqtt: MqttSource | LocalBus | None = None
         if on_mqtt and opts.local_bus:
             self.mqtt = LocalBus(on_mqtt, self.link.put, self.health)
@@ -86,9 +93,15 @@ class IngestService:
         if self.mqtt is not None:
             self.link.ack = self.mqtt.ack
 
+    def _committed(self, tokens: list[str]) -> None:
+        for f in self.files:
+            f.committed(tokens)
+
     def start(self) -> None:
         for s in self.serials:
             s.start()
+        for f in self.files:
+            f.start()
         if self.mqtt is not None:
             self.mqtt.start()
 
@@ -103,6 +116,8 @@ class IngestService:
             stop.wait()
             for s in self.serials:
                 s.close()
+            for f in self.files:
+                f.stop()  # files handed over and not yet committed stay in the folder
             if self.mqtt is not None:
                 self.mqtt.pause()  # closed once what it took is committed and acknowledged
             done.set()

@@ -67,7 +67,7 @@ def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> N
             now = clock.now()
             counts = writer.commit([_batch(m, bindings, plant, now, panels) for m in chunk])
             try:
-                conn.send(("done", _acks(chunk), counts))
+                conn.send(("done", _acks(chunk), counts, [m.token for m in chunk if isinstance(m, Batch) and m.token]))
             except (BrokenPipeError, OSError):
                 break
         with contextlib.suppress(BrokenPipeError, OSError):  # the ingest process may be gone
@@ -142,6 +142,7 @@ class WriterLink:
         self.health, self.chunk = health, chunk
         self.inbox: queue.SimpleQueue[Batch | RawMessage | None] = queue.SimpleQueue()
         self.ack: Callable[[list[tuple[int, int]]], None] = lambda acks: None
+        self.committed: Callable[[list[str]], None] = lambda tokens: None  # batches' tokens, once stored
         self.stored = self.duplicates = self.rejected = 0
         self.failed: str | None = None
         ctx = mp.get_context("spawn")
@@ -219,11 +220,16 @@ class WriterLink:
             if reply[0] == "final":
                 self.stored, self.duplicates, self.rejected = reply[1:]
                 return
-            _, acks, counts = reply
+            _, acks, counts, tokens = reply
             try:
                 self.ack(acks)
             except Exception:  # a lost connection: the broker redelivers, the id dedupes
                 log.warning("could not acknowledge %d messages", len(acks))
+            if tokens:
+                try:
+                    self.committed(tokens)
+                except Exception:  # a file left in its folder is read again: its ids dedupe
+                    log.exception("after committing %d files", len(tokens))
             for source, (ok, bad) in counts.items():
                 if source in self.health:
                     self.health[source].counted(ok, bad)

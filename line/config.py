@@ -277,6 +277,13 @@ def _binding_problems(sp: PlantFile) -> Iterator[str]:
                 yield f"{key}.terminator: a {fmt.type} format goes with " + (
                     "terminator 'ETX'" if fmt.type == "framed" else "CR, LF or CRLF, not ETX"
                 )
+        elif b.transport == "file":
+            if not b.path:
+                yield f"{key}.path: required for a file binding (the folder the tester writes into)"
+            fmt = sp.formats.get(b.format)
+            if fmt is None or fmt.type != "csv":
+                csvs = _names({n: f for n, f in sp.formats.items() if f.type == "csv"})
+                yield f"{key}.format: a file binding takes a csv format (expected one of {csvs}), not {b.format!r}"
         else:
             if not b.topic:
                 yield f"{key}.topic: required for an mqtt binding"
@@ -287,6 +294,12 @@ def _binding_problems(sp: PlantFile) -> Iterator[str]:
 def _format_problems(sp: PlantFile) -> Iterator[str]:
     for name, fmt in sp.formats.items():
         key = f"formats.{name}"
+        if fmt.type == "csv":
+            if "serial" not in fmt.columns:
+                yield f"{key}.columns: must name the 'serial' column (the header of the unit's serial number)"
+            if fmt.rows != "board" and "code" not in fmt.columns and not fmt.measure_columns:
+                yield f"{key}: {fmt.rows} rows need a 'code' column or measure_columns"
+            continue
         if "serial" not in fmt.fields and fmt.type != "poll":
             yield f"{key}.fields: must map 'serial' (the unit's serial number)"
         if fmt.type == "poll" and ("slot" not in fmt.fields or not fmt.request):

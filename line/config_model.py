@@ -209,11 +209,16 @@ class MqttSettings(BaseModel):
     key_file: str | None = None  # its private key (None: in cert_file)
 
 
+ColumnRole = Literal[
+    "serial", "result", "ts", "product", "work_order", "equipment", "code", "refdes", "operator", "group"
+]
+
+
 class FormatDef(BaseModel):
-    """A serial wire format, described instead of coded (DESIGN.md §4.4)."""
+    """A serial wire format or a result file's layout, described instead of coded (DESIGN.md §4.4)."""
 
     model_config = _STRICT
-    type: Literal["line", "framed", "poll"]
+    type: Literal["line", "framed", "poll", "csv"]
     separator: str | None = None
     regex: str | None = None
     fields: dict[str, int | str] = {}
@@ -227,6 +232,12 @@ class FormatDef(BaseModel):
     strip_prefix: str | None = None
     strip_suffix: str | None = None
     debounce_s: Annotated[float, Field(ge=0)] | None = None
+    # csv result files (drivers/fileformat.py): columns by their header name, never by position
+    columns: dict[ColumnRole, str] = {}  # role -> header name
+    measure_columns: dict[str, str] = {}  # header -> unit ("" for none): each becomes a measurement
+    rows: Literal["board", "component", "pad"] = "board"  # what one row of the file is
+    ts_format: str | None = None  # strptime format of the time column (plant-local); None: ISO 8601
+    encoding: str = "utf-8-sig"
 
     @field_validator("regex")
     @classmethod
@@ -244,7 +255,7 @@ class BindingDef(BaseModel):
 
     model_config = _STRICT
     id: Ident
-    transport: Literal["serial", "mqtt"]
+    transport: Literal["serial", "mqtt", "file"]
     station: Ident | None = None  # optional only for native MQTT: those records name their station
     equipment: Ident | None = None
     format: str  # "native", "cfx", or the name of a [formats.X] table
@@ -259,6 +270,12 @@ class BindingDef(BaseModel):
     # mqtt
     topic: str | None = None
     qos: Literal[0, 1, 2] = 1
+    # file: a folder (or network share) the tester writes one result file per board into
+    path: str | None = None
+    pattern: str = "*.csv"
+    poll_s: Positive = 2.0
+    settle_s: Annotated[float, Field(ge=0)] = 2.0  # unchanged this long: the tester has finished it
+    done_marker: str | None = None  # e.g. ".done": the file counts as finished once <file>.done exists
 
     @property
     def station_id(self) -> str:

@@ -76,9 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("emulate", help="emulate a binding's equipment on a new pty or the MQTT broker")
+    p = sub.add_parser(
+        "emulate", help="emulate a binding's equipment on a new pty, the MQTT broker or a folder of result files"
+    )
     p.add_argument("binding", help="binding id from the plant file")
     p.add_argument("--link", help="serial: also make this path a symlink to the pty (a stable name)")
+    p.add_argument("--folder", help="file: write the reports here (default: the binding's path)")
     p.add_argument("--mqtt", metavar="HOST:PORT", help="broker (default: the plant file's [mqtt])")
     p.add_argument("--rate", type=float, default=2.0, help="units per second (default 2)")
     p.add_argument("--count", type=int, help="stop after this many units (default: until Ctrl-C)")
@@ -333,6 +336,14 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    if b.transport == "file":
+        from drivers.emulate_files import emulate_files
+
+        folder = args.folder or b.path or "."
+        print(f"emulating {b.id} ({b.format}): one report per unit into {folder}", flush=True)
+        n = emulate_files(plant, b, folder, stop, args.rate, args.count, args.seed)
+        print(f"wrote {n} reports", flush=True)
+        return 0
     if b.transport == "mqtt":
         host, port = _host_port(args.mqtt, plant)
         print(f"emulating {b.id} ({b.format}) on mqtt://{host}:{port}", flush=True)

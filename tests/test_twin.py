@@ -161,8 +161,9 @@ def test_twin_store_equals_what_the_simulator_sent(twin: TwinRun, plant: Plant) 
     assert s["released"] > 100 and sum(s["results"].values()) > 300 and s["defects"]
     assert len({st for d in s["first_pass"].values() for st in d}) >= 4  # SPI, VI1 (CFX), FCT, VI2 ...
     store = _check_store(twin.db, s)
-    # every path carried records: MQTT native and CFX, tester frames, the scanner and the rack
-    sources = ("spi-mqtt", "vi1-aoi-cfx", "line-mes", "fct-jig-1", "scanner-smt1", "aging-racks")
+    # every path carried records: MQTT native and CFX, tester frames, the scanner, the rack and
+    # VI2's report files (through a folder the ingest polls)
+    sources = ("spi-mqtt", "vi1-aoi-cfx", "line-mes", "fct-jig-1", "scanner-smt1", "aging-racks", "vi2-files")
 
     def every_path_used() -> bool:  # the health rows are written every 2 s
         health = {h.source: h for h in store.source_health()}

@@ -16,6 +16,7 @@ import orjson
 from paho.mqtt.client import topic_matches_sub
 
 from drivers.emulate import EmuUnit, cfx_inspected, cfx_state, scanner_frame, unit_frame
+from drivers.emulate_files import csv_report, report_name
 from line.config import Plant
 from line.config_model import BindingDef
 
@@ -33,6 +34,13 @@ class Write:
 
 
 @dataclass(frozen=True)
+class WriteFile:
+    binding: str
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class RackLoad:
     binding: str
     serial: str
@@ -45,7 +53,7 @@ class RackVerdict:
     passed: bool
 
 
-Delivery = Publish | Write | RackLoad | RackVerdict
+Delivery = Publish | Write | WriteFile | RackLoad | RackVerdict
 
 
 class Router:
@@ -56,8 +64,11 @@ class Router:
         self.scanners: dict[str, BindingDef] = {}
         self.racks: dict[str, BindingDef] = {}
         self.cfx: dict[str, BindingDef] = {}
+        self.files: dict[str, BindingDef] = {}
         for b in plant.spec.bindings:
-            if b.transport == "serial":
+            if b.transport == "file":
+                self.files.setdefault(b.station_id, b)
+            elif b.transport == "serial":
                 fmt = plant.spec.formats[b.format]
                 kind = (
                     self.racks
@@ -76,7 +87,7 @@ class Router:
         """Stations whose results or states would reach no binding of the plant file."""
         out = []
         for sid, st in self.plant.spec.stations.items():
-            own = sid in self.cfx or sid in self.testers or sid in self.racks
+            own = sid in self.cfx or sid in self.testers or sid in self.racks or sid in self.files
             kinds = ([] if sid in self.cfx else ["state"]) + (
                 ["result"] if self.plant.inspects(sid) and not own else []
             )
@@ -103,6 +114,12 @@ class Router:
         if sid in self.cfx:
             topic, payload = cfx_inspected(self.cfx[sid], _unit(rec), rec["ts"], eq)
             return Publish(topic, payload), rec
+        if sid in self.files:  # a report file; its time to the second, as testers write it
+            b = self.files[sid]
+            ts = rec["ts"].astimezone(self.plant.tz).replace(microsecond=0)
+            unit = _unit(rec)
+            data = csv_report(self.plant.spec.formats[b.format], b, unit, ts, self.rng, eq)
+            return WriteFile(b.id, report_name(unit, rec["ts"]), data), {**rec, "ts": ts}
         topic = self._topic(rec["line"], sid, eq, "result")
         return Publish(topic, orjson.dumps(rec)), rec
 

@@ -33,7 +33,7 @@ from line.config import Plant
 from line.errors import ConfigError, LinemonError
 from linemon.broker import Broker, mosquitto_path
 from linemon.twin.channels import BrokerPublisher, LocalPublisher, PtyWriter, TwinRack
-from linemon.twin.routes import Delivery, Publish, RackLoad, RackVerdict, Router, Write
+from linemon.twin.routes import Delivery, Publish, RackLoad, RackVerdict, Router, Write, WriteFile
 from linemon.twin.sink import TwinSink
 from sim.continuous import rolling_plan
 from sim.engine import Simulation
@@ -153,6 +153,7 @@ class Twin:
         self.broker: Broker | None = None
         self.writers: dict[str, PtyWriter] = {}
         self.racks: dict[str, TwinRack] = {}
+        self.folders: dict[str, Path] = {}  # file binding -> the folder its station's reports go to
         self.publisher: BrokerPublisher | LocalPublisher | None = None
         self.ingest: IngestService | None = None
         self._ingest_stop = threading.Event()
@@ -205,6 +206,11 @@ class Twin:
                 w = PtyWriter(b.id, str(self.workdir / b.id))
                 self.writers[b.id] = w
                 ports[b.id] = w.path
+        for b in self.router.files.values():  # the folders file-reporting stations write into
+            folder = self.workdir / "files" / b.id
+            folder.mkdir(parents=True, exist_ok=True)
+            self.folders[b.id] = folder
+            ports[b.id] = str(folder)
         local = self._start_broker()
         opts = IngestOptions(ports=ports, clock=self.clock, local_bus=local)
         if self.broker is not None:
@@ -248,6 +254,8 @@ class Twin:
             self.publisher.publish(d.topic, d.payload)
         elif isinstance(d, Write):
             self.writers[d.binding].put(d.data)
+        elif isinstance(d, WriteFile):
+            (self.folders[d.binding] / d.name).write_bytes(d.data)
         elif isinstance(d, RackLoad):
             self.racks[d.binding].load(d.serial)
         elif isinstance(d, RackVerdict):

@@ -1,0 +1,145 @@
+"""The I/O shell of a file binding: a folder (local or a network share) that a tester writes one
+result file per board into. Polled, not watched, so SMB and NFS shares work the same.
+
+A file is read once it is finished: its size and modification time unchanged for `settle_s`
+(a tester still writing it grows it), or, when the binding names a `done_marker`, once the
+tester has written `<file><marker>` beside it. It is parsed here (`drivers.fileformat`), handed to
+the writer, and moved to `done/` (or `failed/` when it could not be parsed; the dead-letter table
+has it with the reason) only after the writer has committed it. So a killed ingest leaves the
+file where it was and reads it again at the next start, and the content-derived record ids make
+that second reading duplicates, not new records.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from drivers.fileformat import parse_csv
+from drivers.ingest import Batch, Health
+from drivers.items import Reject
+from drivers.lineformat import Context
+from line.clock import Clock, SystemClock
+from line.config import Plant
+from line.config_model import BindingDef
+
+log = logging.getLogger("linemon.files")
+MAX_FILE_BYTES = 64 * 2**20  # a larger file is a mistake (a wrong folder), not a board report
+
+
+@dataclass
+class _Seen:
+    size: int
+    mtime: float
+    since: float  # monotonic time it was first seen with this size and mtime
+
+
+class FileSource:
+    def __init__(
+        self,
+        b: BindingDef,
+        plant: Plant,
+        put: Callable[[Batch], None],
+        health: Health,
+        folder: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.b, self.plant, self.put, self.health = b, plant, put, health
+        self.folder = Path(folder or b.path or ".")
+        self.fmt = plant.spec.formats[b.format]
+        self.clock = clock or SystemClock()
+        self.line = plant.station(b.station_id).line
+        self._seen: dict[Path, _Seen] = {}
+        self._handed: dict[str, str] = {}  # file path -> "done" or "failed", until committed
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"files-{self.b.id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def committed(self, tokens: list[str]) -> None:
+        """From the writer's reply: these files' records are stored; move them out of the inbox."""
+        for token in tokens:
+            with self._lock:
+                dest = self._handed.pop(token, None)
+            if dest is not None:
+                self._move(Path(token), dest)
+
+    # ------------------------------------------------------------------ the polling loop
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._scan()
+            except OSError as exc:  # a share that went away: say so and keep trying
+                self.health.set("reconnecting", f"{self.folder}: {exc}")
+            except Exception:  # never let the thread die silently
+                log.exception("%s: scanning %s", self.b.id, self.folder)
+            self._stop.wait(self.b.poll_s)
+
+    def _scan(self) -> None:
+        if not self.folder.is_dir():
+            self.health.set("reconnecting", f"{self.folder}: no such folder")
+            return
+        self.health.set("connected", str(self.folder))
+        now = time.monotonic()
+        present = set()
+        for path in sorted(self.folder.glob(self.b.pattern)):
+            if not path.is_file() or (self.b.done_marker and path.name.endswith(self.b.done_marker)):
+                continue
+            present.add(path)
+            with self._lock:
+                if str(path) in self._handed:
+                    continue
+            if self._finished(path, now):
+                self._hand_over(path)
+        self._seen = {p: s for p, s in self._seen.items() if p in present}
+
+    def _finished(self, path: Path, now: float) -> bool:
+        if self.b.done_marker:
+            return path.with_name(path.name + self.b.done_marker).exists()
+        st = path.stat()
+        seen = self._seen.get(path)
+        if seen is None or (seen.size, seen.mtime) != (st.st_size, st.st_mtime):
+            self._seen[path] = _Seen(st.st_size, st.st_mtime, now)
+            return False
+        return now - seen.since >= self.b.settle_s
+
+    def _hand_over(self, path: Path) -> None:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            items: list = [Reject(f"{path.name}: {size:,} bytes, more than a result file holds", b"")]
+        else:
+            data = path.read_bytes()
+            ctx = Context(self.b, self.line, self.plant.tz, self.clock.now())
+            items = list(parse_csv(self.fmt, ctx, data, path.name))
+        failed = bool(items) and all(isinstance(i, Reject) for i in items)
+        self.health.message()
+        with self._lock:
+            self._handed[str(path)] = "failed" if failed else "done"
+        self.put(Batch(self.b.id, str(path), items, token=str(path)))
+
+    def _move(self, path: Path, dest: str) -> None:
+        target_dir = self.folder / dest
+        try:
+            target_dir.mkdir(exist_ok=True)
+            target = target_dir / path.name
+            if target.exists():  # the same name again (a re-sent report): keep both
+                target = target_dir / f"{path.stem}.{int(time.time() * 1000)}{path.suffix}"
+            path.replace(target)
+            if self.b.done_marker:
+                marker = path.with_name(path.name + self.b.done_marker)
+                if marker.exists():
+                    marker.replace(target_dir / marker.name)
+        except OSError as exc:
+            log.error("%s: cannot move %s to %s/ (%s); it will be read again", self.b.id, path, dest, exc)
