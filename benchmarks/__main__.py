@@ -9,7 +9,9 @@
 - dashboard: every page's data callback on the report store (benchmarks/dashboard.py; run after report).
 - ingest: see benchmarks/ingest.py (MQTT QoS 1 end to end vs a raw paho subscriber, live and draining a backlog; memory soak).
 - writer: the ingest writer's CPU instructions per message (benchmarks/writer.py; needs valgrind).
-Usage: python -m benchmarks [--only import|report|simulation|ingest|writer|dashboard|load] [--soak-minutes M] [--import-records N] [--report-records M]
+- files: SPI report files through a file binding (boards/s, pads/s) and the QA page's measurement
+  SPC on a year of SPI data (benchmarks/files.py).
+Usage: python -m benchmarks [--only import|report|simulation|ingest|writer|dashboard|load|files] [--soak-minutes M] [--import-records N] [--report-records M]
        [--workdir DIR]
 """
 
@@ -163,7 +165,7 @@ def main() -> None:
     ap.add_argument("--report-records", type=int, default=10_000_000)
     ap.add_argument(
         "--only",
-        choices=("import", "report", "simulation", "ingest", "writer", "dashboard", "load"),
+        choices=("import", "report", "simulation", "ingest", "writer", "dashboard", "load", "files"),
         help="run one benchmark",
     )
     ap.add_argument("--ingest-messages", type=int, default=100_000)
@@ -181,6 +183,11 @@ def main() -> None:
             bench_writer()
         if args.only in (None, "import"):
             bench_import(args.import_records, work)
+        if args.only in (None, "files"):
+            from benchmarks.files import bench_file_ingest, bench_spc_year
+
+            bench_file_ingest(work)
+            bench_spc_year(work)
         if args.only in (None, "load"):
             from benchmarks.dashboard_load import bench_dashboard_load
 
