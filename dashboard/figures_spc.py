@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -20,10 +21,13 @@ def individuals_figure(chart: IChart, times: Sequence[str], title: str, unit: st
     with the MR chart's upper limit (bottom); rule violations marked with their rule numbers."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06)
     xs = list(range(1, len(chart.points) + 1))
+    # arrays, not lists: plotly checks a list element by element (most of the page's time on a
+    # month of SPI boards), an array as a whole
+    x_arr = np.arange(1, len(chart.points) + 1)
     fig.add_trace(
-        go.Scatter(x=xs, y=[p.x for p in chart.points], mode="lines+markers", name=t("value", lang),
-                   customdata=[[p.label, tm] for p, tm in zip(chart.points, times, strict=True)],
-                   hovertemplate="%{customdata[0]} · %{customdata[1]}: %{y}<extra></extra>", line={"color": "#1f77b4"}),
+        go.Scatter(x=x_arr, y=np.array([p.x for p in chart.points]), mode="lines+markers", name=t("value", lang),
+                   hovertext=np.array([f"{p.label} · {tm}" for p, tm in zip(chart.points, times, strict=True)]),
+                   hovertemplate="%{hovertext}: %{y}<extra></extra>", line={"color": "#1f77b4"}),
         row=1, col=1,
     )  # fmt: skip
     for name, y, style in ((t("UCL", lang), chart.ucl, LIMIT), (t("LCL", lang), chart.lcl, LIMIT)):
@@ -41,7 +45,8 @@ def individuals_figure(chart: IChart, times: Sequence[str], title: str, unit: st
             row=1, col=1,
         )  # fmt: skip
     fig.add_trace(
-        go.Scatter(x=xs, y=[p.mr for p in chart.points], mode="lines+markers", name=t("moving range", lang),
+        go.Scatter(x=x_arr, y=np.array([np.nan if p.mr is None else p.mr for p in chart.points]),
+                   mode="lines+markers", name=t("moving range", lang),
                    line={"color": "#7f7f7f"}),
         row=2, col=1,
     )  # fmt: skip
@@ -59,7 +64,8 @@ def histogram_figure(
     values: Sequence[float], lsl: float | None, usl: float | None, title: str, unit: str | None, lang: str = "en"
 ) -> go.Figure:
     """The values' distribution with the specification limits drawn across it."""
-    fig = go.Figure(go.Histogram(x=list(values), name=t("values", lang), marker={"color": "#1f77b4"}, nbinsx=30))
+    fig = go.Figure(go.Histogram(x=np.asarray(values, dtype=float), name=t("values", lang),
+                                 marker={"color": "#1f77b4"}, nbinsx=30))  # fmt: skip
     for label, x in (("LSL", lsl), ("USL", usl)):
         if x is not None:
             fig.add_vline(x=x, line=SPEC, annotation_text=f"{label} {x:g}", annotation_position="top")

@@ -7,7 +7,6 @@ figures in `dashboard.figures_spc`, the maths in `line.capability`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,10 +17,10 @@ from dashboard.context import current
 from dashboard.figures_spc import histogram_figure, individuals_figure
 from dashboard.periods import baseline_window, judged_window
 from dashboard.widgets import graph
-from line.capability import Capability, IChart, baseline_of, capability, individuals_chart
+from line.capability import Capability, IChart, baseline_of, capability, capability_of, individuals_chart
 from line.config import Plant
 from line.i18n import N_, lang_of, t
-from store.base import MeasuredValue, Store
+from store.base import MeasuredValue, MeasureSummary, Store
 
 MIN_BASELINE_VALUES = 20  # values a baseline needs before the chart's limits are drawn
 RANKED = 20  # measurements listed in the ranked table
@@ -64,9 +63,9 @@ def update_spc(
     lang = lang_of(lang)
     ctx = current()
     start, end = judged_window(period, ctx.plant, ctx.now())
-    ranked = ranked_table(ctx.plant, ctx.store.measurement_names(start, end, station, product or None),
-                          lambda n: ctx.store.measurement_values(start, end, station, n, product or None),
-                          product, station, lang)  # fmt: skip
+    file_limits = plant_limits(ctx.plant, product or None, station)
+    sums = ctx.store.measurement_summaries(start, end, station, product or None, file_limits)
+    ranked = ranked_table(sums, file_limits, lang)
     if not name:
         empty = t("no measurements at {station} in this period", lang, station=station)
         return _empty(empty), _empty(empty), "", ranked
@@ -140,21 +139,23 @@ def _ranked_row(name: str, unit: str | None, c: Capability | None) -> html.Tr:
                                                   html.Td(_fmt(c.ppk)), html.Td(c.outside)])  # fmt: skip
 
 
+def plant_limits(plant: Plant, product: str | None, station: str) -> dict[str, tuple[float | None, float | None]]:
+    """The plant file's specification per measurement of a product at a station (none without a
+    product: products differ)."""
+    if not product:
+        return {}
+    return {n: (s.lsl, s.usl) for n, s in plant.product(product).limits.get(station, {}).items()}
+
+
 def ranked_table(
-    plant: Plant,
-    names: list[tuple[str, str | None, int]],
-    values_of: Callable[[str], list[MeasuredValue]],
-    product: str,
-    station: str,
-    lang: str,
+    sums: list[MeasureSummary], limits: dict[str, tuple[float | None, float | None]], lang: str
 ) -> object:
-    """Every measurement of the station with its capability, the lowest Cpk first."""
+    """Every measurement of the station with its capability, the lowest Cpk first (from the
+    store's one-pass summaries: a year of pads is never fetched value by value)."""
     rows = []
-    for name, unit, _ in names:
-        vals = values_of(name)
-        lsl, usl, _u = spec_for(plant, product or None, station, name, vals)
-        cap = capability([v.value for v in vals], lsl, usl) if vals else None
-        rows.append((name, unit, cap))
+    for m in sums:
+        lsl, usl = limits.get(m.name, (m.lo, m.hi))
+        rows.append((m.name, m.unit, capability_of(m.n, m.mean, m.sd, m.mr_bar, lsl, usl, m.outside)))
     rows.sort(key=lambda r: (r[2] is None or r[2].cpk is None, r[2].cpk if r[2] and r[2].cpk is not None else 0.0))
     heads = [t(h, lang) for h in (N_("Measurement"), N_("Unit"), "n", N_("mean"), "LSL", "USL", "Cpk", "Ppk",
                                   N_("outside spec"))]  # fmt: skip

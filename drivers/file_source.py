@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from drivers.fileformat import parse_csv
+from drivers.fileformat import parse_file
 from drivers.ingest import Batch, Health
 from drivers.items import Reject
 from drivers.lineformat import Context
@@ -122,7 +122,7 @@ class FileSource:
         else:
             data = path.read_bytes()
             ctx = Context(self.b, self.line, self.plant.tz, self.clock.now())
-            items = list(parse_csv(self.fmt, ctx, data, path.name))
+            items = list(parse_file(self.fmt, ctx, data, path.name))
         failed = bool(items) and all(isinstance(i, Reject) for i in items)
         self.health.message()
         with self._lock:

@@ -1,5 +1,6 @@
 """Result files (one per board or panel, written by SPI, AOI and in-circuit testers into a folder):
-CSV described in the plant file, never coded per vendor. Pure: the file's bytes in, items out.
+CSV described in the plant file, never coded per vendor (XML: `drivers.fileformat_xml`). Pure:
+the file's bytes in, items out.
 
 Columns are found by their header name (`columns = { serial = "Barcode", ... }`), never by
 position, so a vendor adding a column changes nothing. `rows` says what a row is: a board (one
@@ -27,6 +28,15 @@ from line.config_model import ColumnRole, FormatDef
 from line.records import DEFECT_CODES
 
 MAX_ROWS = 200_000  # a file with more rows than this is refused, not read into memory row by row
+
+
+def parse_file(fmt: FormatDef, ctx: Context, data: bytes, name: str) -> list[Draft | Reject]:
+    """A result file in its format's layout (csv or xml)."""
+    if fmt.type == "xml":
+        from drivers.fileformat_xml import parse_xml
+
+        return parse_xml(fmt, ctx, data, name)
+    return parse_csv(fmt, ctx, data, name)
 
 
 def parse_csv(fmt: FormatDef, ctx: Context, data: bytes, name: str) -> list[Draft | Reject]:
@@ -68,7 +78,7 @@ def _board(
     if not serial:
         return Reject(f"{name}: a row without a serial (column {fmt.columns['serial']!r})", data[:4096])
     first = rows[0]
-    ts = _ts(fmt, ctx, _col(fmt, first, "ts"))
+    ts = ts_of(fmt, ctx, _col(fmt, first, "ts"))
     if isinstance(ts, Reject):
         return Reject(f"{name}: {ts.reason}", data[:4096])
     defects = _defects(fmt, rows)
@@ -91,7 +101,9 @@ def _board(
     )  # fmt: skip
 
 
-def _ts(fmt: FormatDef, ctx: Context, text: str) -> datetime | Reject:
+def ts_of(fmt: FormatDef, ctx: Context, text: str) -> datetime | Reject:
+    """A report's time: `ts_format` (plant-local unless it has an offset), ISO 8601, or the time
+    the file was read when the report gives none."""
     if not text:
         return ctx.received
     try:

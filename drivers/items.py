@@ -20,7 +20,7 @@ DEFECT_ALIASES = {
     "componentshifted": "shift", "pinshifted": "shift", "shiftedpaste": "shift", "shift": "shift",
     "componenttilted": "skew", "skew": "skew", "tombstone": "tombstone", "billboard": "billboard",
     "flipped": "flipped", "liftedlead": "lifted_lead", "lifted_lead": "lifted_lead",
-    "short": "bridge", "pasteshort": "bridge", "bridge": "bridge", "jumper": "bridge",
+    "short": "bridge", "pasteshort": "bridge", "bridge": "bridge", "jumper": "bridge", "solderbridge": "bridge",
     "insufficientsolder": "insufficient_solder", "insufficient_solder": "insufficient_solder",
     "excessivesolder": "excess_solder", "excess_solder": "excess_solder",
     "solderball": "solder_ball", "solder_ball": "solder_ball", "componentdefective": "damaged",

@@ -117,14 +117,30 @@ def capability(values: Sequence[float], lsl: float | None, usl: float | None, le
     n = len(values)
     if n == 0:
         raise ValueError("no values to judge")
-    mean = statistics.fmean(values)
-    within = _mr_bar(values) / D2 if n >= 2 else None
-    overall = statistics.stdev(values) if n >= 2 else None
-    cp, cpk = _cp(lsl, usl, within), _cpk(mean, lsl, usl, within)
-    pp, ppk = _cp(lsl, usl, overall), _cpk(mean, lsl, usl, overall)
     outside = sum(1 for v in values if (lsl is not None and v < lsl) or (usl is not None and v > usl))
+    return capability_of(
+        n, statistics.fmean(values), statistics.stdev(values) if n >= 2 else None,
+        _mr_bar(values) if n >= 2 else None, lsl, usl, outside, level,
+    )  # fmt: skip
+
+
+def capability_of(
+    n: int,
+    mean: float,
+    sd: float | None,
+    mr_bar: float | None,
+    lsl: float | None,
+    usl: float | None,
+    outside: int,
+    level: float = 0.95,
+) -> Capability:
+    """The indices from a series' summary (a store can sum a year of values without returning
+    them): its count, mean, sample standard deviation and mean moving range."""
+    within = mr_bar / D2 if mr_bar is not None else None
+    cp, cpk = _cp(lsl, usl, within), _cpk(mean, lsl, usl, within)
+    pp, ppk = _cp(lsl, usl, sd), _cpk(mean, lsl, usl, sd)
     return Capability(
-        n, mean, within, overall, lsl, usl, cp, cpk, pp, ppk,
+        n, mean, within, sd, lsl, usl, cp, cpk, pp, ppk,
         _cp_interval(cp, n, level), _cpk_interval(cpk, n, level),
         _cp_interval(pp, n, level), _cpk_interval(ppk, n, level), outside,
     )  # fmt: skip

@@ -281,9 +281,9 @@ def _binding_problems(sp: PlantFile) -> Iterator[str]:
             if not b.path:
                 yield f"{key}.path: required for a file binding (the folder the tester writes into)"
             fmt = sp.formats.get(b.format)
-            if fmt is None or fmt.type != "csv":
-                csvs = _names({n: f for n, f in sp.formats.items() if f.type == "csv"})
-                yield f"{key}.format: a file binding takes a csv format (expected one of {csvs}), not {b.format!r}"
+            if fmt is None or fmt.type not in ("csv", "xml"):
+                files = _names({n: f for n, f in sp.formats.items() if f.type in ("csv", "xml")})
+                yield f"{key}.format: a file binding takes a csv or xml format (expected one of {files}), not {b.format!r}"
         else:
             if not b.topic:
                 yield f"{key}.topic: required for an mqtt binding"
@@ -294,6 +294,11 @@ def _binding_problems(sp: PlantFile) -> Iterator[str]:
 def _format_problems(sp: PlantFile) -> Iterator[str]:
     for name, fmt in sp.formats.items():
         key = f"formats.{name}"
+        if fmt.type == "xml":
+            for role in ("board", "serial"):
+                if role not in fmt.paths:
+                    yield f"{key}.paths: must give '{role}' (e.g. board = \".//Board\", serial = \"@Barcode\")"
+            continue
         if fmt.type == "csv":
             if "serial" not in fmt.columns:
                 yield f"{key}.columns: must name the 'serial' column (the header of the unit's serial number)"

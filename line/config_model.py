@@ -214,11 +214,17 @@ ColumnRole = Literal[
 ]
 
 
+XmlRole = Literal[
+    "board", "serial", "result", "ts", "product", "work_order", "equipment", "defect", "code", "refdes",
+    "operator", "measurement", "name", "value", "unit", "lo", "hi",
+]
+
+
 class FormatDef(BaseModel):
     """A serial wire format or a result file's layout, described instead of coded (DESIGN.md §4.4)."""
 
     model_config = _STRICT
-    type: Literal["line", "framed", "poll", "csv"]
+    type: Literal["line", "framed", "poll", "csv", "xml"]
     separator: str | None = None
     regex: str | None = None
     fields: dict[str, int | str] = {}
@@ -238,6 +244,10 @@ class FormatDef(BaseModel):
     rows: Literal["board", "component", "pad"] = "board"  # what one row of the file is
     ts_format: str | None = None  # strptime format of the time column (plant-local); None: ISO 8601
     encoding: str = "utf-8-sig"
+    # xml result files (drivers/fileformat_xml.py): `board` finds the boards, the rest is relative
+    # to a board ("@Barcode": an attribute, "Info/Serial": a child's text), or to each `defect` /
+    # `measurement` element for their fields (code, refdes, operator; name, value, unit, lo, hi)
+    paths: dict[XmlRole, str] = {}
 
     @field_validator("regex")
     @classmethod

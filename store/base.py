@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -45,6 +45,21 @@ class MeasuredValue:
     unit: str | None
     lo: float | None
     hi: float | None
+
+
+@dataclass(frozen=True)
+class MeasureSummary:
+    """One measurement's values in a window, summed by the store: what capability needs."""
+
+    name: str
+    unit: str | None
+    n: int
+    mean: float
+    sd: float | None  # sample standard deviation (None below two values)
+    mr_bar: float | None  # mean moving range in time order (None below two values)
+    lo: float | None  # the limits of its newest record
+    hi: float | None
+    outside: int  # values outside the limits given for it (else its records' own)
 
 
 @dataclass(frozen=True)
@@ -138,6 +153,18 @@ class Store(Protocol):
         self, start: datetime, end: datetime, station: str, name: str, product: str | None = None
     ) -> list[MeasuredValue]:
         """Every value of one measurement at a station in [start, end), oldest first."""
+        ...
+
+    def measurement_summaries(
+        self,
+        start: datetime,
+        end: datetime,
+        station: str,
+        product: str | None = None,
+        limits: Mapping[str, tuple[float | None, float | None]] | None = None,
+    ) -> list[MeasureSummary]:
+        """Each measurement of a station in [start, end) summed up (count, mean, standard
+        deviation, mean moving range, values outside `limits[name]` or else their own)."""
         ...
 
     def work_order_units(self, work_order: str) -> dict[str, list[ResultRecord]]: ...

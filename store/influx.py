@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +25,16 @@ from line.clock import StoredClock
 from line.kpi import ProductTally, StationTally
 from line.plan import PlannedOrder
 from line.records import Record, ResultRecord, StateChange, StateRecord, ts_ms
-from store.base import DeadLetter, MeasuredValue, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
+from store.base import (
+    DeadLetter,
+    MeasuredValue,
+    MeasureSummary,
+    SourceHealth,
+    StoreError,
+    Tallies,
+    UnitSeen,
+    WriteCounts,
+)
 
 LOOKBACK = timedelta(days=90)  # how far before a window first attempts are looked for
 
@@ -232,6 +241,16 @@ class InfluxStore:
     def measurement_values(
         self, start: datetime, end: datetime, station: str, name: str, product: str | None = None
     ) -> list[MeasuredValue]:
+        raise StoreError(f"{self.url}: measurement SPC is not yet available on the InfluxDB store")
+
+    def measurement_summaries(
+        self,
+        start: datetime,
+        end: datetime,
+        station: str,
+        product: str | None = None,
+        limits: Mapping[str, tuple[float | None, float | None]] | None = None,
+    ) -> list[MeasureSummary]:
         raise StoreError(f"{self.url}: measurement SPC is not yet available on the InfluxDB store")
 
     def work_order_units(self, work_order: str) -> dict[str, list[ResultRecord]]:

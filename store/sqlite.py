@@ -10,7 +10,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,16 @@ from line.records import ResultRecord, StateChange, StateRecord, from_ms, ts_ms
 from store import sqlite_dead as dead_q
 from store import sqlite_measure as measure_q
 from store import sqlite_output as out_q
-from store.base import DeadLetter, MeasuredValue, SourceHealth, StoreError, Tallies, UnitSeen, WriteCounts
+from store.base import (
+    DeadLetter,
+    MeasuredValue,
+    MeasureSummary,
+    SourceHealth,
+    StoreError,
+    Tallies,
+    UnitSeen,
+    WriteCounts,
+)
 from store.sqlite_rollup import HOUR_MS, refresh_rollups, window_tallies
 from store.sqlite_schema import AFTER_SCHEMA, MEASUREMENTS_FROM_RESULTS, MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
@@ -170,6 +179,16 @@ class SqliteStore:
         self, start: datetime, end: datetime, station: str, name: str, product: str | None = None
     ) -> list[MeasuredValue]:
         return measure_q.values(self._conn(), start, end, station, name, product)
+
+    def measurement_summaries(
+        self,
+        start: datetime,
+        end: datetime,
+        station: str,
+        product: str | None = None,
+        limits: Mapping[str, tuple[float | None, float | None]] | None = None,
+    ) -> list[MeasureSummary]:
+        return measure_q.summaries(self._conn(), start, end, station, product, limits or {})
 
     def dead_letter(self, raw: bytes, source: str, reason: str, location: str | None = None) -> None:
         self.dead_letter_many([(raw, source, reason, location)])

@@ -124,6 +124,7 @@ CREATE INDEX IF NOT EXISTS work_orders_start ON work_orders(start);
 
 """ + MEASUREMENTS_TABLE + """;
 CREATE INDEX IF NOT EXISTS measurements_key ON measurements(station, product, name, ts);
+CREATE INDEX IF NOT EXISTS measurements_when ON measurements(station, ts);
 
 CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY, received INTEGER NOT NULL, source TEXT NOT NULL,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from drivers.fileformat import parse_csv
+from drivers.fileformat import parse_csv, parse_file
 from drivers.items import Draft, Reject
 from drivers.lineformat import Context
 from line.config import Plant
@@ -158,7 +158,7 @@ def test_check_config_names_what_a_file_binding_lacks(plant: Plant) -> None:
         plant_from_dict(data, "files.toml")
     text = str(err.value)
     assert "bindings[8] (spi-files).path: required for a file binding" in text
-    assert "a file binding takes a csv format (expected one of aoi_calls_csv, bare_csv, spi_pads_csv), not 'fct_line'" in text
+    assert "a file binding takes a csv or xml format (expected one of aoi_calls_csv, aoi_xml, bare_csv, spi_pads_csv), not 'fct_line'" in text
     assert "formats.bare_csv.columns: must name the 'serial' column" in text
     assert "formats.bare_csv: pad rows need a 'code' column or measure_columns" in text
 
@@ -198,3 +198,18 @@ def test_linemon_emulate_fills_a_folder_the_ingest_reads(tmp_path: Path) -> None
         assert _count(db, "SELECT count(*) FROM results") == 25 and len(list((inbox / "done").iterdir())) == 25
     finally:
         assert sigterm_exit_code(ing) == 0
+
+
+def test_an_xml_panel_report_by_paths(plant: Plant) -> None:
+    fmt = plant.spec.formats["aoi_xml"]
+    data = (FIXTURES / "aoi_report.xml").read_bytes()
+    items = parse_file(fmt, _ctx(plant, "VI1"), data, "aoi_report.xml")
+    d = [i.data for i in items if isinstance(i, Draft)]
+    assert [(x["serial"], x["result"], x["product"], x["work_order"]) for x in d] == [
+        ("FF50-2611-000301", "PASS", "FF-50", "WO-2648-01"), ("FF50-2611-000302", "FAIL", "FF-50", "WO-2648-01")]  # fmt: skip
+    assert [(x["code"], x["refdes"], x["confirmed"]) for x in d[1]["defects"]] == [
+        ("bridge", "U7", True), ("missing", "C33", False)]  # fmt: skip
+    assert d[1]["measurements"] == [{"name": "Offset_X", "value": 0.043, "unit": "mm", "hi": 0.10}]
+    assert d[0]["ts"] == datetime(2026, 11, 24, 10, 5, 11, tzinfo=plant.tz)
+    (bad,) = parse_file(fmt, _ctx(plant, "VI1"), data[: len(data) // 2], "cut.xml")
+    assert isinstance(bad, Reject) and bad.reason.startswith("cut.xml: not well-formed XML")

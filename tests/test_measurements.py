@@ -221,3 +221,32 @@ def test_the_twins_drift_raises_the_measurement_alarm_before_the_fpy_alarm(plant
     assert first_drift is not None, "the drift never raised the V_TX alarm"
     assert first_fpy is None or first_drift < first_fpy, (first_drift, first_fpy)
     assert false_alarms <= 0.1 * checked, (false_alarms, checked)
+
+
+def test_the_stores_one_pass_summary_gives_the_same_capability(tmp_path: Path) -> None:
+    # what the ranked table computes in SQL (count, mean, sd, moving range, outside) against the
+    # same indices computed from the values themselves
+    from line.capability import capability_of
+
+    rng = np.random.default_rng(5)
+    store = SqliteStore(tmp_path / "s.db")
+    xs = rng.normal(12.0, 0.1, 300)
+    ys = rng.normal(50.0, 2.0, 300)
+    store.write([result(f"S{i}", "FCT", "PASS", i, start=NOW - timedelta(days=1), id=f"q{i}",
+                        measurements=[{"name": "V", "value": float(x), "unit": "V"},
+                                      {"name": "I", "value": float(y), "lo": 45.0, "hi": 55.0}])
+                 for i, (x, y) in enumerate(zip(xs, ys, strict=True))])  # fmt: skip
+    sums = {m.name: m for m in store.measurement_summaries(NOW - timedelta(days=2), NOW, "FCT", "FF-50",
+                                                           {"V": (11.8, 12.2)})}  # fmt: skip
+    for name, data, (lsl, usl) in (("V", xs, (11.8, 12.2)), ("I", ys, (45.0, 55.0))):
+        m = sums[name]
+        got = capability_of(m.n, m.mean, m.sd, m.mr_bar, lsl, usl, m.outside)
+        want = capability(list(data), lsl, usl)
+        assert (got.n, got.outside) == (want.n, want.outside)
+        assert got.cpk == pytest.approx(want.cpk) and got.ppk == pytest.approx(want.ppk)
+    assert sums["I"].lo == 45.0 and sums["V"].lo is None and sums["V"].outside == want_outside(xs, 11.8, 12.2)
+    store.close()
+
+
+def want_outside(xs: np.ndarray, lo: float, hi: float) -> int:
+    return int(((xs < lo) | (xs > hi)).sum())
