@@ -29,6 +29,7 @@ from line.config_model import BindingDef
 
 log = logging.getLogger("linemon.files")
 MAX_FILE_BYTES = 64 * 2**20  # a larger file is a mistake (a wrong folder), not a board report
+PURGE_EVERY_S = 3600.0
 
 
 @dataclass
@@ -58,6 +59,7 @@ class FileSource:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_purge = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"files-{self.b.id}", daemon=True)
@@ -92,6 +94,9 @@ class FileSource:
             self.health.set("reconnecting", f"{self.folder}: no such folder")
             return
         self.health.set("connected", str(self.folder))
+        if time.monotonic() >= self._next_purge:
+            self.purge(time.time() - self.b.keep_days * 86400)
+            self._next_purge = time.monotonic() + PURGE_EVERY_S
         now = time.monotonic()
         present = set()
         for path in sorted(self.folder.glob(self.b.pattern)):
@@ -128,6 +133,22 @@ class FileSource:
         with self._lock:
             self._handed[str(path)] = "failed" if failed else "done"
         self.put(Batch(self.b.id, str(path), items, token=str(path)))
+
+    def purge(self, before_epoch: float) -> int:
+        """Delete the read files in done/ and failed/ last changed before `before_epoch`: the raw
+        reports (an SPI's pads) are kept `keep_days`, their per-board summaries in the store."""
+        gone = 0
+        for sub in ("done", "failed"):
+            for f in (self.folder / sub).glob("*") if (self.folder / sub).is_dir() else []:
+                try:
+                    if f.is_file() and f.stat().st_mtime < before_epoch:
+                        f.unlink()
+                        gone += 1
+                except OSError as exc:
+                    log.warning("%s: cannot delete %s (%s)", self.b.id, f, exc)
+        if gone:
+            log.info("%s: %d read files older than %g days deleted", self.b.id, gone, self.b.keep_days)
+        return gone
 
     def _move(self, path: Path, dest: str) -> None:
         target_dir = self.folder / dest

@@ -118,18 +118,25 @@ def _defects(fmt: FormatDef, rows: list[dict[str, str]]) -> list[dict[str, Any]]
     out: list[dict[str, Any]] = []
     for row in rows:
         raw = _col(fmt, row, "code")
-        if not raw:
-            continue
-        confirmed = True
-        said = _col(fmt, row, "operator")
-        if "operator" in fmt.columns and said:
-            verdict = verdict_of(said, fmt)
-            if verdict not in ("PASS", "FAIL"):
-                return Reject(f"operator verdict {said!r} is neither a pass nor a fail token")
-            confirmed = verdict == "FAIL"  # the operator confirms the machine's call as a defect
-        code = raw if raw in DEFECT_CODES else defect_code(raw)
-        out.append({"code": code, "refdes": _col(fmt, row, "refdes") or None, "raw": raw, "confirmed": confirmed})
+        if raw:
+            call = defect_call(fmt, raw, _col(fmt, row, "refdes"), _col(fmt, row, "operator"))
+            if isinstance(call, Reject):
+                return call
+            out.append(call)
     return out
+
+
+def defect_call(fmt: FormatDef, raw: str, refdes: str, said: str) -> dict[str, Any] | Reject:
+    """A machine's call of `raw` at `refdes`; `said`, the operator's verdict when given, confirms
+    it as a defect (a fail token) or marks it a false call (a pass token)."""
+    confirmed = True
+    if said:
+        verdict = verdict_of(said, fmt)
+        if verdict not in ("PASS", "FAIL"):
+            return Reject(f"operator verdict {said!r} is neither a pass nor a fail token")
+        confirmed = verdict == "FAIL"
+    code = raw if raw in DEFECT_CODES else defect_code(raw)
+    return {"code": code, "refdes": refdes or None, "raw": raw, "confirmed": confirmed}
 
 
 def _verdict(fmt: FormatDef, rows: list[dict[str, str]], defects: list[dict[str, Any]]) -> str | Reject:

@@ -14,11 +14,10 @@ import hashlib
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from drivers.fileformat import ts_of
-from drivers.items import Draft, Reject, defect_code
+from drivers.fileformat import defect_call, ts_of
+from drivers.items import Draft, Reject
 from drivers.lineformat import Context, verdict_of
 from line.config_model import FormatDef
-from line.records import DEFECT_CODES
 
 
 def value_at(el: ET.Element, path: str | None) -> str:
@@ -79,17 +78,11 @@ def _defects(fmt: FormatDef, board: ET.Element) -> list[dict[str, Any]] | Reject
     out: list[dict[str, Any]] = []
     for d in board.findall(p["defect"]) if p.get("defect") else []:
         raw = value_at(d, p.get("code"))
-        if not raw:
-            continue
-        said = value_at(d, p.get("operator"))
-        confirmed = True
-        if said:
-            v = verdict_of(said, fmt)
-            if v not in ("PASS", "FAIL"):
-                return Reject(f"operator verdict {said!r} is neither a pass nor a fail token")
-            confirmed = v == "FAIL"
-        code = raw if raw in DEFECT_CODES else defect_code(raw)
-        out.append({"code": code, "refdes": value_at(d, p.get("refdes")) or None, "raw": raw, "confirmed": confirmed})
+        if raw:
+            call = defect_call(fmt, raw, value_at(d, p.get("refdes")), value_at(d, p.get("operator")))
+            if isinstance(call, Reject):
+                return call
+            out.append(call)
     return out
 
 

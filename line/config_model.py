@@ -286,6 +286,7 @@ class BindingDef(BaseModel):
     poll_s: Positive = 2.0
     settle_s: Annotated[float, Field(ge=0)] = 2.0  # unchanged this long: the tester has finished it
     done_marker: str | None = None  # e.g. ".done": the file counts as finished once <file>.done exists
+    keep_days: Positive = 30.0  # files in done/ and failed/ older than this are deleted (the raw pads' retention)
 
     @property
     def station_id(self) -> str:

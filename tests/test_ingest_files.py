@@ -213,3 +213,24 @@ def test_an_xml_panel_report_by_paths(plant: Plant) -> None:
     assert d[0]["ts"] == datetime(2026, 11, 24, 10, 5, 11, tzinfo=plant.tz)
     (bad,) = parse_file(fmt, _ctx(plant, "VI1"), data[: len(data) // 2], "cut.xml")
     assert isinstance(bad, Reject) and bad.reason.startswith("cut.xml: not well-formed XML")
+
+
+def test_read_files_are_kept_for_keep_days(plant: Plant, tmp_path: Path) -> None:
+    import os
+
+    from drivers.file_source import FileSource
+    from drivers.ingest import Health
+
+    b = BindingDef(id="aoi-files", transport="file", station="VI1", format="aoi_calls_csv", path=str(tmp_path),
+                   keep_days=30)  # fmt: skip
+    src = FileSource(b, plant, lambda batch: None, Health("aoi-files"))
+    (tmp_path / "done").mkdir()
+    (tmp_path / "failed").mkdir()
+    old, new, bad = tmp_path / "done" / "old.csv", tmp_path / "done" / "new.csv", tmp_path / "failed" / "bad.csv"
+    for f in (old, new, bad):
+        f.write_text("x")
+    month_ago = time.time() - 31 * 86400
+    os.utime(old, (month_ago, month_ago))
+    os.utime(bad, (month_ago, month_ago))
+    src._scan()  # the first scan purges
+    assert not old.exists() and not bad.exists() and new.exists()

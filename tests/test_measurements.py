@@ -176,6 +176,13 @@ def test_qa_page_shows_capability_and_the_drift(spc_site: tuple[str, float]) -> 
         page.wait_for_selector("#qa-rules", timeout=20_000)
         page.wait_for_selector("#qa-ichart .legendtext:has-text('rule violation')", timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "qa-spc.png"), full_page=True)
+        # traceability: a serial's measurements with their limits, the plant file's when the
+        # record gave none (V_out), the record's own otherwise (I_q)
+        page.fill("#qa-serial", "FF50-00419")
+        page.click("#qa-search")
+        page.wait_for_selector("#qa-hist-FF50-00419", timeout=20_000)
+        cells = page.inner_text("#qa-history")
+        assert "[11.4, 12.6]" in cells and "[45, 55]" in cells, cells
         # the andon: I_q asks for a drift alarm; every unit passed, so no FPY alarm says anything
         page.goto(url + "overview")
         page.wait_for_selector("#ov-alarm-list:has-text('FCT I_q on FF-50 drifting since')", timeout=20_000)

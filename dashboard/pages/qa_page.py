@@ -221,11 +221,16 @@ def _defect_text(d: Defect, lang: str) -> str:
     return where if d.confirmed else t("{defect} (false call)", lang, defect=where)
 
 
-def _measurement_text(m: Measurement) -> str:
-    """"V_TX 11.2 V [11.5, 12.5] out": the value, its limits and whether it is within them."""
-    limits = "" if m.lo is None and m.hi is None else f" [{'' if m.lo is None else f'{m.lo:g}'}, {'' if m.hi is None else f'{m.hi:g}'}]"
-    out = (m.lo is not None and m.value < m.lo) or (m.hi is not None and m.value > m.hi)
-    return f"{m.name} {m.value:g}{' ' + m.unit if m.unit else ''}{limits}{' ✗' if out else ''}"
+def _measurement_text(m: Measurement, plant: Plant, r: ResultRecord) -> str:
+    """"V_TX 11.2 V [11.5, 12.5] ✗": the value, its limits (the record's own, else the plant
+    file's for the product and station) and whether it is within them."""
+    lo, hi, unit = m.lo, m.hi, m.unit
+    spec = plant.product(r.product).limits.get(r.station, {}).get(m.name) if r.product in plant.spec.products else None
+    if lo is None and hi is None and spec is not None:
+        lo, hi, unit = spec.lsl, spec.usl, unit or spec.unit
+    limits = "" if lo is None and hi is None else f" [{'' if lo is None else f'{lo:g}'}, {'' if hi is None else f'{hi:g}'}]"
+    out = (lo is not None and m.value < lo) or (hi is not None and m.value > hi)
+    return f"{m.name} {m.value:g}{' ' + unit if unit else ''}{limits}{' ✗' if out else ''}"
 
 
 def history_table(serial: str, history: list[ResultRecord], plant: Plant, lang: str = "en") -> dbc.Card:
@@ -238,7 +243,7 @@ def history_table(serial: str, history: list[ResultRecord], plant: Plant, lang: 
                 html.Td(r.equipment or "–"),
                 html.Td(r.result, className="text-success" if r.result == "PASS" else "text-danger fw-bold"),
                 html.Td(", ".join(_defect_text(d, lang) for d in r.defects) or "–"),
-                html.Td([html.Div(_measurement_text(m)) for m in r.measurements] or "–", className="small"),
+                html.Td([html.Div(_measurement_text(m, plant, r)) for m in r.measurements] or "–", className="small"),
             ]
         )
         for r in history
