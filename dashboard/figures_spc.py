@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from line.capability import IChart
+from line.capability import IChart, XPoint
 from line.i18n import t
 
 LIMIT = {"color": "#d62728", "dash": "dash"}
@@ -71,4 +71,26 @@ def histogram_figure(
             fig.add_vline(x=x, line=SPEC, annotation_text=f"{label} {x:g}", annotation_position="top")
     fig.update_layout(title=title, xaxis={"title": unit or ""}, yaxis={"title": t("Count", lang)},
                       margin={"t": 60, "b": 40}, font={"size": 14}, showlegend=False)  # fmt: skip
+    return fig
+
+
+def xbar_figure(points: Sequence[XPoint], centre: float | None, title: str, unit: str | None, lang: str = "en") -> go.Figure:
+    """Subgroup means with their size and their own limits (steps: a subgroup of 40 values has
+    narrower limits than one of 4); rule violations marked."""
+    x = [p.label for p in points]
+    fig = go.Figure(go.Scatter(x=x, y=np.array([p.mean for p in points]), mode="lines+markers+text",
+                               name=t("subgroup mean", lang), text=[f"n={p.n}" for p in points],
+                               textposition="bottom center", line={"color": "#1f77b4"}))  # fmt: skip
+    if centre is not None:
+        step = {"shape": "hvh", "dash": "dash", "color": "#d62728"}
+        fig.add_scatter(x=x, y=np.array([p.ucl for p in points], dtype=float), name=t("UCL", lang), line=step, mode="lines")
+        fig.add_scatter(x=x, y=np.array([p.lcl for p in points], dtype=float), name=t("LCL", lang), line=step, mode="lines")
+        fig.add_scatter(x=x, y=[centre] * len(x), name=t("baseline mean", lang), mode="lines", line={"color": "#2ca02c"})
+    bad = [p for p in points if p.violations]
+    if bad:
+        fig.add_scatter(x=[p.label for p in bad], y=[p.mean for p in bad], mode="markers", name=t("rule violation", lang),
+                        marker={"size": 14, "color": "#d62728", "symbol": "x"},
+                        hovertext=[t("rule {rules}", lang, rules=",".join(map(str, p.violations))) for p in bad])  # fmt: skip
+    fig.update_layout(title=title, xaxis={"type": "category"}, yaxis={"title": unit or ""}, margin={"t": 60, "b": 40},
+                      font={"size": 14}, legend={"orientation": "h", "y": -0.2})  # fmt: skip
     return fig

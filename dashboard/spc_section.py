@@ -14,14 +14,23 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.context import current
-from dashboard.figures_spc import histogram_figure, individuals_figure
+from dashboard.figures_spc import histogram_figure, individuals_figure, xbar_figure
 from dashboard.periods import baseline_window, judged_window
-from dashboard.widgets import graph
-from line.capability import Capability, IChart, baseline_of, capability, capability_of, individuals_chart
+from dashboard.widgets import choice, graph
+from line.capability import (
+    Capability,
+    IChart,
+    baseline_of,
+    capability,
+    capability_of,
+    individuals_chart,
+    xbar_chart,
+)
 from line.config import Plant
 from line.i18n import N_, lang_of, t
 from store.base import MeasuredValue, MeasureSummary, Store
 
+CHARTS = {"value": N_("each value"), "hour": N_("hourly means")}
 MIN_BASELINE_VALUES = 20  # values a baseline needs before the chart's limits are drawn
 RANKED = 20  # measurements listed in the ranked table
 
@@ -37,7 +46,8 @@ def layout(lang: str) -> html.Div:
                                      placeholder=t("measurement", lang)),
                         md=4,
                     ),
-                    dbc.Col(html.Div(id="qa-capability", className="fs-5"), md=8),
+                    dbc.Col(choice("qa-chart-kind", CHARTS, "value", large=False, lang=lang), md=3),
+                    dbc.Col(html.Div(id="qa-capability", className="fs-5"), md=5),
                 ],
                 className="align-items-center mb-2",
             ),
@@ -58,7 +68,8 @@ def measure_choices(period: str, product: str, station: str, chosen: str | None)
 
 
 def update_spc(
-    _n: int | None, period: str, product: str, station: str, name: str | None, lang: str | None = "en"
+    _n: int | None, period: str, product: str, station: str, name: str | None, lang: str | None = "en",
+    kind: str = "value",
 ) -> tuple[object, ...]:
     lang = lang_of(lang)
     ctx = current()
@@ -71,7 +82,8 @@ def update_spc(
         return _empty(empty), _empty(empty), "", ranked
     judged = ctx.store.measurement_values(start, end, station, name, product or None)
     b0, b1 = baseline_window(start, period)
-    base_values = [v.value for v in ctx.store.measurement_values(b0, b1, station, name, product or None)]
+    base_all = ctx.store.measurement_values(b0, b1, station, name, product or None)
+    base_values = [v.value for v in base_all]
     base = baseline_of(base_values) if len(base_values) >= MIN_BASELINE_VALUES else None
     chart = individuals_chart([(v.serial, v.value) for v in judged], base)
     lsl, usl, unit = spec_for(ctx.plant, product or None, station, name, judged)
@@ -80,10 +92,23 @@ def update_spc(
         "no limits: the baseline before the judged days has {k} values, {m} needed", lang,
         k=len(base_values), m=MIN_BASELINE_VALUES) + "</sub>"  # fmt: skip
     times = [f"{v.ts.astimezone(ctx.plant.tz):%m-%d %H:%M}" for v in judged]
-    ichart = individuals_figure(chart, times, title + note, unit, lang)
+    if kind == "hour":  # X̄ of each hour's values, against the baseline's hours
+        hourly = _by_hour(judged, ctx.plant)
+        points, centre = xbar_chart(hourly, [g for _, g in _by_hour(base_all, ctx.plant)])
+        ichart = xbar_figure(points, centre, title, unit, lang)
+    else:
+        ichart = individuals_figure(chart, times, title + note, unit, lang)
     hist = histogram_figure([v.value for v in judged], lsl, usl, title, unit, lang)
     cap = capability([v.value for v in judged], lsl, usl) if judged else None
     return ichart, hist, capability_text(cap, chart, lang), ranked
+
+
+def _by_hour(values: list[MeasuredValue], plant: Plant) -> list[tuple[str, list[float]]]:
+    """Values grouped by the plant-local hour they were measured in, oldest first."""
+    groups: dict[str, list[float]] = {}
+    for v in values:
+        groups.setdefault(f"{v.ts.astimezone(plant.tz):%m-%d %Hh}", []).append(v.value)
+    return list(groups.items())
 
 
 def _empty(text: str) -> dict[str, object]:

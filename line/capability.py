@@ -175,3 +175,45 @@ def _cpk_interval(cpk: float | None, n: int, level: float) -> Interval | None:
     z = float(stats.norm.ppf(0.5 + level / 2))
     half = z * math.sqrt(1 / (9 * n) + cpk**2 / (2 * (n - 1)))
     return cpk - half, cpk + half
+
+
+@dataclass(frozen=True)
+class XPoint:
+    label: str
+    n: int
+    mean: float
+    ucl: float | None  # each subgroup its own limits: x̿ ± 3σ/√n
+    lcl: float | None
+    z: float | None
+    violations: tuple[int, ...]
+
+
+def pooled_sigma(groups: Sequence[Sequence[float]]) -> float | None:
+    """The within-subgroup standard deviation pooled over subgroups of any size:
+    sqrt(Σ(nᵢ − 1)·sᵢ² / Σ(nᵢ − 1)); None without a subgroup of two or more."""
+    dof = sum(len(g) - 1 for g in groups if len(g) > 1)
+    if dof == 0:
+        return None
+    return math.sqrt(sum((len(g) - 1) * statistics.variance(g) for g in groups if len(g) > 1) / dof)
+
+
+def xbar_chart(
+    groups: Sequence[tuple[str, Sequence[float]]], base: Sequence[Sequence[float]], rules: Sequence[int] = WE_RULES
+) -> tuple[list[XPoint], float | None]:
+    """Subgroup means (an hour's values, a board's pads) judged against the baseline's grand mean
+    and pooled within-subgroup sigma, each with limits for its own size; returns the points and
+    the centre (None: no baseline, the means shown unjudged)."""
+    values = [v for g in base for v in g]
+    sigma = pooled_sigma(base)
+    if not values or not sigma:
+        return [XPoint(label, len(g), statistics.fmean(g), None, None, None, ()) for label, g in groups if g], None
+    centre = statistics.fmean(values)
+    pts = []
+    for label, g in groups:
+        if not g:
+            continue
+        spread = 3 * sigma / math.sqrt(len(g))
+        mean = statistics.fmean(g)
+        pts.append(XPoint(label, len(g), mean, centre + spread, centre - spread, (mean - centre) / (spread / 3), ()))
+    flags = western_electric([p.z or 0.0 for p in pts], rules)
+    return [XPoint(p.label, p.n, p.mean, p.ucl, p.lcl, p.z, tuple(sorted(f))) for p, f in zip(pts, flags, strict=True)], centre

@@ -176,6 +176,11 @@ def test_qa_page_shows_capability_and_the_drift(spc_site: tuple[str, float]) -> 
         page.wait_for_selector("#qa-rules", timeout=20_000)
         page.wait_for_selector("#qa-ichart .legendtext:has-text('rule violation')", timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "qa-spc.png"), full_page=True)
+        page.get_by_text("hourly means").click()  # X̄ of each hour (here one value an hour: no pooled sigma)
+        page.wait_for_function(
+            "[...document.querySelectorAll('#qa-ichart .xtick text')].some(e => /\\d\\dh$/.test(e.textContent))",
+            timeout=20_000,
+        )
         # traceability: a serial's measurements with their limits, the plant file's when the
         # record gave none (V_out), the record's own otherwise (I_q)
         page.fill("#qa-serial", "FF50-00419")
@@ -257,3 +262,20 @@ def test_the_stores_one_pass_summary_gives_the_same_capability(tmp_path: Path) -
 
 def want_outside(xs: np.ndarray, lo: float, hi: float) -> int:
     return int(((xs < lo) | (xs > hi)).sum())
+
+
+def test_the_xbar_chart_judges_subgroup_means_with_limits_for_their_size() -> None:
+    from line.capability import pooled_sigma, xbar_chart
+
+    base = [[10.0, 10.2, 9.8], [10.1, 9.9], [10.0, 10.4, 9.6, 10.0]]
+    # pooled: (2 x 0.04 + 1 x 0.02 + 3 x 0.32 / 3 ... ) computed with numpy, ddof=1 per subgroup
+    dof = sum(len(g) - 1 for g in base)
+    want = (sum((len(g) - 1) * np.var(g, ddof=1) for g in base) / dof) ** 0.5
+    assert pooled_sigma(base) == pytest.approx(want)
+    centre = float(np.mean([v for g in base for v in g]))
+    pts, c = xbar_chart([("09h", [10.0, 10.1, 9.9, 10.0]), ("10h", [11.0])], base)
+    assert c == pytest.approx(centre)
+    assert pts[0].ucl == pytest.approx(centre + 3 * want / 2) and pts[1].ucl == pytest.approx(centre + 3 * want)
+    assert pts[0].violations == () and pts[1].violations == (1,)  # one value of 11.0 is beyond 3 sigma
+    unjudged, none = xbar_chart([("09h", [1.0, 2.0])], [])
+    assert none is None and unjudged[0].ucl is None and unjudged[0].mean == 1.5

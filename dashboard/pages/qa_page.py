@@ -286,9 +286,11 @@ def measure_choices(period: str, product: str, station: str, chosen: str | None)
     Input("qa-product", "value"),
     Input("qa-station", "value"),
     Input("qa-measure", "value"),
+    Input("qa-chart-kind", "value"),
     State("qa-lang", "data"),
 )
 def update_spc(
-    n: int | None, period: str, product: str, station: str, name: str | None, lang: str | None = "en"
+    n: int | None, period: str, product: str, station: str, name: str | None, kind: str = "value",
+    lang: str | None = "en",
 ) -> tuple[object, ...]:
-    return spc_section.update_spc(n, period, product, station, name, lang)
+    return spc_section.update_spc(n, period, product, station, name, lang, kind)
