@@ -124,8 +124,19 @@ def as_text(out: dict[str, Any]) -> str:
             flow = f"  flow factor {ff:4.1f} (raw {p['raw_process_h']:.1f} h)" if ff else ""
             lines.append(f"   {code:10s} completed {done:7.1f}  lead time h {lt['mean']:7.1f}{flow}")
         for key, d in rep.get("versus_baseline", {}).items():
-            lines.append(f"   vs baseline {key}: {d['mean']:+.2f} [{d['ci95'][0]:+.2f}, {d['ci95'][1]:+.2f}]")
+            lines.append(f"   vs baseline {key}: {d['mean']:+.2f} [{d['ci95'][0]:+.2f}, {d['ci95'][1]:+.2f}]  "
+                         + verdict(d))  # fmt: skip
     return "\n".join(lines)
+
+
+def verdict(d: dict[str, Any]) -> str:
+    """A paired difference in words: significant or not, and what would settle it."""
+    if d.get("significant"):
+        return "significant (the 95 % interval excludes 0)"
+    need = d.get("replications_needed")
+    if need:
+        return f"not significant: about {need} replications would probably resolve a difference this size"
+    return "no difference in these runs"
 
 
 def _fmt(v: dict[str, Any] | None) -> str:

@@ -19,7 +19,7 @@ import simpy
 from sim.engine import Simulation, Sink
 from sim.network import Network
 from sim.results import figures
-from sim.stats import mean_ci, summarise
+from sim.stats import paired_difference, summarise
 
 Progress = Callable[[int], None]  # called with the number of replications just finished
 
@@ -144,7 +144,7 @@ def versus_baseline(base: list[dict[str, Any]], other: list[dict[str, Any]]) -> 
     for key in (*COMPARED, "lead_time_h"):
         pairs = _pairs(base, other, key)
         if pairs:
-            out[key if key != "lead_time_h" else "lead_time_h_mean"] = mean_ci([b - a for a, b in pairs])
+            out[key if key != "lead_time_h" else "lead_time_h_mean"] = paired_difference([b - a for a, b in pairs])
     return out
 
 

@@ -73,6 +73,25 @@ def mean_ci(values: Sequence[float], level: float = 0.95, nonnegative: bool = Fa
     return {"mean": m, "ci95": [lo, m + half], **spread}
 
 
+def paired_difference(diffs: Sequence[float], level: float = 0.95) -> dict[str, Any]:
+    """A what-if's paired differences (same seeds) with the verdict an engineer asks for: whether
+    the interval excludes 0 (`significant`), and if not, about how many replications would make
+    an interval that narrow around this mean (`replications_needed`: n with t·s/√n < |mean|;
+    None when the mean is 0 or the runs do not vary)."""
+    out = mean_ci(diffs, level)
+    lo, hi = out["ci95"]
+    x = np.asarray(diffs, dtype=float)
+    out["significant"] = bool(len(x) > 1 and (lo > 0 or hi < 0))
+    out["replications_needed"] = None
+    s = float(x.std(ddof=1)) if len(x) > 1 else 0.0
+    if not out["significant"] and out["mean"] != 0 and s > 0:
+        n = max(2, len(x))
+        while n < 100_000 and float(st.t.ppf((1 + level) / 2, n - 1)) * s / math.sqrt(n) >= abs(out["mean"]):
+            n += 1
+        out["replications_needed"] = n
+    return out
+
+
 def summarise(reps: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The same nested shape as one replication, each number replaced by mean and ci95 over the
     replications that have it (a figure missing or None in some, e.g. FPY of a product that never

@@ -186,3 +186,25 @@ def test_the_text_report_gives_each_products_flow_factor(plant) -> None:  # type
     assert rep["products"]["GPS-70"]["flow_factor"] is None
     text = as_text(rep)
     assert f"flow factor  3.0 (raw {raw:.1f} h)" in text and 8 < raw < 9
+
+
+def test_a_paired_difference_says_whether_it_is_significant() -> None:
+    import math
+
+    import numpy as np
+    from scipy import stats as st
+
+    from linemon.simulate import verdict
+    from sim.stats import paired_difference
+
+    clear = paired_difference([1.0, 1.2, 0.9, 1.1, 1.0])
+    assert clear["significant"] and clear["replications_needed"] is None
+    assert verdict(clear).startswith("significant")
+    noisy = [0.5, -0.3, 0.8, -0.1, 0.2]  # mean 0.22, sd 0.44: the 95 % interval holds 0
+    d = paired_difference(noisy)
+    assert not d["significant"] and d["ci95"][0] < 0 < d["ci95"][1]
+    s, m = float(np.std(noisy, ddof=1)), float(np.mean(noisy))
+    n = d["replications_needed"]  # the smallest n whose t interval half-width is below |mean|
+    assert st.t.ppf(0.975, n - 1) * s / math.sqrt(n) < abs(m) <= st.t.ppf(0.975, n - 2) * s / math.sqrt(n - 1)
+    assert f"about {n} replications" in verdict(d)
+    assert paired_difference([0.0, 0.0, 0.0])["replications_needed"] is None

@@ -239,6 +239,17 @@ def _ci(v: dict[str, Any] | None, fmt: str = "{:.2f}") -> str:
     return text
 
 
+def _verdict(d: dict[str, Any] | None, lang: str) -> str:
+    """A paired difference in words (sim.stats.paired_difference)."""
+    if not d:
+        return ""
+    if d.get("significant"):
+        return t("significant (95 % interval excludes 0)", lang)
+    if d.get("replications_needed"):
+        return t("not significant: about {n} replications would resolve it", lang, n=d["replications_needed"])
+    return t("no difference in these runs", lang)
+
+
 def results_view(out: dict[str, Any], lang: str = "en") -> object:
     base, what = out["baseline"], out["whatif"]
     diff = what["versus_baseline"]
@@ -253,7 +264,8 @@ def results_view(out: dict[str, Any], lang: str = "en") -> object:
                 html.Td(t(label, lang)),
                 html.Td(_ci(base.get(key))),
                 html.Td(_ci(what.get(key))),
-                html.Td(_ci(diff.get(key), "{:+.2f}")),
+                html.Td([_ci(diff.get(key), "{:+.2f}"), html.Div(_verdict(diff.get(key), lang), className="small")],
+                        id=f"sim-diff-{key}"),
             ],
             id=f"sim-row-{key}",
         )
