@@ -95,8 +95,8 @@ def test_yield_page_figures_as_a_reader_needs_them(yield_site: tuple[str, Sqlite
         assert page.inner_text("#units-VDR-900") == "1"
         # an unknown work order says so
         page.fill("#yield-wo", "WO-NOPE")
-        page.keyboard.press("Enter")
-        page.wait_for_selector("#yield-wo-missing", timeout=10_000)
+        page.press("#yield-wo", "Enter")
+        page.wait_for_selector("#yield-wo-missing", timeout=30_000)  # a loaded CI machine took > 10 s once
         assert page.inner_text("#yield-wo-missing") == "No units for work order WO-NOPE"
         page.fill("#yield-wo", "")
         page.keyboard.press("Enter")
