@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from line.calendar import local_day_bounds, previous_shift, shift_at
+from line.calendar import ShiftInstance, local_day_bounds, previous_shift, shift_at
 from line.config import Plant
 
 
@@ -24,6 +24,11 @@ def period_bounds(
     return now - timedelta(days=days), now
 
 
+def shift_label(plant: Plant, inst: ShiftInstance, lang: str = "en") -> str:
+    """A shift as its reader calls it: "2026-12-04 day", "2026-12-04 주간"."""
+    return f"{inst.date.isoformat()} {plant.name_of('shift', inst.name, lang)}"
+
+
 def page_window(
     period: str, plant: Plant, custom: tuple[str | None, str | None], now: datetime, lang: str = "en"
 ) -> tuple[datetime, datetime, str | None]:
@@ -37,7 +42,7 @@ def page_window(
             inst = previous_shift(cal, tz, inst.start)
         if inst is None:
             return now, now, None
-        return inst.start, min(inst.end, now), f"{inst.date.isoformat()} {plant.name_of('shift', inst.name, lang)}"
+        return inst.start, min(inst.end, now), shift_label(plant, inst, lang)
     a, b = period_bounds(period, now.astimezone(plant.tz).date(), plant.tz, custom, now)
     return a, b, None
 

@@ -7,7 +7,7 @@ figures in `dashboard.figures_spc`, the maths in `line.capability`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import dash_bootstrap_components as dbc
@@ -18,6 +18,7 @@ from dashboard.figures_spc import histogram_figure, individuals_figure, xbar_fig
 from dashboard.periods import baseline_window, judged_window
 from dashboard.widgets import choice, graph
 from line.capability import (
+    Baseline,
     Capability,
     IChart,
     baseline_of,
@@ -121,11 +122,9 @@ def spec_for(
 ) -> tuple[float | None, float | None, str | None]:
     """The specification a measurement is judged against: the plant file's limits for the product
     and station when it gives them, else the limits its newest record carried."""
-    if product:
-        spec = plant.product(product).limits.get(station, {}).get(name)
-        if spec is not None:
-            unit = spec.unit or (values[-1].unit if values else None)
-            return spec.lsl, spec.usl, unit
+    spec = plant.spec_limits(product, station).get(name)
+    if spec is not None:
+        return spec.lsl, spec.usl, spec.unit or (values[-1].unit if values else None)
     if not values:
         return None, None, None
     last = values[-1]
@@ -167,9 +166,7 @@ def _ranked_row(name: str, unit: str | None, c: Capability | None) -> html.Tr:
 def plant_limits(plant: Plant, product: str | None, station: str) -> dict[str, tuple[float | None, float | None]]:
     """The plant file's specification per measurement of a product at a station (none without a
     product: products differ)."""
-    if not product:
-        return {}
-    return {n: (s.lsl, s.usl) for n, s in plant.product(product).limits.get(station, {}).items()}
+    return {n: (s.lsl, s.usl) for n, s in plant.spec_limits(product, station).items()}
 
 
 def ranked_table(
@@ -217,20 +214,31 @@ def drift_alarms(store: Store, plant: Plant, shift_start: datetime, now: datetim
     b0, b1 = baseline_window(j0, "7d")
     out = []
     for code, product in plant.spec.products.items():
-        for sid, limits in product.limits.items():
-            for name, spec in limits.items():
-                if not spec.drift_alarm:
+        for sid in product.limits:
+            alarmed = {n: s for n, s in plant.spec_limits(code, sid).items() if s.drift_alarm}
+            # the baselines summed by the store (this runs on every andon refresh: 4 weeks of
+            # values are not fetched to be averaged)
+            bases = {m.name: m for m in store.measurement_summaries(b0, b1, sid, code)} if alarmed else {}
+            for name, spec in alarmed.items():
+                m = bases.get(name)
+                if m is None or m.n < MIN_BASELINE_VALUES or m.mr_bar is None:
                     continue
-                base = baseline_of([v.value for v in store.measurement_values(b0, b1, sid, name, code)])
-                if base is None or base.n < MIN_BASELINE_VALUES:
-                    continue
-                vals = store.measurement_values(j0, now + timedelta(seconds=1), sid, name, code)
-                chart = individuals_chart([(v.serial, v.value) for v in vals], base, ANDON_RULES)
-                hits = [i for i, p in enumerate(chart.points) if p.violations]
-                if not hits or hits[-1] < len(vals) - ANDON_RECENT or vals[hits[-1]].ts < shift_start:
-                    continue
-                first = next(i for i in hits if vals[i].ts >= shift_start)
-                rules = tuple(sorted({r for i in hits if i >= first for r in chart.points[i].violations}))
-                out.append(DriftAlarm(code, sid, name, vals[first].ts, vals[-1].value, spec.unit or vals[-1].unit,
-                                      rules, base.mean, 3 * base.sigma))  # fmt: skip
+                alarm = _drift(store, code, sid, name, Baseline(m.mean, m.mr_bar, m.n), j0, shift_start, now)
+                if alarm is not None:
+                    out.append(replace(alarm, unit=spec.unit or alarm.unit))
     return out
+
+
+def _drift(
+    store: Store, code: str, sid: str, name: str, base: Baseline, j0: datetime, shift_start: datetime, now: datetime
+) -> DriftAlarm | None:
+    """The alarm of one measurement: one of its newest values breaks a run rule (since the first
+    value of the shift that broke one)."""
+    vals = store.measurement_values(j0, now + timedelta(seconds=1), sid, name, code)
+    chart = individuals_chart([(v.serial, v.value) for v in vals], base, ANDON_RULES)
+    hits = [i for i, p in enumerate(chart.points) if p.violations]
+    if not hits or hits[-1] < len(vals) - ANDON_RECENT or vals[hits[-1]].ts < shift_start:
+        return None
+    first = next(i for i in hits if vals[i].ts >= shift_start)
+    rules = tuple(sorted({r for i in hits if i >= first for r in chart.points[i].violations}))
+    return DriftAlarm(code, sid, name, vals[first].ts, vals[-1].value, vals[-1].unit, rules, base.mean, 3 * base.sigma)

@@ -20,7 +20,7 @@ import io
 import statistics
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from drivers.items import Draft, Reject, defect_code
 from drivers.lineformat import Context, verdict_of
@@ -75,29 +75,47 @@ def _col(fmt: FormatDef, row: dict[str, str], role: ColumnRole) -> str:
 def _board(
     fmt: FormatDef, ctx: Context, serial: str, rows: list[dict[str, str]], rid: str, name: str, data: bytes
 ) -> Draft | Reject:
-    if not serial:
-        return Reject(f"{name}: a row without a serial (column {fmt.columns['serial']!r})", data[:4096])
     first = rows[0]
-    ts = ts_of(fmt, ctx, _col(fmt, first, "ts"))
-    if isinstance(ts, Reject):
-        return Reject(f"{name}: {ts.reason}", data[:4096])
-    defects = _defects(fmt, rows)
-    if isinstance(defects, Reject):
-        return Reject(f"{name}: {defects.reason}", data[:4096])
-    verdict = _verdict(fmt, rows, defects)
-    if isinstance(verdict, Reject):
-        return Reject(f"{name}: {verdict.reason}", data[:4096])
-    measurements = _measurements(fmt, rows)
-    if isinstance(measurements, Reject):
-        return Reject(f"{name}: {measurements.reason}", data[:4096])
+    try:
+        if not serial:
+            raise BadReport(f"a row without a serial (column {fmt.columns['serial']!r})")
+        defects = ok(_defects(fmt, rows))
+        return report_draft(
+            ctx, rid, data, serial, ok(ts_of(fmt, ctx, _col(fmt, first, "ts"))), ok(_verdict(fmt, rows, defects)),
+            defects, ok(_measurements(fmt, rows)), _col(fmt, first, "equipment"), _col(fmt, first, "product"),
+            _col(fmt, first, "work_order"),
+        )  # fmt: skip
+    except BadReport as exc:
+        return Reject(f"{name}: {exc}", data[:KEPT])
+
+
+KEPT = 4096  # bytes of a report kept with its record or its reject (the whole file stays in done/)
+T = TypeVar("T")
+
+
+class BadReport(Exception):
+    """What is wrong with one board of a report: its Reject's reason."""
+
+
+def ok(x: T | Reject) -> T:
+    """A part of a board's record, or the BadReport its Reject says."""
+    if isinstance(x, Reject):
+        raise BadReport(x.reason)
+    return x
+
+
+def report_draft(
+    ctx: Context, rid: str, data: bytes, serial: str, ts: datetime, verdict: str, defects: list[dict[str, Any]],
+    measurements: list[dict[str, Any]], equipment: str, product: str, work_order: str,
+) -> Draft:  # fmt: skip
+    """One board's record from a result file (CSV or XML), its id derived from the file's content."""
     return Draft(
         {
             "schema": "linemon.result/1", "id": rid, "ts": ts, "line": ctx.line, "station": ctx.binding.station_id,
-            "equipment": _col(fmt, first, "equipment") or ctx.binding.equipment, "serial": serial,
-            "product": _col(fmt, first, "product") or None, "work_order": _col(fmt, first, "work_order") or None,
-            "result": verdict, "defects": defects, "measurements": measurements,
+            "equipment": equipment or ctx.binding.equipment, "serial": serial, "product": product or None,
+            "work_order": work_order or None, "result": verdict, "defects": defects, "measurements": measurements,
         },
-        data[:4096],
+        data[:KEPT],
     )  # fmt: skip
 
 

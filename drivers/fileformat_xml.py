@@ -14,7 +14,7 @@ import hashlib
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from drivers.fileformat import defect_call, ts_of
+from drivers.fileformat import KEPT, BadReport, defect_call, ok, report_draft, ts_of
 from drivers.items import Draft, Reject
 from drivers.lineformat import Context, verdict_of
 from line.config_model import FormatDef
@@ -45,32 +45,22 @@ def parse_xml(fmt: FormatDef, ctx: Context, data: bytes, name: str) -> list[Draf
 
 def _board(fmt: FormatDef, ctx: Context, el: ET.Element, rid: str, name: str, data: bytes) -> Draft | Reject:
     p = fmt.paths
-    serial = value_at(el, p["serial"])
-    if not serial:
-        return Reject(f"{name}: a board without a serial at {p['serial']!r}", data[:4096])
-    ts = ts_of(fmt, ctx, value_at(el, p.get("ts")))
-    if isinstance(ts, Reject):
-        return Reject(f"{name}: {ts.reason}", data[:4096])
-    defects = _defects(fmt, el)
-    if isinstance(defects, Reject):
-        return Reject(f"{name}: {defects.reason}", data[:4096])
-    token = value_at(el, p.get("result"))
-    verdict = verdict_of(token, fmt) if token else ("FAIL" if any(d["confirmed"] for d in defects) else "PASS")
-    if verdict is None:
-        return Reject(f"{name}: unknown verdict {token!r} at {p.get('result')!r}", data[:4096])
-    measurements = _measurements(fmt, el)
-    if isinstance(measurements, Reject):
-        return Reject(f"{name}: {measurements.reason}", data[:4096])
-    return Draft(
-        {
-            "schema": "linemon.result/1", "id": rid, "ts": ts, "line": ctx.line, "station": ctx.binding.station_id,
-            "equipment": value_at(el, p.get("equipment")) or ctx.binding.equipment, "serial": serial,
-            "product": value_at(el, p.get("product")) or None,
-            "work_order": value_at(el, p.get("work_order")) or None,
-            "result": verdict, "defects": defects, "measurements": measurements,
-        },
-        data[:4096],
-    )  # fmt: skip
+    try:
+        serial = value_at(el, p["serial"])
+        if not serial:
+            raise BadReport(f"a board without a serial at {p['serial']!r}")
+        defects = ok(_defects(fmt, el))
+        token = value_at(el, p.get("result"))
+        verdict = verdict_of(token, fmt) if token else ("FAIL" if any(d["confirmed"] for d in defects) else "PASS")
+        if verdict is None:
+            raise BadReport(f"unknown verdict {token!r} at {p.get('result')!r}")
+        return report_draft(
+            ctx, rid, data, serial, ok(ts_of(fmt, ctx, value_at(el, p.get("ts")))), verdict, defects,
+            ok(_measurements(fmt, el)), value_at(el, p.get("equipment")), value_at(el, p.get("product")),
+            value_at(el, p.get("work_order")),
+        )  # fmt: skip
+    except BadReport as exc:
+        return Reject(f"{name}: {exc}", data[:KEPT])
 
 
 def _defects(fmt: FormatDef, board: ET.Element) -> list[dict[str, Any]] | Reject:

@@ -96,8 +96,13 @@ def check_settings(cfg: MqttSettings) -> None:
         raise LinemonError("[mqtt] ca_file, cert_file and key_file need tls = true")
     if cfg.key_file and not cfg.cert_file:
         raise LinemonError("[mqtt] key_file is set without cert_file")
-    if not cfg.tls:
-        return
+    if cfg.tls:
+        tls_context(cfg)
+
+
+def tls_context(cfg: MqttSettings) -> ssl.SSLContext:
+    """The TLS context of [mqtt]: its CA and, if given, the ingest's own certificate; a file that
+    cannot be loaded is an error naming it."""
     try:
         ctx = ssl.create_default_context(cafile=cfg.ca_file)
     except (OSError, ssl.SSLError, ValueError) as exc:
@@ -110,6 +115,7 @@ def check_settings(cfg: MqttSettings) -> None:
             raise LinemonError(
                 f"[mqtt] cert_file {cfg.cert_file!r}{files}: cannot be used as the ingest's certificate ({exc})"
             ) from None
+    return ctx
 
 
 def secure(client: mqtt.Client, cfg: MqttSettings) -> None:
@@ -166,9 +172,7 @@ def probe_broker(cfg: MqttSettings, host: str, port: int, timeout_s: float = 10.
 def _why_tls_dropped(cfg: MqttSettings, host: str, port: int, timeout_s: float) -> None:
     """The broker closed the connection before answering CONNECT: under TLS 1.3 that is how a
     rejected client certificate (or a missing one) shows. Read the TLS alert it sent."""
-    ctx = ssl.create_default_context(cafile=cfg.ca_file)
-    if cfg.cert_file:
-        ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
+    ctx = tls_context(cfg)
     try:
         with socket.create_connection((host, port), timeout_s) as raw, ctx.wrap_socket(
             raw, server_hostname=host

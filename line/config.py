@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
-from line.config_model import PlantFile, ProductDef, StationDef
+from line.config_model import PlantFile, ProductDef, SpecLimit, StationDef
 from line.errors import ConfigError, describe_validation
 from line.kinds import KINDS
 
@@ -66,6 +66,12 @@ class Plant:
         if named is None:
             return key
         return (named.name_ko if lang == "ko" else None) or named.name
+
+    def spec_limits(self, product: str | None, station: str) -> dict[str, SpecLimit]:
+        """The plant file's specifications of the measurements of a product at a station (none
+        for an unknown product, or none named: products differ)."""
+        p = self.spec.products.get(product) if product else None
+        return dict(p.limits.get(station, {})) if p is not None else {}
 
     def inspects(self, sid: str) -> bool:
         return KINDS[self.spec.stations[sid].kind].inspects

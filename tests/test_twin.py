@@ -256,16 +256,20 @@ def test_a_demo_started_late_in_the_week_has_a_working_line(
     # Monday, and the rolling plan still has work for both lines; results are stored in each of
     # the first live plant hours
     run = _run_twin(tmp_path, "--hours", "2", "--start", start, "--history-days", history_days)
-    store = SqliteStore(run.db)
-    live = datetime.fromisoformat(run.summary["live_from"])
-    per_hour = []
-    for h in range(2):
-        stations, _ = store.yield_tallies(live + timedelta(hours=h), live + timedelta(hours=h + 1))
-        per_hour.append({st: t.units for (_, st), t in stations.items()})
-    store.close()
-    for h, units in enumerate(per_hour):
-        assert sum(units.values()) >= 20, f"live hour {h}: {units}"
-    # both lines work (SMT1, not the bottleneck, may wait between two levelled lots for an hour)
-    assert {plant.station(st).line for units in per_hour for st in units} == {"SMT1", "ASSY1"}, per_hour
-    assert run.summary["records_sent"] == run.summary["ingest_counted"]
-    _stop(run)
+    try:
+        store = SqliteStore(run.db)
+        live = datetime.fromisoformat(run.summary["live_from"])
+        per_hour = []
+        for h in range(2):
+            stations, _ = store.yield_tallies(live + timedelta(hours=h), live + timedelta(hours=h + 1))
+            per_hour.append({st: t.units for (_, st), t in stations.items()})
+        store.close()
+        for h, units in enumerate(per_hour):
+            assert sum(units.values()) >= 20, f"live hour {h}: {units}"
+        # both lines work (SMT1, not the bottleneck, may wait between two levelled lots for an hour)
+        assert {plant.station(st).line for units in per_hour for st in units} == {"SMT1", "ASSY1"}, per_hour
+        assert run.summary["records_sent"] == run.summary["ingest_counted"]
+        _stop(run)
+    finally:  # a failed check must not leave the twin running on the machine
+        if run.proc.poll() is None:
+            run.proc.kill()

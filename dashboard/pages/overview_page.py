@@ -12,6 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.context import current
+from dashboard.periods import shift_label
 from dashboard.queries import OrderRow, order_progress
 from dashboard.spc_section import DriftAlarm, drift_alarms
 from line.alarms import FpyAlarm, fpy_alarms
@@ -116,10 +117,8 @@ def _andon(plant: Plant, store: Store, now: datetime, lang: str, tv: bool) -> tu
 
 def _shift_text(plant: Plant, shift: ShiftInstance, now: datetime, lang: str) -> str:
     """The shift as the reader calls it: "2026-12-04 주간 (휴식)"."""
-    name = plant.name_of("shift", shift.name, lang)
-    if shift.on_break(now):
-        return t("{date} {shift} (break)", lang, date=shift.date.isoformat(), shift=name)
-    return f"{shift.date.isoformat()} {name}"
+    label = shift_label(plant, shift, lang)
+    return t("{shift} (break)", lang, shift=label) if shift.on_break(now) else label
 
 
 def _floors(plant: Plant) -> dict[str, float]:

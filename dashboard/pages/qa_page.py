@@ -225,7 +225,7 @@ def _measurement_text(m: Measurement, plant: Plant, r: ResultRecord) -> str:
     """"V_TX 11.2 V [11.5, 12.5] ✗": the value, its limits (the record's own, else the plant
     file's for the product and station) and whether it is within them."""
     lo, hi, unit = m.lo, m.hi, m.unit
-    spec = plant.product(r.product).limits.get(r.station, {}).get(m.name) if r.product in plant.spec.products else None
+    spec = plant.spec_limits(r.product, r.station).get(m.name)
     if lo is None and hi is None and spec is not None:
         lo, hi, unit = spec.lsl, spec.usl, unit or spec.unit
     limits = "" if lo is None and hi is None else f" [{'' if lo is None else f'{lo:g}'}, {'' if hi is None else f'{hi:g}'}]"
