@@ -1,7 +1,7 @@
 """The dashboard's callbacks on a big store: each page's data callback timed as Dash runs it (in
 the app's request context), on the report benchmark's store of M results plus a year of station
 state changes (about a million, added once) and a year of weekly work orders, with the clock set to a Friday afternoon near the
-store's end. Target: under 300 ms per callback at 10M results. The floor of each figure is one
+store's end, on SQLite and PostgreSQL. Target: under 300 ms per callback at 10M results. The floor of each figure is one
 full scan of the table it reads, printed beside it."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from line.config import Plant, load_plant
 from line.records import StateRecord
 from sim.continuous import rolling_plan
 from sim.plan import load_plan
-from store.sqlite import SqliteStore
+from store.base import open_store
 
 PLANT = Path(__file__).resolve().parent.parent / "config" / "jincheon.toml"
 END = datetime(2026, 11, 1, tzinfo=UTC)  # the report benchmark's data ends here
@@ -38,22 +38,19 @@ def _timed(fn: Callable[[], Any], n: int = 5) -> float:
     return statistics.median(times)
 
 
-def _a_value(db: Path, column: str, fraction: int) -> str:
+def _a_value(store: Any, column: str, fraction: int) -> str:
     """A serial or work order from the middle of the store (something to search for)."""
-    import sqlite3
-
-    with sqlite3.connect(db) as c:
-        row = c.execute(
-            f"SELECT {column} FROM results WHERE rid = (SELECT max(rid) / {fraction} FROM results)"
-        ).fetchone()
+    row = store._conn().execute(
+        f"SELECT {column} FROM results WHERE rid = (SELECT max(rid) / {fraction} FROM results)"
+    ).fetchone()
     return str(row[0]) if row else "none"
 
 
-def ensure_states(db: Path, plant: Plant, seed: int = 5) -> int:
+def ensure_states(url: str, plant: Plant, seed: int = 5) -> int:
     """A year of state changes up to END for every machine of the plant (once per store): during
     worked time each machine changes state every few minutes (running mostly, starved, blocked,
     setups, breakdowns); at the end of each worked interval it reports "not scheduled"."""
-    store = SqliteStore(db)
+    store: Any = open_store(url)
     have = store._conn().execute("SELECT count(*) FROM states").fetchone()[0]
     if have >= STATES_PER_YEAR // 2:
         return int(have)
@@ -96,15 +93,31 @@ def _state(ts: datetime, line: str, sid: str, eq: str, state: str, reason: str |
     )  # fmt: skip
 
 
-def bench_dashboard(db: Path) -> None:
+def bench_dashboard(work: Path, m: int, kinds: list[str], lines: Any) -> None:
+    """Every page's data callback on the report store of each kind (built when missing)."""
+    from benchmarks.stores import database, pg_server, report_store
+
+    server = pg_server(work) if "postgresql" in kinds else None
+    try:
+        for kind in kinds:
+            url = f"sqlite:///{work / 'report.db'}" if kind == "sqlite" else database(server, "report", False)  # type: ignore[arg-type]
+            report_store(url, m, lines).close()
+            _bench_pages(url, kind)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _bench_pages(url: str, kind: str) -> None:
     plant = load_plant(PLANT)
     t0 = time.perf_counter()
-    states = ensure_states(db, plant)
+    states = ensure_states(url, plant)
     plan = load_plan(PLANT.parent / "plans" / "jincheon-week.toml")  # a year of weekly orders: output vs plan
-    SqliteStore(db).put_work_orders(rolling_plan(plant, plan, END - timedelta(days=364), 53).orders)
+    open_store(url).put_work_orders(rolling_plan(plant, plan, END - timedelta(days=364), 53).orders)
     print(f"dashboard: store holds {states:,} state changes (ready in {time.perf_counter() - t0:.0f} s)")
-    app = create_app(plant, f"sqlite:///{db}", now=lambda: NOW)
-    serial = _a_value(db, "serial", 2)
+    app = create_app(plant, url, now=lambda: NOW)
+    store: Any = open_store(url)
+    serial = _a_value(store, "serial", 2)
     page = {
         name: sys.modules[f"pages.{name}"] for name in ("yield_page", "qa_page", "overview_page", "line_page")
     }
@@ -114,7 +127,7 @@ def bench_dashboard(db: Path) -> None:
         "yield: trend 30 d by day": lambda: page["yield_page"].update_trend("30d", None, None, "", "day"),
         "yield: trend 30 d by shift": lambda: page["yield_page"].update_trend("30d", None, None, "", "shift"),
         "yield: one work order": lambda: page["yield_page"].update(
-            "7d", None, None, "", _a_value(db, "work_order", 3)
+            "7d", None, None, "", _a_value(store, "work_order", 3)
         ),
         "qa: weekly failures": lambda: page["qa_page"].update_weekly(1, ""),
         "qa: Pareto 30 days": lambda: page["qa_page"].update_pareto(1, "30d", "", "code"),
@@ -127,22 +140,19 @@ def bench_dashboard(db: Path) -> None:
         "line: assembly 7 days": lambda: page["line_page"].update("ASSY1", "7d", 1),
     }
     with app.server.test_request_context():
-        n = SqliteStore(db).result_count()
-        scans = _scans(db)
+        n = store.result_count()
+        scans = _scans(store)
         for name, fn in checks.items():
             ms = _timed(fn) * 1000
-            print(f"dashboard [{n:,} results] {name:28s} {ms:7.1f} ms (target < 300 ms)")
+            print(f"dashboard [{kind}, {n:,} results] {name:28s} {ms:7.1f} ms (target < 300 ms)")
         print("  one full scan: " + ", ".join(f"{t} {ms:.0f} ms" for t, ms in scans.items()))
 
 
-def _scans(db: Path) -> dict[str, float]:
+def _scans(store: Any) -> dict[str, float]:
     """The physical floor a query without indexes would pay: one pass over each big table."""
-    import sqlite3
-
     out = {}
-    with sqlite3.connect(db) as c:
-        for table in ("results", "states"):
-            t0 = time.perf_counter()
-            c.execute(f"SELECT count(*), max(ts) FROM {table}").fetchone()
-            out[table] = (time.perf_counter() - t0) * 1000
+    for table in ("results", "states"):
+        t0 = time.perf_counter()
+        store._conn().execute(f"SELECT count(*), max(ts) FROM {table}").fetchone()
+        out[table] = (time.perf_counter() - t0) * 1000
     return out

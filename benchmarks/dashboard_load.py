@@ -75,7 +75,7 @@ def big_store(work: Path) -> Path | None:
     if not db.exists():
         return None
     plant = load_plant(PLANT)
-    ensure_states(db, plant)
+    ensure_states(f"sqlite:///{db}", plant)
     store = SqliteStore(db)
     plan = load_plan(PLANT.parent / "plans" / "jincheon-week.toml")  # a year of weekly orders, as --only dashboard
     store.put_work_orders(rolling_plan(plant, plan, END - timedelta(days=364), 53).orders)

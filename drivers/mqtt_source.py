@@ -186,6 +186,16 @@ def _why_tls_dropped(cfg: MqttSettings, host: str, port: int, timeout_s: float) 
         return
 
 
+def session_id(client_id: str, ids: list[str], plant: Plant) -> str:
+    """The broker session of an ingest service taking `ids` of the plant's MQTT bindings: the
+    plant file's client id when it takes them all, else that id with its bindings. Services that
+    split the bindings between them (`--only`, e.g. one per line) thus keep sessions of their
+    own: with one id, the broker would close each one's connection when the other connects,
+    and deliver each the other's subscriptions."""
+    every = sorted(b.id for b in plant.spec.bindings if b.transport == "mqtt")
+    return client_id if sorted(ids) == every else f"{client_id}-{'-'.join(sorted(ids))}"
+
+
 class MqttSource(MqttIntake):
     def __init__(
         self,
@@ -201,7 +211,10 @@ class MqttSource(MqttIntake):
         cfg = plant.spec.mqtt
         self.host, self.port = host or cfg.host, port or cfg.port
         self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id, clean_session=False, manual_ack=True
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=session_id(cfg.client_id, [b.id for b in bindings], plant),
+            clean_session=False,
+            manual_ack=True,
         )
         secure(self.client, cfg)
         self.client.reconnect_delay_set(1, 30)

@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(y)
     y.set_defaults(func=cmd_report_yield)
 
-    from linemon.simulate import add_parser as add_simulate
+    from linemon.simulate_args import add_parser as add_simulate
 
     add_simulate(sub, _common)
     sub.choices["simulate"].set_defaults(func=cmd_simulate)

@@ -91,7 +91,7 @@ def parse_chunk_rows(
     chunk: Lines, name: str, stations: dict[str, str], products: frozenset[str]
 ) -> tuple[Any, list[Reject]]:
     """In a worker process: parse, validate and turn into SQLite rows (cheap to send back)."""
-    from store.sqlite import rows_of
+    from store.sql_store import rows_of
 
     recs, rejects = parse_chunk(chunk, name, stations, products)
     return rows_of(recs), rejects

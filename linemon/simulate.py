@@ -22,29 +22,6 @@ from sim.replicate import (
 from sim.scenarios import add_flow_factors, scenario_from_plan
 
 
-def add_parser(sub: Any, common: Any) -> None:
-    p = sub.add_parser("simulate", help="simulate plans on the line model and compare them")
-    p.add_argument(
-        "plans", nargs="+", metavar="PLAN", help="plan or scenario files; the first is the baseline"
-    )
-    p.add_argument(
-        "--hours", type=float, help="horizon in hours (default: the plan's, else until the plan is done)"
-    )
-    p.add_argument("--warmup", type=float, help="hours removed from the statistics (default: the plan's)")
-    p.add_argument("--replications", type=int, default=5, help="independent runs per scenario (default 5)")
-    p.add_argument("--seed", type=int, default=2611, help="seed the replications' seeds derive from")
-    p.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="what-if override of the plant file"
-    )
-    p.add_argument("--jobs", type=int, default=1, help="replications in parallel processes")
-    p.add_argument("--dask", metavar="ADDRESS", help="run the replications on this Dask scheduler")
-    p.add_argument("--json", action="store_true", help="print JSON (format in docs/simulation.md)")
-    p.add_argument(
-        "--write-store", action="store_true", help="write the baseline's first replication into --store"
-    )
-    common(p)
-
-
 def scenarios_from_args(args: argparse.Namespace, plant: Plant) -> list[tuple[Scenario, PlanFile, Plant]]:
     extra = dict(parse_assignment(a) for a in args.set)
     built = [scenario_from_plan(plant, load_plan(p), p, extra, args.hours, args.warmup) for p in args.plans]

@@ -283,7 +283,8 @@ def require_existing(url: str) -> None:
 
 
 def open_store(url: str) -> Store:
-    """Open `sqlite:///path` (relative) / `sqlite:////abs/path`, or
+    """Open `sqlite:///path` (relative) / `sqlite:////abs/path`, `postgresql://user@host:5432/db`
+    (password from $PGPASSWORD or ~/.pgpass), or
     `influxdb://host:8086?org=ORG&bucket=BUCKET` (token from $LINEMON_INFLUX_TOKEN)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
@@ -293,6 +294,10 @@ def open_store(url: str) -> Store:
         if not path:
             raise StoreError(f"{url}: no file path (expected sqlite:///linemon.db)")
         return SqliteStore(path, url=url)
+    if parsed.scheme in ("postgresql", "postgres"):
+        from store.postgres import PgStore
+
+        return PgStore(url)
     if parsed.scheme in ("influxdb", "influxdbs"):
         from store.influx import InfluxStore
 
@@ -311,4 +316,6 @@ def open_store(url: str) -> Store:
             os.environ.get("LINEMON_INFLUX_TOKEN", ""),
             url=url,
         )
-    raise StoreError(f"{url}: unknown store (expected sqlite:///FILE or influxdb://HOST:PORT?org=&bucket=)")
+    raise StoreError(
+        f"{url}: unknown store (expected sqlite:///FILE, postgresql://USER@HOST/DB or influxdb://HOST:PORT?org=&bucket=)"
+    )

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from store.base import StoreError, open_store
+from store.sql_dead import ROW_CAP
+from store.sql_schema import SCHEMA_VERSION
 from store.sqlite import SqliteStore
-from store.sqlite_dead import ROW_CAP
-from store.sqlite_schema import SCHEMA_VERSION
 from tests.conftest import PLANT_FILE
 from tests.test_cli import linemon
 
@@ -88,6 +88,20 @@ def test_a_store_of_the_previous_schema_is_upgraded_and_a_newer_one_refused(tmp_
         c.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
     with pytest.raises(StoreError, match=rf"made by a newer linemon \(schema version 99; this one knows up to {SCHEMA_VERSION}\)"):
         open_store(f"sqlite:///{old}")
+
+
+def test_a_postgresql_store_of_a_newer_linemon_is_refused_and_its_url_keeps_no_password(pg_url: str) -> None:
+    import psycopg
+
+    open_store(pg_url).close()  # creates the schema
+    with psycopg.connect(pg_url, autocommit=True) as c:
+        assert c.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(SCHEMA_VERSION),)
+        c.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    with pytest.raises(StoreError, match=rf"made by a newer linemon \(schema version 99; this one knows up to {SCHEMA_VERSION}\)"):
+        open_store(pg_url)
+    with pytest.raises(StoreError, match=r":\*\*\*@.*PGPASSWORD or ~/.pgpass") as err:
+        open_store(pg_url.replace("linemon@", "linemon:hunter2@"))
+    assert "hunter2" not in str(err.value)
 
 
 def test_a_sources_recent_counts_stay_small_however_busy_the_stream() -> None:

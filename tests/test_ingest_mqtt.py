@@ -19,6 +19,7 @@ import orjson
 import pytest
 
 from drivers.emulate import EmuUnit, cfx_inspected, cfx_state
+from drivers.mqtt_source import session_id
 from store.sqlite import SqliteStore
 from tests.conftest import PLANT_FILE
 from tests.infra import Broker, linemon_proc, sigterm_exit_code, wait_for
@@ -130,7 +131,7 @@ def test_a_subscription_left_from_an_older_plant_file_is_dead_lettered_once(tmp_
     again after a restart), and the records around them are stored."""
     broker = Broker(tmp_path)
     db, log = tmp_path / "s.db", tmp_path / "ingest.log"
-    old = broker.client(plant.spec.mqtt.client_id, clean=False)
+    old = broker.client(session_id(plant.spec.mqtt.client_id, ["spi-mqtt", "vi1-aoi-cfx"], plant), clean=False)
     subscribed = threading.Event()
     old.on_subscribe = lambda *a: subscribed.set()
     old.subscribe("retired/SMT9/#", qos=1)

@@ -18,6 +18,7 @@ from dashboard.app import create_app
 from line.capability import baseline_of, capability, individuals_chart
 from line.config import Plant, plant_from_dict
 from line.errors import ConfigError
+from store.base import Store
 from store.sqlite import SqliteStore
 from tests.conftest import result
 from tests.infra import served_app
@@ -77,8 +78,7 @@ def _measured(serial: str, minutes: float, value: float, name: str = "V_out", lo
     return result(serial, "FCT", "PASS", minutes, measurements=[m], start=NOW - timedelta(days=1), **extra)
 
 
-def test_measurements_are_stored_once_with_their_verdict(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "m.db")
+def test_measurements_are_stored_once_with_their_verdict(store: Store) -> None:
     recs = [_measured("S1", 0, 12.0, lo=11.4, hi=12.6, id="m1"), _measured("S2", 1, 12.9, lo=11.4, hi=12.6, id="m2"),
             _measured("S3", 2, 12.1, id="m3")]  # fmt: skip
     store.write(recs)
@@ -88,10 +88,9 @@ def test_measurements_are_stored_once_with_their_verdict(tmp_path: Path) -> None
     vals = store.measurement_values(a, b, "FCT", "V_out", "FF-50")
     assert [(v.serial, v.value, v.lo, v.hi) for v in vals] == [("S1", 12.0, 11.4, 12.6), ("S2", 12.9, 11.4, 12.6),
                                                                ("S3", 12.1, None, None)]  # fmt: skip
-    with sqlite3.connect(tmp_path / "m.db") as c:
-        assert [r[0] for r in c.execute("SELECT inside FROM measurements ORDER BY ts")] == [1, 0, None]
+    sums = store.measurement_summaries(a, b, "FCT", "FF-50")
+    assert [(m.n, m.outside) for m in sums] == [(3, 1)]  # 12.9 is above its own 12.6; S3 gave none
     assert store.measurement_values(a, b, "FCT", "V_out", "GPS-70") == []
-    store.close()
 
 
 def test_a_store_made_before_the_measurements_table_is_upgraded(tmp_path: Path) -> None:
@@ -235,13 +234,12 @@ def test_the_twins_drift_raises_the_measurement_alarm_before_the_fpy_alarm(plant
     assert false_alarms <= 0.1 * checked, (false_alarms, checked)
 
 
-def test_the_stores_one_pass_summary_gives_the_same_capability(tmp_path: Path) -> None:
+def test_the_stores_one_pass_summary_gives_the_same_capability(store: Store) -> None:
     # what the ranked table computes in SQL (count, mean, sd, moving range, outside) against the
     # same indices computed from the values themselves
     from line.capability import capability_of
 
     rng = np.random.default_rng(5)
-    store = SqliteStore(tmp_path / "s.db")
     xs = rng.normal(12.0, 0.1, 300)
     ys = rng.normal(50.0, 2.0, 300)
     store.write([result(f"S{i}", "FCT", "PASS", i, start=NOW - timedelta(days=1), id=f"q{i}",
@@ -257,7 +255,6 @@ def test_the_stores_one_pass_summary_gives_the_same_capability(tmp_path: Path) -
         assert (got.n, got.outside) == (want.n, want.outside)
         assert got.cpk == pytest.approx(want.cpk) and got.ppk == pytest.approx(want.ppk)
     assert sums["I"].lo == 45.0 and sums["V"].lo is None and sums["V"].outside == want_outside(xs, 11.8, 12.2)
-    store.close()
 
 
 def want_outside(xs: np.ndarray, lo: float, hi: float) -> int:

@@ -1,4 +1,4 @@
-"""SQLite dead letters: raw input that could not become a record, kept with its reason, capped
+"""Dead letters (SQLite and PostgreSQL): raw input that could not become a record, kept with its reason, capped
 per row, and kept for a bounded time (`[store] dead_letter_days`).
 
 A payload larger than the row cap is kept as its first part with its full size and SHA-256, so a
@@ -9,9 +9,9 @@ to what was sent.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from line.records import from_ms, ts_ms
 from store.base import DeadLetter
@@ -19,7 +19,7 @@ from store.base import DeadLetter
 ROW_CAP = 1 << 20  # bytes of raw input kept per dead letter
 
 
-def insert(conn: sqlite3.Connection, rows: Iterable[tuple[bytes, str, str, str | None]], now_ms: int) -> None:
+def insert(conn: Any, rows: Iterable[tuple[bytes, str, str, str | None]], now_ms: int) -> None:
     """(raw, source, reason, location) rows; raw past the cap is cut, its size and hash kept."""
     conn.executemany(
         "INSERT INTO dead_letters (received, source, location, reason, raw, size, sha256) VALUES (?,?,?,?,?,?,?)",
@@ -29,10 +29,10 @@ def insert(conn: sqlite3.Connection, rows: Iterable[tuple[bytes, str, str, str |
 
 
 def select(
-    conn: sqlite3.Connection, limit: int, source: str | None = None, since: datetime | None = None
+    conn: Any, limit: int, source: str | None = None, since: datetime | None = None
 ) -> list[DeadLetter]:
     """The newest dead letters first, of one source and since a time when given."""
-    where: list[str] = ["1"]
+    where: list[str] = ["true"]
     args: list[object] = []
     if source is not None:
         where.append("source = ?")
@@ -51,16 +51,15 @@ def select(
     ]  # fmt: skip
 
 
-def counts(conn: sqlite3.Connection, since: datetime | None = None) -> list[tuple[str, str, int]]:
+def counts(conn: Any, since: datetime | None = None) -> list[tuple[str, str, int]]:
     """(source, reason up to its first colon, count) since a time, the most frequent first."""
     rows = conn.execute(
-        "SELECT source, CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END, "
-        "count(*) FROM dead_letters WHERE received >= ? GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+        f"SELECT source, {conn.dialect.reason_head}, count(*) FROM dead_letters WHERE received >= ? GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
         (ts_ms(since) if since else 0,),
     )
     return [(r[0], r[1], int(r[2])) for r in rows]
 
 
-def purge(conn: sqlite3.Connection, before: datetime) -> int:
+def purge(conn: Any, before: datetime) -> int:
     """Forget dead letters received before `before`; how many went."""
     return conn.execute("DELETE FROM dead_letters WHERE received < ?", (ts_ms(before),)).rowcount

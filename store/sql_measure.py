@@ -1,18 +1,18 @@
-"""SQLite queries behind measurement SPC: which measurements a station has, and their values in
+"""The queries behind measurement SPC: which measurements a station has, and their values in
 time order (the `measurements` table, filled from each stored result's detail at write time)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from line.records import from_ms, ts_ms
 from store.base import MeasuredValue, MeasureSummary
 
 
 def names(
-    conn: sqlite3.Connection, start: datetime, end: datetime, station: str, product: str | None
+    conn: Any, start: datetime, end: datetime, station: str, product: str | None
 ) -> list[tuple[str, str | None, int]]:
     """(name, unit, values) of each measurement taken at `station` in [start, end)."""
     rows = conn.execute(
@@ -25,7 +25,7 @@ def names(
 
 
 def values(
-    conn: sqlite3.Connection, start: datetime, end: datetime, station: str, name: str, product: str | None
+    conn: Any, start: datetime, end: datetime, station: str, name: str, product: str | None
 ) -> list[MeasuredValue]:
     """Every value of one measurement at `station` in [start, end), oldest first."""
     rows = conn.execute(
@@ -39,7 +39,7 @@ def values(
 
 
 def summaries(
-    conn: sqlite3.Connection,
+    conn: Any,
     start: datetime,
     end: datetime,
     station: str,
@@ -53,7 +53,8 @@ def summaries(
     where = "station = ? AND ts >= ? AND ts < ?" + (" AND product = ?" if product else "")
     args = (station, ts_ms(start), ts_ms(end), *([product] if product else []))
     rows = conn.execute(
-        "WITH spec(name, lsl, usl) AS (VALUES " + ",".join("(?,?,?)" for _ in spec) + "), v AS ("
+        "WITH spec(name, lsl, usl) AS (VALUES "
+        + ",".join("(CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION))" for _ in spec) + "), v AS ("
         " SELECT name, unit, value, lo, hi, abs(value - lag(value) OVER (PARTITION BY name ORDER BY ts, rid)) AS mr"
         f" FROM measurements WHERE {where})"
         " SELECT v.name, max(v.unit), count(*), avg(v.value),"

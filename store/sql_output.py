@@ -1,37 +1,37 @@
-"""SQLite queries behind "output against plan": the planned work orders, each order's output so
+"""The queries behind "output against plan": the planned work orders, each order's output so
 far, and a station's output per hour (from the hourly roll-up, not one query per hour)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from line.kpi import ProductTally, StationTally
 from line.plan import PlannedOrder
 from line.records import from_ms, ts_ms
 from store.base import Tallies
-from store.sqlite_rollup import HOUR_MS
+from store.sql_rollup import HOUR_MS
 
 
 def work_order_counts(
-    conn: sqlite3.Connection, start: datetime, end: datetime, stations: Iterable[str]
+    conn: Any, start: datetime, end: datetime, stations: Iterable[str]
 ) -> list[tuple[str, str | None, str, int, int]]:
     """(product, work order, station, units, units finally passed) of the units whose first
     attempt at one of `stations` falls in [start, end)."""
     wanted = list(stations)
     marks = ",".join("?" * len(wanted))
     rows = conn.execute(
-        "SELECT us.product, (SELECT r.work_order FROM results r WHERE r.serial = us.serial "
-        "AND r.station = us.station LIMIT 1) AS wo, us.station, count(*), sum(us.last_pass) "
-        f"FROM unit_station us WHERE us.first_ts >= ? AND us.first_ts < ? AND us.station IN ({marks}) "
-        "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        "SELECT product, wo, station, count(*), sum(last_pass) FROM (SELECT us.product, (SELECT r.work_order "
+        "FROM results r WHERE r.serial = us.serial AND r.station = us.station LIMIT 1) AS wo, us.station, "
+        f"us.last_pass FROM unit_station us WHERE us.first_ts >= ? AND us.first_ts < ? AND us.station IN ({marks})"
+        ") x GROUP BY 1, 2, 3 ORDER BY 1, 2 NULLS FIRST, 3",
         (ts_ms(start), ts_ms(end), *wanted),
     )
     return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
 
 
-def put_work_orders(conn: sqlite3.Connection, orders: Iterable[PlannedOrder]) -> int:
+def put_work_orders(conn: Any, orders: Iterable[PlannedOrder]) -> int:
     """Insert or update orders by id (an updated order keeps its place in the plan's sequence)."""
     rows = [(o.id, o.product, o.quantity, ts_ms(o.start), ts_ms(o.due) if o.due else None) for o in orders]
     conn.executemany(
@@ -42,11 +42,11 @@ def put_work_orders(conn: sqlite3.Connection, orders: Iterable[PlannedOrder]) ->
     return len(rows)
 
 
-def planned_orders(conn: sqlite3.Connection, start: datetime, end: datetime) -> list[PlannedOrder]:
+def planned_orders(conn: Any, start: datetime, end: datetime) -> list[PlannedOrder]:
     """Orders whose window overlaps [start, end) (no due date: open from its start), in plan order."""
     rows = conn.execute(
         "SELECT id, product, quantity, start, due FROM work_orders WHERE start < ? AND (due IS NULL OR due > ?) "
-        "ORDER BY start, rowid",
+        f"ORDER BY start, {conn.dialect.plan_order}",
         (ts_ms(end), ts_ms(start)),
     )
     return [
@@ -56,7 +56,7 @@ def planned_orders(conn: sqlite3.Connection, start: datetime, end: datetime) -> 
 
 
 def work_order_totals(
-    conn: sqlite3.Connection, work_orders: Iterable[str], stations: Iterable[str]
+    conn: Any, work_orders: Iterable[str], stations: Iterable[str]
 ) -> list[tuple[str, str, int, int]]:
     """(work order, station, units seen there, units whose last attempt there passed), all time."""
     wos, sts = list(work_orders), list(stations)
@@ -73,7 +73,7 @@ def work_order_totals(
 
 
 def hourly_station_output(
-    conn: sqlite3.Connection, start: datetime, end: datetime, station: str
+    conn: Any, start: datetime, end: datetime, station: str
 ) -> dict[datetime, tuple[int, int]]:
     """(units, units finally passed) at `station` per UTC hour of their first attempt in [start,
     end): whole hours from `station_hourly`, the partial hours at the edges from `unit_station`."""
@@ -102,7 +102,7 @@ def hourly_station_output(
     return {from_ms(h * HOUR_MS): (u, g) for h, (u, g) in sorted(out.items()) if u}
 
 
-def work_order_tallies(conn: sqlite3.Connection, work_order: str) -> Tallies:
+def work_order_tallies(conn: Any, work_order: str) -> Tallies:
     """Station and product tallies of every unit of a work order, whenever it was made."""
     units = "SELECT DISTINCT serial FROM results WHERE work_order = ?"
     stations = {
@@ -116,7 +116,7 @@ def work_order_tallies(conn: sqlite3.Connection, work_order: str) -> Tallies:
     products = {
         r[0]: ProductTally(*map(int, r[1:]))
         for r in conn.execute(
-            "SELECT product, count(*), sum(failing = 0), sum(defects) FROM units "
+            "SELECT product, count(*), sum(CASE WHEN failing = 0 THEN 1 ELSE 0 END), sum(defects) FROM units "
             f"WHERE serial IN ({units}) GROUP BY 1",
             (work_order,),
         )
@@ -125,7 +125,7 @@ def work_order_tallies(conn: sqlite3.Connection, work_order: str) -> Tallies:
 
 
 def first_attempts(
-    conn: sqlite3.Connection, start: datetime, end: datetime, stations: Iterable[str]
+    conn: Any, start: datetime, end: datetime, stations: Iterable[str]
 ) -> list[tuple[datetime, str, bool]]:
     """(time, station, passed) of every unit's first attempt at one of `stations` in [start,
     end), in time order: what the andon replays to judge a shift's FPY as it went."""
@@ -140,7 +140,7 @@ def first_attempts(
     return [(from_ms(r[0]), r[1], bool(r[2])) for r in rows]
 
 
-def scrapped_units(conn: sqlite3.Connection, work_orders: Iterable[str], after_failures: int) -> dict[str, int]:
+def scrapped_units(conn: Any, work_orders: Iterable[str], after_failures: int) -> dict[str, int]:
     """Units of each work order scrapped by the plant's rule: at some station, `after_failures`
     attempts or more and none passed (the unit left the line there)."""
     wos = list(work_orders)
@@ -156,7 +156,7 @@ def scrapped_units(conn: sqlite3.Connection, work_orders: Iterable[str], after_f
     return {r[0]: int(r[1]) for r in rows}
 
 
-def serials_starting(conn: sqlite3.Connection, prefix: str, limit: int) -> list[str]:
+def serials_starting(conn: Any, prefix: str, limit: int) -> list[str]:
     """Serials that start with `prefix` (case as stored), at most `limit`, in order."""
     rows = conn.execute(
         "SELECT DISTINCT serial FROM results WHERE serial >= ? AND serial < ? ORDER BY serial LIMIT ?",

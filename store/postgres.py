@@ -1,0 +1,197 @@
+"""The store for more than one machine: PostgreSQL through psycopg 3.
+
+Several ingest services (one per line or plant) write to one database and dashboards on other
+machines read it. The queries are the SQLite store's (`store.sql_store`); what differs is here:
+connections (one per thread, reopened when the server went away), the schema's versioning, and
+the write path. A batch is copied into a temporary table and inserted from there; the writers of
+results and states take one transaction-level advisory lock, so the roll-ups' read-modify-write
+steps of two ingests never interleave (no lost updates) while readers never wait for it.
+
+The password never appears in the store URL (it would show in process lists, logs and the
+dashboard): libpq takes it from $PGPASSWORD or ~/.pgpass.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+from urllib.parse import urlparse
+
+import psycopg
+from psycopg.adapt import Loader
+
+from store.base import StoreError, WriteCounts
+from store.sql_dialect import POSTGRES, measurements_from_results
+from store.sql_rollup import refresh_rollups
+from store.sql_schema import SCHEMA_VERSION, pg_schema
+from store.sql_store import Rows, SqlStore
+
+WRITE_LOCK = 0x6C696E65  # pg_advisory_xact_lock key of the record writers ("line")
+_RESULT_COLS = "id, ts, line, station, equipment, serial, product, work_order, result, pass, defects, false_calls, detail"
+_STATE_COLS = "id, ts, line, station, equipment, state, reason"
+# the first PostgreSQL schema is version 3 (SQLite's); what turns version k into k + 1 goes here
+PG_MIGRATIONS: dict[int, list[str]] = {}
+
+
+@functools.cache
+def pg_sql(sql: str) -> str:
+    """SQLite's placeholders (`?`, `:name`) as psycopg's (`%s`, `%(name)s`)."""
+    sql = sql.replace("%", "%%").replace("?", "%s")
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
+
+
+class _NumberLoader(Loader):
+    """PostgreSQL's numeric (what sum() of integers gives) as int when whole, else float, as
+    SQLite gives them: tallies stay integers and never become Decimals."""
+
+    def load(self, data: Any) -> int | float:
+        text = bytes(data)
+        return int(text) if text.lstrip(b"-").isdigit() else float(text)
+
+
+class PgConn:
+    """A psycopg connection that takes the shared queries' SQLite placeholders."""
+
+    dialect = POSTGRES
+
+    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, params: Any = ()) -> psycopg.Cursor[Any]:
+        return self.raw.execute(pg_sql(sql), params)
+
+    def scalar(self, sql: str, params: Any = ()) -> Any:
+        """The first column of the first row (of a query that always returns one)."""
+        row = self.execute(sql, params).fetchone()
+        assert row is not None, sql
+        return row[0]
+
+    def executemany(self, sql: str, rows: Any) -> psycopg.Cursor[Any]:
+        cur = self.raw.cursor()
+        cur.executemany(pg_sql(sql), rows)
+        return cur
+
+
+def shown_url(url: str) -> str:
+    """The URL without a password, for messages."""
+    p = urlparse(url)
+    return url if p.password is None else url.replace(f":{p.password}@", ":***@", 1)
+
+
+class PgStore(SqlStore):
+    """`postgresql://user@host:5432/db` (password from $PGPASSWORD or ~/.pgpass)."""
+
+    def __init__(self, url: str) -> None:
+        if urlparse(url).password is not None:
+            raise StoreError(
+                f"{shown_url(url)}: a password in the store URL would show in process lists and logs; "
+                "give it in $PGPASSWORD or ~/.pgpass instead"
+            )
+        self.url = url
+        self._local = threading.local()
+        self._conn()  # connect and create or check the schema now, so errors surface at open time
+
+    def _conn(self) -> PgConn:
+        conn: PgConn | None = getattr(self._local, "conn", None)
+        if conn is None or conn.raw.closed or conn.raw.broken:
+            try:
+                raw = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+            except psycopg.Error as exc:
+                raise StoreError(f"{self.url}: cannot open the PostgreSQL store ({_first_line(exc)})") from None
+            raw.adapters.register_loader("numeric", _NumberLoader)
+            conn = PgConn(raw)
+            self._migrate(conn)
+            self._local.conn = conn
+        return conn
+
+    def _migrate(self, conn: PgConn) -> None:
+        """Create the schema, or upgrade one made by an older linemon (versioned steps); one made
+        by a newer linemon is refused, not misread. Under the writers' lock: two services
+        starting together do not both create it."""
+        with self._tx(conn):
+            has_meta = conn.scalar("SELECT to_regclass('meta') IS NOT NULL")
+            version = SCHEMA_VERSION
+            if has_meta:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                version = int(row[0]) if row else SCHEMA_VERSION
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.url}: made by a newer linemon (schema version {version}; this one knows up to "
+                    f"{SCHEMA_VERSION}): upgrade linemon"
+                )
+            if version < SCHEMA_VERSION and not set(range(version, SCHEMA_VERSION)) <= PG_MIGRATIONS.keys():
+                raise StoreError(f"{self.url}: schema version {version} cannot be upgraded by this linemon")
+            for k in range(version, SCHEMA_VERSION):
+                for sql in PG_MIGRATIONS[k]:
+                    conn.execute(sql)
+            for sql in pg_schema():
+                conn.raw.execute(sql)  # DDL: no placeholders to translate
+            conn.execute(
+                "INSERT INTO meta VALUES ('schema', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def close(self) -> None:
+        conn: PgConn | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.raw.close()
+            self._local.conn = None
+
+    def _tx(self, conn: PgConn) -> AbstractContextManager[None]:
+        return _locked(conn)
+
+    def write_rows(self, rows: Rows) -> WriteCounts:
+        """Store rows made by `rows_of`: copied into a temporary table, then inserted in their
+        order except those whose id is stored (or repeated in the batch)."""
+        results, states = rows
+        conn = self._conn()
+        stored = 0
+        with self._tx(conn):
+            if results:
+                since = conn.scalar("SELECT coalesce(max(rid), 0) FROM results")
+                stored = _insert_new(conn, "results", _RESULT_COLS, results)
+                if stored:
+                    conn.execute(measurements_from_results(POSTGRES), {"since": since})
+                    refresh_rollups(conn, since)
+            if states:
+                stored += _insert_new(conn, "states", _STATE_COLS, states)
+        return WriteCounts(stored, len(results) + len(states) - stored)
+
+    def result_count(self) -> int:
+        # identity values are not dense in PostgreSQL (a rolled-back batch uses some): count
+        return int(self._conn().scalar("SELECT count(*) FROM results"))
+
+
+@contextmanager
+def _locked(conn: PgConn) -> Iterator[None]:
+    """A transaction holding the writers' advisory lock (released at its end)."""
+    with conn.raw.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+        yield
+
+
+def _insert_new(conn: PgConn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> int:
+    """COPY `rows` into a temporary table and insert those whose id is new; how many were."""
+    stage = f"{table}_in"
+    types = conn.scalar(
+        "SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) "
+        "FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 1 AND NOT attisdropped",
+        (table,),
+    )
+    conn.raw.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (n BIGINT, {types}) ON COMMIT DELETE ROWS")
+    with conn.raw.cursor().copy(f"COPY {stage} (n, {cols}) FROM STDIN") as copy:
+        for i, row in enumerate(rows):
+            copy.write_row((i, *row))
+    cur = conn.raw.execute(
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM (SELECT DISTINCT ON (id) * FROM {stage} ORDER BY id, n) s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = s.id) ORDER BY s.n ON CONFLICT (id) DO NOTHING"
+    )
+    return cur.rowcount
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

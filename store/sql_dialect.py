@@ -1,0 +1,89 @@
+"""What SQLite and PostgreSQL spell differently: the few pieces of SQL the shared queries
+(`store.sql_*`) take from their connection's dialect. Everything else is written once, in SQL
+both accept (upserts with qualified columns, CASE instead of summed booleans, NULLS FIRST).
+
+Placeholders are SQLite's (`?` and `:name`); the PostgreSQL connection translates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    join: str  # SQLite's CROSS JOIN keeps the batch's few keys as the outer loop; PostgreSQL plans it
+    greatest: str  # the larger of two values
+    reason_head: str  # a dead letter's reason up to its first colon
+    plan_order: str  # the column that keeps work orders in the order they were planned
+    table_suffix: str  # for key-ordered tables (SQLite: WITHOUT ROWID)
+    text: str  # the type of text columns: compared byte by byte in both
+    _json: str  # "sqlite" | "postgres"
+
+    def each(self, key: str) -> str:
+        """The elements of the JSON array `key` of results.detail, as table `j` with column `value`."""
+        if self._json == "sqlite":
+            return f"json_each(r.detail, '$.{key}') j"
+        return f"jsonb_array_elements(r.detail::jsonb -> '{key}') j"
+
+    def num(self, key: str) -> str:
+        """A number of the element `j`."""
+        if self._json == "sqlite":
+            return f"json_extract(j.value, '$.{key}')"
+        return f"(j.value ->> '{key}')::double precision"
+
+    def txt(self, key: str) -> str:
+        if self._json == "sqlite":
+            return f"json_extract(j.value, '$.{key}')"
+        return f"(j.value ->> '{key}')"
+
+    def flag(self, key: str) -> str:
+        """A JSON boolean as 0/1."""
+        if self._json == "sqlite":
+            return f"json_extract(j.value, '$.{key}')"
+        return f"(j.value ->> '{key}')::boolean::int"
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    join="CROSS JOIN",
+    greatest="max",
+    reason_head="CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END",
+    plan_order="rowid",
+    table_suffix=" WITHOUT ROWID",
+    text="TEXT",
+    _json="sqlite",
+)
+
+POSTGRES = Dialect(
+    name="postgresql",
+    join="JOIN",
+    greatest="greatest",
+    reason_head="split_part(reason, ':', 1)",
+    plan_order="seq",
+    table_suffix="",
+    text='TEXT COLLATE "C"',
+    _json="postgres",
+)
+
+
+def defects_from_results(d: Dialect) -> str:
+    """Every defect of the results stored after rid :since (read from their detail in the database)."""
+    return (
+        f"INSERT INTO defects SELECT r.rid, r.ts, r.product, r.station, {d.txt('code')}, {d.txt('refdes')}, "
+        f"{d.flag('confirmed')} FROM results r, {d.each('defects')} WHERE r.rid > :since AND r.detail IS NOT NULL"
+    )
+
+
+def measurements_from_results(d: Dialect) -> str:
+    """Every measurement of the results stored after rid :since, with its verdict against its own
+    limits (NULL: it gave none). No row leaves the database to be parsed."""
+    value, lo, hi = d.num("value"), d.num("lo"), d.num("hi")
+    return f"""INSERT INTO measurements
+SELECT r.rid, r.ts, r.product, r.station, r.serial, {d.txt('name')}, {value}, {d.txt('unit')}, {lo}, {hi},
+       CASE WHEN {lo} IS NULL AND {hi} IS NULL THEN NULL
+            WHEN {value} < coalesce({lo}, -1e308) OR {value} > coalesce({hi}, 1e308) THEN 0
+            ELSE 1 END
+FROM results r, {d.each('measurements')}
+WHERE r.rid > :since AND r.detail IS NOT NULL"""
