@@ -27,14 +27,12 @@ from psycopg.adapt import Loader
 from store.base import StoreError, WriteCounts
 from store.sql_dialect import POSTGRES, measurements_from_results
 from store.sql_rollup import refresh_rollups
-from store.sql_schema import SCHEMA_VERSION, pg_schema
+from store.sql_schema import AFTER_SCHEMA, MIGRATIONS, PG_FIRST_VERSION, SCHEMA_VERSION, pg_ddl, pg_schema
 from store.sql_store import Rows, SqlStore
 
 WRITE_LOCK = 0x6C696E65  # pg_advisory_xact_lock key of the record writers ("line")
 _RESULT_COLS = "id, ts, line, station, equipment, serial, product, work_order, result, pass, defects, false_calls, detail"
 _STATE_COLS = "id, ts, line, station, equipment, state, reason"
-# the first PostgreSQL schema is version 3 (SQLite's); what turns version k into k + 1 goes here
-PG_MIGRATIONS: dict[int, list[str]] = {}
 
 
 @functools.cache
@@ -123,13 +121,15 @@ class PgStore(SqlStore):
                     f"{self.url}: made by a newer linemon (schema version {version}; this one knows up to "
                     f"{SCHEMA_VERSION}): upgrade linemon"
                 )
-            if version < SCHEMA_VERSION and not set(range(version, SCHEMA_VERSION)) <= PG_MIGRATIONS.keys():
-                raise StoreError(f"{self.url}: schema version {version} cannot be upgraded by this linemon")
-            for k in range(version, SCHEMA_VERSION):
-                for sql in PG_MIGRATIONS[k]:
-                    conn.execute(sql)
+            if version < PG_FIRST_VERSION:
+                raise StoreError(f"{self.url}: schema version {version} was never a PostgreSQL store's")
+            steps = range(version, SCHEMA_VERSION)  # the same versioned steps as SQLite's, portable SQL
+            for sql in (pg_ddl(sql) for k in steps for sql in MIGRATIONS[k]):
+                conn.raw.execute(sql)
             for sql in pg_schema():
                 conn.raw.execute(sql)  # DDL: no placeholders to translate
+            for sql in (sql for k in steps for sql in AFTER_SCHEMA.get(k, [])):
+                conn.raw.execute(sql)
             conn.execute(
                 "INSERT INTO meta VALUES ('schema', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (str(SCHEMA_VERSION),),

@@ -6,6 +6,7 @@ import pytest
 
 from line.config import Plant
 from line.kpi import ProductTally, StationTally, pareto, yield_report
+from store.sql_schema import SCHEMA_VERSION
 from store.sqlite import SqliteStore
 from tests.conftest import T0, result
 
@@ -82,7 +83,9 @@ def test_out_of_order_arrival_and_duplicates(store: SqliteStore) -> None:
     assert store.result_count() == 2
 
 
-def test_hourly_rollups_equal_a_full_recount(store: SqliteStore) -> None:
+def test_rollups_equal_a_full_recount(store: SqliteStore) -> None:
+    """Windows made of partial hours, whole hours and whole days (daily roll-ups) against a
+    recount of the raw records by the definitions."""
     import random
 
     rng = random.Random(7)
@@ -91,28 +94,53 @@ def test_hourly_rollups_equal_a_full_recount(store: SqliteStore) -> None:
         serial = f"S{rng.randint(0, 400)}"
         recs.append(
             result(
-                serial, rng.choice(["SPI", "FCT"]), rng.choice(["PASS", "PASS", "FAIL"]), rng.uniform(0, 4000)
+                serial, rng.choice(["SPI", "FCT"]), rng.choice(["PASS", "PASS", "FAIL"]), rng.uniform(0, 6000)
             )
         )
     for i in range(0, len(recs), 250):  # arrival in batches, out of time order
         store.write(recs[i : i + 250])
-    a, b = T0 + timedelta(minutes=333.3), T0 + timedelta(minutes=2777.7)
-    st, _ = store.yield_tallies(a, b)
-    # recount from the raw records by the definitions
     by_key: dict[tuple[str, str], list] = {}
     for r in sorted(recs, key=lambda r: r.ts):
         by_key.setdefault((r.serial, r.station), []).append(r)
-    for station in ("SPI", "FCT"):
-        units = [v for (s, stn), v in by_key.items() if stn == station and a <= v[0].ts < b]
-        expect = StationTally(
-            len(units),
-            sum(v[0].result == "PASS" for v in units),
-            sum(v[-1].result == "PASS" for v in units),
-            sum(len(v) for v in units),
-            0,
-            0,
-        )
-        assert st[("FF-50", station)] == expect
+    first_seen = {}
+    for (serial, _), v in by_key.items():
+        first_seen[serial] = min(first_seen.get(serial, v[0].ts), v[0].ts)
+    for lo, hi in ((333.3, 2777.7), (333.3, 5000.7), (0, 6001), (1440, 2880), (1500, 1530.5)):
+        a, b = T0 + timedelta(minutes=lo), T0 + timedelta(minutes=hi)
+        st, products = store.yield_tallies(a, b)
+        for station in ("SPI", "FCT"):
+            units = [v for (s, stn), v in by_key.items() if stn == station and a <= v[0].ts < b]
+            expect = StationTally(
+                len(units),
+                sum(v[0].result == "PASS" for v in units),
+                sum(v[-1].result == "PASS" for v in units),
+                sum(len(v) for v in units),
+                0,
+                0,
+            )
+            assert st.get(("FF-50", station), StationTally()) == expect, (lo, hi, station)
+        serials = {s for s, t in first_seen.items() if a <= t < b}
+        good = {s for s in serials if all(v[-1].result == "PASS" for (u, _), v in by_key.items() if u == s)}
+        assert (products["FF-50"].units, products["FF-50"].final_good) == (len(serials), len(good)), (lo, hi)
+
+
+def test_a_store_of_schema_3_gets_daily_rollups_from_its_hourly_ones(store_url: str) -> None:
+    """An upgrade on SQLite and PostgreSQL alike: the daily roll-ups a version-3 store lacks are
+    made from its hourly ones, and a year's report reads them."""
+    from store.base import open_store
+
+    store = open_store(store_url)
+    store.write([result(f"U{i}", "SPI", "PASS" if i % 4 else "FAIL", i * 97.0) for i in range(60)])
+    a, b = T0 - timedelta(days=1), T0 + timedelta(days=60)
+    before = store.yield_tallies(a, b)
+    conn = store._conn()  # type: ignore[attr-defined]
+    for sql in ("DROP TABLE station_daily", "DROP TABLE product_daily", "UPDATE meta SET value = '3' WHERE key = 'schema'"):
+        conn.execute(sql)
+    store.close()
+    again = open_store(store_url)
+    assert again.yield_tallies(a, b) == before and before[0][("FF-50", "SPI")].units == 60
+    assert again._conn().execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == str(SCHEMA_VERSION)  # type: ignore[attr-defined]
+    again.close()
 
 
 def test_defect_pareto(store: SqliteStore) -> None:
