@@ -22,7 +22,10 @@ from line.clock import Clock, SystemClock
 from line.config import Plant
 from line.config_model import BindingDef
 from line.errors import LinemonError
-from store.base import Store
+from line.status import MIRROR_SOURCE
+from store.base import Store, open_store
+from store.influx import InfluxTarget
+from store.mirror import start_mirror
 
 log = logging.getLogger("linemon.ingest")
 
@@ -35,6 +38,7 @@ class IngestOptions:
     only: list[str] = field(default_factory=list)  # binding ids; empty: all
     clock: Clock = field(default_factory=SystemClock)  # the plant's clock (the twin's runs faster)
     local_bus: bool = False  # MQTT bindings fed in-process (LocalBus) instead of from a broker
+    mirror: str | None = None  # an InfluxDB to mirror the store to (else the plant file's [store] mirror)
 
 
 def selected(plant: Plant, only: Iterable[str]) -> list[BindingDef]:
@@ -85,6 +89,10 @@ class IngestService:
             if b.transport == "file"
         ]
         self.link.committed = self._committed
+        self.mirror = opts.mirror or plant.spec.store.mirror
+        if self.mirror:
+            InfluxTarget.parse(self.mirror)  # a bad URL is an error at start-up
+            self.health[MIRROR_SOURCE] = Health(MIRROR_SOURCE, opts.clock, window)
         self.mqtt: MqttSource | LocalBus | None = None
         if on_mqtt and opts.local_bus:
             self.mqtt = LocalBus(on_mqtt, self.link.put, self.health)
@@ -130,10 +138,17 @@ class IngestService:
                     log.exception("writing the sources' health")
 
         threading.Thread(target=stopper, name="ingest-stopper", daemon=True).start()
+        mirror, mirror_stop = None, threading.Event()
+        if self.mirror:  # stopped after the writer has drained: what it stored last is mirrored too
+            url = self.store.url
+            mirror = start_mirror(lambda: open_store(url), self.mirror, self.health[MIRROR_SOURCE], mirror_stop)
         threading.Thread(target=health_writer, name="ingest-health", daemon=True).start()
         self.link.run(done)  # waits by Thread.join: safe on the main thread, where SIGTERM lands
         if self.mqtt is not None:
             self.mqtt.close()
+        mirror_stop.set()
+        if mirror is not None:
+            mirror.join(35)  # a write in progress times out in 30 s
         self.store.put_health(h.snapshot() for h in self.health.values())
         return self.link
 

@@ -100,10 +100,20 @@ class SimulationLimits(BaseModel):
 
 
 class StoreSettings(BaseModel):
-    """What the store keeps: dead letters for `dead_letter_days`."""
+    """What the store keeps: dead letters for `dead_letter_days`; `mirror`: an InfluxDB bucket
+    (influxdb://host:8086?org=ORG&bucket=BUCKET, token from $LINEMON_INFLUX_TOKEN) that the
+    ingest service mirrors every stored record to, for the plant's Grafana and historians."""
 
     model_config = _STRICT
     dead_letter_days: Positive = 30.0
+    mirror: str | None = None
+
+    @field_validator("mirror")
+    @classmethod
+    def _influx_url(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"influxdbs?://[^/?#]+/?\?(?=.*\borg=[^&]+)(?=.*\bbucket=[^&]+).*", v):
+            raise ValueError("expected influxdb://host:8086?org=ORG&bucket=BUCKET (the token comes from $LINEMON_INFLUX_TOKEN)")
+        return v
 
 
 class Rework(BaseModel):

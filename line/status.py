@@ -239,6 +239,14 @@ def stations_run_since(changes: Sequence[StateLike], since: datetime, now: datet
     return {seg.station for seg in segments(changes, since, now) if seg.display == "running"}
 
 
+MIRROR_SOURCE = "mirror:influxdb"  # the health row of the InfluxDB mirror (store.mirror)
+
+
+def is_mirror(source: str) -> bool:
+    """A mirror's health row says where the data goes, not that any arrives."""
+    return source.startswith("mirror:")
+
+
 def source_problems(
     health: Iterable[HealthRow],
     binding_station: Mapping[str, str | None],
@@ -293,6 +301,6 @@ def data_freshness(
     only from imports)."""
     if last is not None and now - last <= silent_after:
         return "live"
-    if any(h.status == "connected" and now - h.updated <= silent_after for h in health):
+    if any(h.status == "connected" and now - h.updated <= silent_after and not is_mirror(h.source) for h in health):
         return "quiet"
     return "stale"

@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--mqtt", metavar="HOST:PORT", help="broker (default: the plant file's [mqtt])")
     p.add_argument("--only", action="append", default=[], metavar="BINDING", help="run only these bindings")
+    p.add_argument(
+        "--mirror",
+        metavar="URL",
+        help="mirror every stored record to InfluxDB, influxdb://host:8086?org=ORG&bucket=BUCKET "
+        "(token from $LINEMON_INFLUX_TOKEN; default: the plant file's [store] mirror)",
+    )
     _common(p)
     p.set_defaults(func=cmd_ingest)
 
@@ -301,7 +307,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     streaming_gc()
     try:
-        writer = run_ingest(plant, store, IngestOptions(ports, host, port, args.only), stop)
+        opts = IngestOptions(ports, host, port, args.only, mirror=args.mirror)
+        writer = run_ingest(plant, store, opts, stop)
     finally:
         store.close()
     print(

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 from line.clock import StoredClock
 from line.errors import LinemonError
@@ -247,6 +247,21 @@ class Store(Protocol):
 
     def source_health(self) -> list[SourceHealth]: ...
 
+    def records_after(self, table: str, rid: int, limit: int) -> list[tuple[int, Record]]:
+        """(row id, record) of "results" or "states" stored after row id `rid`, in stored order
+        (what a mirror sends next)."""
+        ...
+
+    def last_rids(self) -> dict[str, int]:
+        """The last row id of "results" and "states" (0: none)."""
+        ...
+
+    def mirror_position(self, name: str) -> dict[str, int]:
+        """The last row id per table mirror `name` has sent (empty: none yet)."""
+        ...
+
+    def put_mirror_position(self, name: str, position: Mapping[str, int]) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -284,8 +299,7 @@ def require_existing(url: str) -> None:
 
 def open_store(url: str) -> Store:
     """Open `sqlite:///path` (relative) / `sqlite:////abs/path`, `postgresql://user@host:5432/db`
-    (password from $PGPASSWORD or ~/.pgpass), or
-    `influxdb://host:8086?org=ORG&bucket=BUCKET` (token from $LINEMON_INFLUX_TOKEN)."""
+    (password from $PGPASSWORD or ~/.pgpass). InfluxDB is a mirror (store.mirror), never the store."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         from store.sqlite import SqliteStore
@@ -299,23 +313,10 @@ def open_store(url: str) -> Store:
 
         return PgStore(url)
     if parsed.scheme in ("influxdb", "influxdbs"):
-        from store.influx import InfluxStore
-
-        q = {k: v[0] for k, v in parse_qs(parsed.query).items()}
-        missing = [k for k in ("org", "bucket") if k not in q]
-        if missing or not parsed.hostname:
-            raise StoreError(
-                f"{url}: expected influxdb://host:8086?org=ORG&bucket=BUCKET "
-                f"(missing: {', '.join(missing) or 'host'})"
-            )
-        scheme = "https" if parsed.scheme == "influxdbs" else "http"
-        return InfluxStore(
-            f"{scheme}://{parsed.hostname}:{parsed.port or 8086}",
-            q["org"],
-            q["bucket"],
-            os.environ.get("LINEMON_INFLUX_TOKEN", ""),
-            url=url,
+        raise StoreError(
+            f"{url}: InfluxDB is a mirror of the store, not a store: keep the records in sqlite:///FILE or "
+            "postgresql://USER@HOST/DB and give InfluxDB as [store] mirror in the plant file or --mirror"
         )
     raise StoreError(
-        f"{url}: unknown store (expected sqlite:///FILE, postgresql://USER@HOST/DB or influxdb://HOST:PORT?org=&bucket=)"
+        f"{url}: unknown store (expected sqlite:///FILE or postgresql://USER@HOST/DB)"
     )

@@ -51,16 +51,26 @@ class _NumberLoader(Loader):
         return int(text) if text.lstrip(b"-").isdigit() else float(text)
 
 
+@contextmanager
+def said(url: str) -> Iterator[None]:
+    """A database error as a StoreError naming the store (readers see the URL, not psycopg's class)."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise StoreError(f"{shown_url(url)}: {_first_line(exc)}") from None
+
+
 class PgConn:
     """A psycopg connection that takes the shared queries' SQLite placeholders."""
 
     dialect = POSTGRES
 
-    def __init__(self, raw: psycopg.Connection[Any]) -> None:
-        self.raw = raw
+    def __init__(self, raw: psycopg.Connection[Any], url: str) -> None:
+        self.raw, self.url = raw, url
 
     def execute(self, sql: str, params: Any = ()) -> psycopg.Cursor[Any]:
-        return self.raw.execute(pg_sql(sql), params)
+        with said(self.url):
+            return self.raw.execute(pg_sql(sql), params)
 
     def scalar(self, sql: str, params: Any = ()) -> Any:
         """The first column of the first row (of a query that always returns one)."""
@@ -69,9 +79,10 @@ class PgConn:
         return row[0]
 
     def executemany(self, sql: str, rows: Any) -> psycopg.Cursor[Any]:
-        cur = self.raw.cursor()
-        cur.executemany(pg_sql(sql), rows)
-        return cur
+        with said(self.url):
+            cur = self.raw.cursor()
+            cur.executemany(pg_sql(sql), rows)
+            return cur
 
 
 def shown_url(url: str) -> str:
@@ -101,8 +112,9 @@ class PgStore(SqlStore):
             except psycopg.Error as exc:
                 raise StoreError(f"{self.url}: cannot open the PostgreSQL store ({_first_line(exc)})") from None
             raw.adapters.register_loader("numeric", _NumberLoader)
-            conn = PgConn(raw)
-            self._migrate(conn)
+            conn = PgConn(raw, self.url)
+            with said(self.url):
+                self._migrate(conn)
             self._local.conn = conn
         return conn
 
@@ -169,7 +181,7 @@ class PgStore(SqlStore):
 @contextmanager
 def _locked(conn: PgConn) -> Iterator[None]:
     """A transaction holding the writers' advisory lock (released at its end)."""
-    with conn.raw.transaction():
+    with said(conn.url), conn.raw.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
         yield
 

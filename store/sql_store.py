@@ -15,7 +15,7 @@ import orjson
 
 from line.clock import StoredClock
 from line.plan import PlannedOrder
-from line.records import ResultRecord, StateChange, StateRecord, from_ms, ts_ms
+from line.records import Record, ResultRecord, StateChange, StateRecord, from_ms, ts_ms
 from store import sql_dead as dead_q
 from store import sql_measure as measure_q
 from store import sql_output as out_q
@@ -87,6 +87,38 @@ class SqlStore:
 
     def write(self, records: Iterable[ResultRecord | StateRecord]) -> WriteCounts:
         return self.write_rows(rows_of(records))
+
+    def records_after(self, table: str, rid: int, limit: int) -> list[tuple[int, Record]]:
+        """(row id, record) of `table` ("results" or "states") after row id `rid`, in stored order."""
+        conn = self._conn()
+        if table == "results":
+            rows = conn.execute(
+                "SELECT rid, id, ts, line, station, equipment, serial, product, work_order, result, detail "
+                "FROM results WHERE rid > ? ORDER BY rid LIMIT ?",
+                (rid, limit),
+            ).fetchall()
+            return [(r[0], row_to_result(r[1:])) for r in rows]
+        if table != "states":
+            raise ValueError(f"no records in table {table!r}")
+        rows = conn.execute(
+            "SELECT rid, id, ts, line, station, equipment, state, reason FROM states WHERE rid > ? ORDER BY rid LIMIT ?",
+            (rid, limit),
+        ).fetchall()
+        return [(r[0], _row_to_state(r[1:])) for r in rows]
+
+    def last_rids(self) -> dict[str, int]:
+        conn = self._conn()
+        return {t: int(conn.execute(f"SELECT coalesce(max(rid), 0) FROM {t}").fetchone()[0]) for t in ("results", "states")}
+
+    def mirror_position(self, name: str) -> dict[str, int]:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = ?", (f"mirror:{name}",)).fetchone()
+        return {k: int(v) for k, v in orjson.loads(row[0]).items()} if row else {}
+
+    def put_mirror_position(self, name: str, position: Mapping[str, int]) -> None:
+        self._conn().execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (f"mirror:{name}", orjson.dumps(dict(position)).decode()),
+        )
 
     def measurement_names(
         self, start: datetime, end: datetime, station: str, product: str | None = None
@@ -347,6 +379,13 @@ class SqlStore:
         return from_ms(first), from_ms(max(last, first))
 
 
+
+
+def _row_to_state(r: tuple[Any, ...]) -> StateRecord:
+    return StateRecord.model_validate(
+        {"schema": "linemon.state/1", "id": r[0], "ts": from_ms(r[1]), "line": r[2], "station": r[3],
+         "equipment": r[4], "state": r[5], "reason": r[6]}
+    )  # fmt: skip
 
 
 def row_to_result(r: tuple[Any, ...]) -> ResultRecord:

@@ -1,5 +1,6 @@
 """The dashboard: pure figure builders, and the yield page in a real Chromium (Playwright)."""
 
+import contextlib
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -335,17 +336,26 @@ def test_time_split_figure_stacks_each_stations_shares() -> None:
 
 @pytest.mark.browser
 def test_a_store_that_cannot_answer_is_said_on_the_page(plant: Plant) -> None:
-    """A callback whose store query fails (here an InfluxDB address where no server listens)
-    puts the store's own message in an alert on the page; the page does not stay silently stale."""
-    import socket
+    """A callback whose store query fails (here the PostgreSQL server went away after the
+    dashboard started) puts the store's own message, naming it, in an alert on the page; the
+    page does not stay silently stale."""
+    import shutil
+    import tempfile
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"influxdb://127.0.0.1:{port}?org=plant&bucket=linemon"
-    with served_app(create_app(plant, url)) as base, chromium_page() as (page, _errors):
-        page.goto(base + "overview")
-        page.wait_for_selector("#app-error", state="visible", timeout=20_000)
-        text = page.inner_text("#app-error")
-        page.screenshot(path=str(ARTIFACTS / "store-error.png"), full_page=True)
-    assert f"influxdb://127.0.0.1:{port}" in text and "Traceback" not in text
+    from linemon.pgserver import PgServer
+
+    folder = Path(tempfile.mkdtemp(prefix="linemon-pg-gone-"))
+    server = PgServer(folder)
+    try:
+        app = create_app(plant, server.url)
+        server.stop()
+        with served_app(app) as base, chromium_page() as (page, _errors):
+            page.goto(base + "overview")
+            page.wait_for_selector("#app-error", state="visible", timeout=20_000)
+            text = page.inner_text("#app-error")
+            page.screenshot(path=str(ARTIFACTS / "store-error.png"), full_page=True)
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert server.url in text and "Traceback" not in text

@@ -1,6 +1,7 @@
 """Beyond one machine: two `linemon ingest` services (line SMT1's SPI binding and line ASSY1's
 MES binding) write to one PostgreSQL store at once, through a private mosquitto, while a
-`linemon dashboard` reads it. Every record is stored once (the MES binding also hears SPI's topic,
+`linemon dashboard` reads it, and one of the services mirrors the store to InfluxDB (a real
+VictoriaMetrics taking the line protocol). Every record is stored once (the MES binding also hears SPI's topic,
 so both services write the SPI records: the same ids from two writers), the roll-ups match the
 published data counted by hand (the two writers touch the same units' summaries: no lost
 update), and the yield page shows those figures."""
@@ -22,6 +23,7 @@ from store.base import open_store
 from tests.conftest import PLANT_FILE
 from tests.infra import Broker, linemon_proc, sigterm_exit_code, wait_for
 from tests.test_dashboard import ARTIFACTS, chromium_page
+from tests.test_influx import Victoria
 
 N = 240  # units, each through SPI (SMT1) and FT (ASSY1)
 
@@ -58,14 +60,16 @@ def _free_port() -> int:
 @pytest.mark.browser
 def test_two_ingests_and_a_dashboard_on_one_postgresql_store(pg_url: str, tmp_path: Path) -> None:
     broker = Broker(tmp_path)
+    victoria = Victoria(tmp_path)  # the MES service also mirrors the store to "InfluxDB"
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     msgs = _messages(t0)
     store = open_store(pg_url)  # the schema exists before the services start
     procs = []
     try:
         for only in ("spi-mqtt", "line-mes"):
+            mirror = [f"--mirror={victoria.mirror_url()}"] if only == "line-mes" else []
             procs.append(linemon_proc("ingest", "--config", str(PLANT_FILE), "--store", pg_url, f"--only={only}",
-                                      f"--mqtt=127.0.0.1:{broker.port}", log=tmp_path / f"{only}.log"))  # fmt: skip
+                                      f"--mqtt=127.0.0.1:{broker.port}", *mirror, log=tmp_path / f"{only}.log"))  # fmt: skip
         for only in ("spi-mqtt", "line-mes"):
             log = tmp_path / f"{only}.log"
             wait_for(lambda log=log, only=only: log.exists() and f"{only}: connected" in log.read_text(), 30,
@@ -83,6 +87,11 @@ def test_two_ingests_and_a_dashboard_on_one_postgresql_store(pg_url: str, tmp_pa
         assert stations[("FF-50", "SPI")] == StationTally(N, N - spi_first_fail, N, N + spi_first_fail, 0, 0)
         assert stations[("FF-50", "FT")] == StationTally(N, N - ft_first_fail, N, N + ft_first_fail, 0, 0)
         assert (products["FF-50"].units, products["FF-50"].final_good) == (N, N)
+        # the mirror has every record once, whichever service stored it, and says so in its health row
+        wait_for(lambda: len(victoria.values("unit_result_rid")) >= len(msgs), 30, "not every record was mirrored")
+        assert len(set(victoria.values("unit_result_rid"))) == len(victoria.values("unit_result_rid")) == len(msgs)
+        wait_for(lambda: any(h.source == "mirror:influxdb" and h.status == "connected" and "0 records behind" in (h.detail or "")
+                             for h in store.source_health()), 10, "the mirror's health row does not say it caught up")  # fmt: skip
         # the dashboard on a third process reads the same store
         port = _free_port()
         procs.append(linemon_proc("dashboard", "--port", str(port), "--store", pg_url, "--config", str(PLANT_FILE),
@@ -100,6 +109,7 @@ def test_two_ingests_and_a_dashboard_on_one_postgresql_store(pg_url: str, tmp_pa
             sigterm_exit_code(p)
         store.close()
         broker.stop()
+        victoria.stop()
     for only in ("spi-mqtt", "line-mes"):
         assert "Traceback" not in (tmp_path / f"{only}.log").read_text()
 
