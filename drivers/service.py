@@ -23,7 +23,7 @@ from line.config import Plant
 from line.config_model import BindingDef
 from line.errors import LinemonError
 from line.status import MIRROR_SOURCE
-from store.base import Store, open_store
+from store.base import Store, StoreError, open_store
 from store.influx import InfluxTarget
 from store.mirror import start_mirror
 
@@ -131,9 +131,15 @@ class IngestService:
             done.set()
 
         def health_writer() -> None:
+            said = None
             while not done.wait(2.0):
                 try:
                     self.store.put_health(h.snapshot() for h in self.health.values())
+                    said = None
+                except StoreError as exc:  # the store away (the writer says it and waits too)
+                    if str(exc) != said:
+                        log.warning("writing the sources' health: %s", exc)
+                    said = str(exc)
                 except Exception:  # a busy store must not end the health rows for good
                     log.exception("writing the sources' health")
 

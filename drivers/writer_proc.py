@@ -29,7 +29,7 @@ from drivers.items import Reject
 from line.clock import Clock, SystemClock
 from line.config import load_plant
 from line.errors import LinemonError
-from store.base import Store, open_store
+from store.base import Store, StoreUnavailable, open_store
 
 log = logging.getLogger("linemon.writer")
 Chunk = list[Batch | RawMessage] | list[Batch | tuple[str, str, bytes, int, int]]
@@ -59,13 +59,14 @@ def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> N
         last = False
         while not last:
             if time.time() >= next_purge:  # dead letters are kept [store] dead_letter_days, then go
-                _purge(store, plant.spec.store.dead_letter_days)
+                with contextlib.suppress(StoreUnavailable):  # next time, then
+                    _purge(store, plant.spec.store.dead_letter_days)
                 next_purge = time.time() + PURGE_EVERY_S
             chunk, last = _gather(conn)
             if not chunk:
                 break
             now = clock.now()
-            counts = writer.commit([_batch(m, bindings, plant, now, panels) for m in chunk])
+            counts = _commit_patiently(writer, [_batch(m, bindings, plant, now, panels) for m in chunk])
             try:
                 conn.send(("done", _acks(chunk), counts, [m.token for m in chunk if isinstance(m, Batch) and m.token]))
             except (BrokenPipeError, OSError):
@@ -77,6 +78,20 @@ def _child(conn: Connection, plant_path: str, store_url: str, clock: Clock) -> N
 
 
 PURGE_EVERY_S = 3600.0
+
+
+def _commit_patiently(writer: Writer, batches: list[Batch]) -> dict[str, list[int]]:
+    """Commit, and while the store's server is away (a PostgreSQL restart or failover) try again
+    every 1 s, doubling to 30 s: nothing is acknowledged meanwhile, so nothing is lost, and the
+    service goes on by itself when the server is back. Writes are idempotent by record id."""
+    wait = 1.0
+    while True:
+        try:
+            return writer.commit(batches)
+        except StoreUnavailable as exc:
+            log.warning("%s; trying again in %g s (nothing is acknowledged meanwhile)", exc, wait)
+            time.sleep(wait)
+            wait = min(30.0, wait * 2)
 
 
 def _purge(store: Store, days: float) -> None:

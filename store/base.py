@@ -25,6 +25,10 @@ class StoreError(LinemonError):
     """A store that cannot be opened or used; the message names the URL."""
 
 
+class StoreUnavailable(StoreError):
+    """The store's server cannot be reached now (restarting, network): worth trying again."""
+
+
 @dataclass(frozen=True)
 class WriteCounts:
     stored: int = 0

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 import psycopg
 from psycopg.adapt import Loader
 
-from store.base import StoreError, WriteCounts
+from store.base import StoreError, StoreUnavailable, WriteCounts
 from store.sql_dialect import POSTGRES, measurements_from_results
 from store.sql_rollup import refresh_rollups
 from store.sql_schema import AFTER_SCHEMA, MIGRATIONS, PG_FIRST_VERSION, SCHEMA_VERSION, pg_ddl, pg_schema
@@ -56,21 +56,43 @@ def said(url: str) -> Iterator[None]:
     """A database error as a StoreError naming the store (readers see the URL, not psycopg's class)."""
     try:
         yield
+    except psycopg.OperationalError as exc:  # the connection: the server restarting, the network
+        raise StoreUnavailable(f"{shown_url(url)}: {_first_line(exc)}") from None
     except psycopg.Error as exc:
         raise StoreError(f"{shown_url(url)}: {_first_line(exc)}") from None
 
 
+def _connect(url: str) -> psycopg.Connection[Any]:
+    try:
+        raw = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise StoreUnavailable(f"{shown_url(url)}: cannot open the PostgreSQL store ({_first_line(exc)})") from None
+    raw.adapters.register_loader("numeric", _NumberLoader)
+    return raw
+
+
 class PgConn:
-    """A psycopg connection that takes the shared queries' SQLite placeholders."""
+    """A psycopg connection that takes the shared queries' SQLite placeholders. A connection
+    the server closed (a restart, a failover) is found out by the next query: outside a write
+    transaction that query is tried once more on a new connection, so readers and the health
+    rows go on by themselves; a write transaction fails whole and its caller tries again."""
 
     dialect = POSTGRES
 
     def __init__(self, raw: psycopg.Connection[Any], url: str) -> None:
         self.raw, self.url = raw, url
+        self.in_tx = False
 
     def execute(self, sql: str, params: Any = ()) -> psycopg.Cursor[Any]:
-        with said(self.url):
-            return self.raw.execute(pg_sql(sql), params)
+        try:
+            with said(self.url):
+                return self.raw.execute(pg_sql(sql), params)
+        except StoreUnavailable:
+            if self.in_tx or not self.raw.broken:
+                raise
+            self.raw = _connect(self.url)
+            with said(self.url):
+                return self.raw.execute(pg_sql(sql), params)
 
     def scalar(self, sql: str, params: Any = ()) -> Any:
         """The first column of the first row (of a query that always returns one)."""
@@ -107,12 +129,7 @@ class PgStore(SqlStore):
     def _conn(self) -> PgConn:
         conn: PgConn | None = getattr(self._local, "conn", None)
         if conn is None or conn.raw.closed or conn.raw.broken:
-            try:
-                raw = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
-            except psycopg.Error as exc:
-                raise StoreError(f"{self.url}: cannot open the PostgreSQL store ({_first_line(exc)})") from None
-            raw.adapters.register_loader("numeric", _NumberLoader)
-            conn = PgConn(raw, self.url)
+            conn = PgConn(_connect(self.url), self.url)
             with said(self.url):
                 self._migrate(conn)
             self._local.conn = conn
@@ -181,9 +198,14 @@ class PgStore(SqlStore):
 @contextmanager
 def _locked(conn: PgConn) -> Iterator[None]:
     """A transaction holding the writers' advisory lock (released at its end)."""
-    with said(conn.url), conn.raw.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
-        yield
+    conn.execute("SELECT 1")  # a connection the server closed is replaced here, before the transaction
+    conn.in_tx = True
+    try:
+        with said(conn.url), conn.raw.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+            yield
+    finally:
+        conn.in_tx = False
 
 
 def _insert_new(conn: PgConn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> int:

@@ -120,3 +120,56 @@ def _up(url: str) -> bool:
             return bool(r.status == 200)
     except OSError:
         return False
+
+
+def test_a_postgresql_restart_under_a_running_ingest_loses_nothing(tmp_path: Path) -> None:
+    """The store's server restarts (as for an upgrade or a failover) while records keep coming:
+    the ingest keeps them unacknowledged, tries again, and stores each once when the server is
+    back, without being restarted itself."""
+    import shutil
+    import tempfile
+
+    from linemon.pgserver import PgServer
+
+    folder = Path(tempfile.mkdtemp(prefix="linemon-pg-restart-"))
+    server, broker = PgServer(folder), Broker(tmp_path)
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    spi = [m for m in _messages(t0) if b'"SPI"' in m[1]]
+    store = open_store(server.url)
+    log = tmp_path / "ingest.log"
+    ing = linemon_proc("ingest", "--config", str(PLANT_FILE), "--store", server.url, "--only=spi-mqtt",
+                       f"--mqtt=127.0.0.1:{broker.port}", log=log)  # fmt: skip
+    try:
+        wait_for(lambda: log.exists() and "spi-mqtt: connected" in log.read_text(), 30, "ingest did not connect")
+        pub = broker.client("pg-restart-pub")
+        half = len(spi) // 2
+        for topic, payload in spi[:half]:
+            pub.publish(topic, payload, qos=1)
+        wait_for(lambda: store.result_count() == half, 30, "the first half was not stored")
+        server.stop()
+        for topic, payload in spi[half:]:
+            pub.publish(topic, payload, qos=1).wait_for_publish(5)
+        wait_for(lambda: "trying again" in log.read_text(), 30, "the writer did not say it waits for the store")
+        server.start()
+        wait_for(lambda: _count(server.url) == len(spi), 90, "not every record was stored after the restart")
+        assert ing.poll() is None, "the ingest should still run"
+    finally:
+        code = sigterm_exit_code(ing)
+        store.close()
+        broker.stop()
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    text = log.read_text()
+    assert code == 0 and "Traceback" not in text, text[-2000:]
+    assert f"ingest stopped: stored {len(spi)}," in text
+
+
+def _count(url: str) -> int:
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=2) as c:
+            row = c.execute("SELECT count(*) FROM results").fetchone()
+            return int(row[0]) if row else 0
+    except psycopg.OperationalError:
+        return -1
