@@ -30,7 +30,7 @@ from line.clock import Clock, SystemClock
 from line.config import Plant
 from line.config_model import BindingDef
 from line.errors import RecordError
-from line.records import Record, plant_problem, record_from_dict
+from line.records import Record, ResultRecord, plant_problem, record_from_dict
 from store.base import SourceHealth, Store
 
 log = logging.getLogger("linemon.ingest")
@@ -237,7 +237,9 @@ class Writer:
         except RecordError as exc:
             return Reject(str(exc), _raw(draft))
         problem = plant_problem(rec, self.stations, self.products) or self._time_problem(rec.ts)
-        return Reject(problem, _raw(draft)) if problem else rec
+        if problem:
+            return Reject(problem, _raw(draft))
+        return self.plant.with_spec_limits(rec) if isinstance(rec, ResultRecord) else rec
 
     def _time_problem(self, ts: datetime) -> str | None:
         limits = self.plant.spec.ingest

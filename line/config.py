@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from line.config_model import PlantFile, ProductDef, SpecLimit, StationDef
 from line.errors import ConfigError, describe_validation
 from line.kinds import KINDS
+from line.records import ResultRecord
 
 BUILTIN_FORMATS = ("native", "cfx")
 
@@ -72,6 +73,22 @@ class Plant:
         for an unknown product, or none named: products differ)."""
         p = self.spec.products.get(product) if product else None
         return dict(p.limits.get(station, {})) if p is not None else {}
+
+    def with_spec_limits(self, rec: ResultRecord) -> ResultRecord:
+        """The record with the plant file's limits (and unit) on each measurement that gave no
+        limits of its own, so the store keeps them and their verdict with the value; a record's
+        own limits win (the tester knows its test program's)."""
+        if not rec.measurements:
+            return rec
+        spec = self.spec_limits(rec.product, rec.station)
+        if not any(m.lo is None and m.hi is None and m.name in spec for m in rec.measurements):
+            return rec
+        filled = [
+            m.model_copy(update={"lo": spec[m.name].lsl, "hi": spec[m.name].usl, "unit": m.unit or spec[m.name].unit})
+            if m.lo is None and m.hi is None and m.name in spec else m
+            for m in rec.measurements
+        ]  # fmt: skip
+        return rec.model_copy(update={"measurements": filled})
 
     def inspects(self, sid: str) -> bool:
         return KINDS[self.spec.stations[sid].kind].inspects

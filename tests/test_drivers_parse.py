@@ -4,7 +4,7 @@ native payloads, and the writer's resolution of products and its dead letters.""
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -276,6 +276,31 @@ def test_writer_resolves_products_and_dead_letters_the_rest(plant, store: Sqlite
     assert dead[0].reason.startswith("product of serial 'NOBODY-1' unknown") and dead[1].raw == b"{bad"
     snap = health["vi1-aoi-cfx"].snapshot()
     assert (snap.stored, snap.rejected) == (2, 2)
+
+
+def test_measurements_without_limits_are_stored_with_the_plant_files(plant, store: SqliteStore) -> None:  # type: ignore[no-untyped-def]
+    """FF-50's V_TX at FCT has 11.4-12.6 V in the plant file: a value the tester sent bare is
+    stored with those limits and its verdict; a value with its own limits keeps them; a name or
+    a station without a specification stays as sent."""
+    w = Writer(store, plant, {"fct-jig-1": Health("fct-jig-1")})
+
+    def draft(serial: str, product: str, measurements: list[dict], station: str = "FCT") -> Draft:
+        return Draft({"schema": "linemon.result/1", "ts": NOW, "line": "SMT1" if station == "FCT" else "ASSY1",
+                      "station": station, "serial": serial, "product": product, "result": "PASS",
+                      "measurements": measurements})  # fmt: skip
+
+    w.commit([Batch("fct-jig-1", "ttyFCT", [
+        draft("L1", "FF-50", [{"name": "V_TX", "value": 12.7}, {"name": "I_RX", "value": 99.0, "lo": 90.0, "hi": 95.0},
+                              {"name": "T_CASE", "value": 31.0}]),
+        draft("L2", "FF-50", [{"name": "V_TX", "value": 12.7}], station="FT"),
+    ])])  # fmt: skip
+    (rec,) = store.unit_history("L1")
+    got = {m.name: (m.lo, m.hi, m.unit) for m in rec.measurements}
+    assert got == {"V_TX": (11.4, 12.6, "V"), "I_RX": (90.0, 95.0, None), "T_CASE": (None, None, None)}
+    assert [(m.lo, m.hi) for m in store.unit_history("L2")[0].measurements] == [(None, None)]
+    a, b = NOW - timedelta(hours=1), NOW + timedelta(hours=1)
+    sums = {m.name: m for m in store.measurement_summaries(a, b, "FCT", "FF-50")}
+    assert (sums["V_TX"].lo, sums["V_TX"].hi, sums["V_TX"].outside) == (11.4, 12.6, 1)  # 12.7 V is out
 
 
 @pytest.mark.parametrize(
