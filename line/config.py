@@ -232,6 +232,8 @@ def _station_problems(sid: str, st: StationDef, sp: PlantFile) -> Iterator[str]:
         )
     for missing in sorted(set(spec.params) - given - {"method"}):
         yield f"{key}.{missing}: required for a {st.kind!r} station"
+    if st.conveyor_boards is not None and "transit_min" not in spec.params:
+        yield f"{key}.conveyor_boards: not a parameter of a {st.kind!r} station (only conveyor ovens: reflow, wave)"
     if (st.mtbf_h is None) != (st.mttr_min is None):
         yield f"{key}: mtbf_h and mttr_min go together (give both or neither)"
     if st.fpy is not None and not spec.inspects:

@@ -150,6 +150,7 @@ class StationDef(BaseModel):
     board_overhead_s: Annotated[float, Field(ge=0)] | None = None
     pitch_s: Positive | None = None
     transit_min: Positive | None = None
+    conveyor_boards: Annotated[int, Field(ge=1, le=1000)] | None = None  # else transit / pitch
     part_s: Positive | None = None
     method: Literal["human", "aoi"] | None = None
     slots: Annotated[int, Field(ge=1)] | None = None

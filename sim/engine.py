@@ -54,6 +54,8 @@ class Unit:
 
 class _Station:
     __slots__ = (
+        "belt",
+        "belt_tail",
         "closed_at",
         "first",
         "first_pass",
@@ -75,6 +77,9 @@ class _Station:
         self.closed_at: float | None = None  # went idle here; reopened at the same instant = same period
         self.first: dict[str, int] = defaultdict(int)  # first attempts per product
         self.first_pass: dict[str, int] = defaultdict(int)
+        slots = spec.conveyor_slots if spec.transit_s > 0 else None
+        self.belt = simpy.Resource(env, slots) if slots else None  # a conveyor oven's places
+        self.belt_tail: simpy.Event | None = None  # when the last board put on the belt has left it
 
 
 class _Server:
@@ -190,7 +195,7 @@ class Simulation:
             if crew is not None:
                 self.crews[spec.crew].release(crew)  # type: ignore[index]
             if spec.transit_s > 0:
-                env.process(self._transit(unit, spec.transit_s))
+                yield from self._onto_belt(srv, unit)
                 continue
             nxt = self._judge(st, srv, unit)
             if nxt is not None:
@@ -222,12 +227,37 @@ class Simulation:
                     yield env.timeout(spec.mttr.sample(self.rng) if spec.mttr else 0.0)
                     srv.ttf = self.rng.expovariate(1 / spec.mtbf_s)
 
-    def _transit(self, unit: Unit, seconds: float) -> Generator[simpy.Event, Any, None]:
+    def _onto_belt(self, srv: _Server, unit: Unit) -> Generator[simpy.Event, Any, None]:
+        """Put a loaded board on the conveyor once it has a free place (blocked until then)."""
+        st, env = srv.st, self.env
+        place = st.belt.request() if st.belt is not None else None
+        if place is not None and not place.triggered:
+            srv.set(BLOCKED, env.now)
+        if place is not None:
+            yield place
+        ahead, left = st.belt_tail, env.event()
+        st.belt_tail = left
+        env.process(self._transit(unit, st.spec.transit_s, place, ahead, left))
+
+    def _transit(
+        self, unit: Unit, seconds: float, place: Any, ahead: simpy.Event | None, left: simpy.Event
+    ) -> Generator[simpy.Event, Any, None]:
+        """Ride the belt, leave after the board ahead (first in, first out), then free the place."""
         st = unit.route[unit.step]
         yield self.env.timeout(seconds)
+        if ahead is not None:
+            yield ahead
         nxt = self._judge(st, None, unit)
         if nxt is not None:
             yield nxt.inbox.put(unit)
+        if place is not None:
+            st.belt.release(place)  # type: ignore[union-attr]
+        left.succeed()
+
+    def boards_inside(self, sid: str) -> int:
+        """Boards on a conveyor station's belt now."""
+        belt = self.stations[sid].belt
+        return belt.count if belt is not None else 0
 
     def _judge(self, st: _Station, srv: _Server | None, unit: Unit) -> _Station | None:
         """Pass the unit on (returning the next station), or finish, repair or scrap it (None)."""

@@ -18,8 +18,10 @@ from sim.dists import Dist, constant
 class StationSpec:
     """A station: `servers` identical servers pulling from one input buffer of `buffer` places
     (None: unlimited); a unit holds its server until the next buffer accepts it (blocking after
-    service). With `transit_s` > 0 it is a conveyor: the server time is the loading pitch and the
-    unit then rides `transit_s` without holding it."""
+    service). With `transit_s` > 0 it is a conveyor oven: the server time is the loading pitch, the
+    unit then rides `transit_s` on a belt of `conveyor_slots` places (None: unbounded, for textbook
+    cases) and leaves in the order it entered; a board that cannot leave (the next buffer full)
+    keeps its place, so a full belt blocks the loader, and the stations before it in turn."""
 
     id: str
     time: Mapping[str, Dist]  # per product; "*" is the default for products not listed
@@ -29,6 +31,7 @@ class StationSpec:
     setup: Dist | None = None  # when a server changes product
     setup_pairs: Mapping[tuple[str, str], Dist] = field(default_factory=dict)
     transit_s: float = 0.0
+    conveyor_slots: int | None = None
     mtbf_s: float | None = None  # operation-dependent failures: busy seconds between breakdowns
     mttr: Dist | None = None
     fpy: Mapping[str, float] = field(default_factory=dict)  # per product; a station that inspects

@@ -8,13 +8,14 @@ work clock every other station follows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from line.calendar import merge, scheduled_intervals
 from line.config import Plant
-from line.config_model import ProductDef
+from line.config_model import ProductDef, StationDef
 from line.errors import ConfigError
 from sim.clock import WorkClock
 from sim.dists import Dist, constant, dist_from_spec, exponential, lognormal
@@ -100,6 +101,7 @@ def _station(bs: BoundStation, products: dict[str, ProductDef], cfg: Settings) -
         setup=setup,
         setup_pairs=pairs,
         transit_s=model.transit_s(spec),
+        conveyor_slots=_belt_places(spec, model.transit_s(spec)),
         mtbf_s=spec.mtbf_h * 3600 if spec.mtbf_h else None,
         mttr=lognormal(spec.mttr_min * 60, cfg.mttr_cv) if spec.mttr_min else None,
         fpy={code: bs.fpy(p) for code, p in visited.items()} if model.inspects else {},
@@ -108,6 +110,16 @@ def _station(bs: BoundStation, products: dict[str, ProductDef], cfg: Settings) -
         false_calls_per_unit=model.false_calls_per_unit,
         follows_clock=model.capacity != "slots",
     )
+
+
+def _belt_places(spec: StationDef, transit_s: float) -> int | None:
+    """Boards a conveyor oven holds: as set in the plant file (`conveyor_boards`), else those its
+    transit time fits at its pitch (5 min at 40 s: 8)."""
+    if transit_s <= 0:
+        return None
+    if spec.conveyor_boards is not None:
+        return spec.conveyor_boards
+    return math.ceil(transit_s / spec.pitch_s) if spec.pitch_s else None
 
 
 def _release(plan: PlanFile, source: str) -> Release:

@@ -1,0 +1,90 @@
+"""The simulator's physical model: a conveyor oven holds the boards that fit on its belt and stops
+taking boards when its exit is blocked, so the mounter before it is blocked in turn."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import simpy
+
+from line.config import Plant
+from sim.dists import constant
+from sim.engine import Simulation
+from sim.network import Lot, Release, StationSpec, single_product
+from sim.results import figures
+
+
+def _oven_line(slots: int | None) -> Simulation:
+    """MOUNT (20 s) -> REFLOW (pitch 40 s, 300 s inside) -> INSERT (120 s, one place before it)."""
+    net = single_product(
+        [
+            StationSpec("MOUNT", {"*": constant(20)}),
+            StationSpec("REFLOW", {"*": constant(40)}, buffer=2, transit_s=300, conveyor_slots=slots),
+            StationSpec("INSERT", {"*": constant(120)}, buffer=1),
+        ],
+        Release("plan", lots=(Lot("P", "WO1", 60),)),
+    )
+    return Simulation(simpy.Environment(), net, random.Random(1))
+
+
+def _most_inside(sim: Simulation, every_s: float = 5.0) -> list[int]:
+    seen: list[int] = []
+
+    def watch() -> Generator[simpy.Event, Any, None]:
+        while True:
+            seen.append(sim.boards_inside("REFLOW"))
+            yield sim.env.timeout(every_s)
+
+    sim.env.process(watch())
+    return seen
+
+
+def test_a_conveyor_oven_holds_what_fits_and_blocks_the_mounter() -> None:
+    slots = math.ceil(300 / 40)
+    sim = _oven_line(slots)
+    inside = _most_inside(sim)
+    end = sim.run(1e6)
+    fig = figures(sim, end)
+    assert max(inside) == slots  # full while INSERT holds the line back, never more
+    assert fig["stations"]["MOUNT"]["time_split"]["blocked"] > 0.5  # the mounter waits for the oven
+    assert fig["stations"]["REFLOW"]["time_split"]["blocked"] > 0.3
+    assert sim.completed == 60
+    # the same line with a belt that never fills (the old model) piles boards into the oven
+    loose = _oven_line(1000)
+    inside_loose = _most_inside(loose)
+    loose.run(1e6)
+    assert max(inside_loose) > 2 * slots
+
+
+def test_the_plant_ovens_get_their_belt_from_transit_and_pitch(plant: Plant) -> None:
+    from sim.plan import load_plan
+    from sim.plant import build_network
+
+    net = build_network(plant, load_plan(Path(plant.path).parent / "plans" / "jincheon-week.toml"), 168.0)
+    assert net.stations["REFLOW"].conveyor_slots == math.ceil(5.0 * 60 / 40.0)  # 8 boards of 40 s in 5 min
+    assert net.stations["WAVE"].conveyor_slots == math.ceil(4.0 * 60 / 45.0)
+
+
+def test_conveyor_boards_sets_the_belt_and_only_ovens_take_it(tmp_path: Path) -> None:
+    import pytest
+
+    from line.config import load_plant
+    from line.errors import ConfigError
+    from sim.plan import load_plan
+    from sim.plant import build_network
+    from tests.conftest import PLANT_FILE
+
+    text = PLANT_FILE.read_text()
+    assert "transit_min = 5.0\n" in text
+    f = tmp_path / "plant.toml"
+    f.write_text(text.replace("transit_min = 5.0\n", "transit_min = 5.0\nconveyor_boards = 5\n", 1))
+    (tmp_path / "plans").symlink_to(PLANT_FILE.parent / "plans")
+    net = build_network(load_plant(f), load_plan(tmp_path / "plans" / "jincheon-week.toml"), 168.0)
+    assert net.stations["REFLOW"].conveyor_slots == 5
+    f.write_text(text.replace('kind = "insertion"\n', 'kind = "insertion"\nconveyor_boards = 5\n', 1))
+    with pytest.raises(ConfigError, match=r"stations.INSERT.conveyor_boards: not a parameter of a 'insertion' station"):
+        load_plant(f)
