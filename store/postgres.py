@@ -68,6 +68,7 @@ def _connect(url: str) -> psycopg.Connection[Any]:
     except psycopg.Error as exc:
         raise StoreUnavailable(f"{shown_url(url)}: cannot open the PostgreSQL store ({_first_line(exc)})") from None
     raw.adapters.register_loader("numeric", _NumberLoader)
+    raw.execute("SET jit = off")  # short queries by index: compiling them costs more than it saves
     return raw
 
 

@@ -19,6 +19,7 @@ class Dialect:
     plan_order: str  # the column that keeps work orders in the order they were planned
     table_suffix: str  # for key-ordered tables (SQLite: WITHOUT ROWID)
     text: str  # the type of text columns: compared byte by byte in both
+    analyze: str  # "ANALYZE {table}" where a just-filled temporary table needs statistics
     _json: str  # "sqlite" | "postgres"
 
     def each(self, key: str) -> str:
@@ -53,6 +54,7 @@ SQLITE = Dialect(
     plan_order="rowid",
     table_suffix=" WITHOUT ROWID",
     text="TEXT",
+    analyze="",  # SQLite's planner takes the batch's keys as the outer loop (CROSS JOIN)
     _json="sqlite",
 )
 
@@ -64,6 +66,9 @@ POSTGRES = Dialect(
     plan_order="seq",
     table_suffix="",
     text='TEXT COLLATE "C"',
+    # without statistics PostgreSQL takes the batch's keys for many and joins them to every
+    # stored result by a full scan: each batch then costs a scan of the whole table
+    analyze="ANALYZE {table}",
     _json="postgres",
 )
 

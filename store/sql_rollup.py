@@ -74,6 +74,7 @@ def rollup_steps(d: Dialect) -> list[str]:
         "DELETE FROM k",
         "DELETE FROM u",
         "INSERT INTO k SELECT DISTINCT serial, station FROM results WHERE rid > :since",
+        d.analyze.format(table="k"),
         defects_from_results(d),
         # remove the old contributions of those keys
         *(_station_delta("-", d.join, *b) for b in BUCKETS),
@@ -90,6 +91,7 @@ def rollup_steps(d: Dialect) -> list[str]:
         *(_station_delta("", d.join, *b) for b in BUCKETS),
         # the same for whole units
         "INSERT INTO u SELECT DISTINCT serial FROM k",
+        d.analyze.format(table="u"),
         *(_product_delta("-", d.join, *b) for b in BUCKETS),
         f"""INSERT INTO units (serial, product, first_ts, failing, defects)
         SELECT u.serial, min(us.product), min(us.first_ts), sum(1 - us.last_pass), sum(us.defects)
@@ -102,7 +104,8 @@ def rollup_steps(d: Dialect) -> list[str]:
 def refresh_rollups(conn: Any, since: int) -> None:
     """Bring unit_station, units and the hourly roll-ups up to date with results rid > since."""
     for sql in rollup_steps(conn.dialect):
-        conn.execute(sql, {"since": since})
+        if sql:
+            conn.execute(sql, {"since": since})
 
 
 def window_tallies(conn: Any, start: datetime, end: datetime, product: str | None = None) -> Tallies:
