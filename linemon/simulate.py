@@ -81,12 +81,8 @@ def as_text(out: dict[str, Any]) -> str:
         lines.append(f"   makespan h    {_fmt(rep.get('makespan_h'))}")
         lines.append(f"   WIP           {_fmt(rep.get('wip'))}")
         lines.append(f"   lead time h   {_fmt(rep.get('lead_time_h', {}).get('mean'))}")
-        b = rep["bottleneck"]
-        if b["station"]:
-            lines.append(
-                f"   bottleneck    {b['station']} (sole {b['sole_share'][b['station']]['mean']:.0%}, "
-                f"shifting {b['shifting_share'][b['station']]['mean']:.0%})"
-            )
+        if rep["bottleneck"]["station"]:
+            lines.append(f"   bottleneck    {bottleneck_text(rep['bottleneck'])}")
         lines.append("   station   util    busy setup  down block starve  off")
         for sid, s in rep["stations"].items():
             ts = s["time_split"]
@@ -104,6 +100,20 @@ def as_text(out: dict[str, Any]) -> str:
             lines.append(f"   vs baseline {key}: {d['mean']:+.2f} [{d['ci95'][0]:+.2f}, {d['ci95'][1]:+.2f}]  "
                          + verdict(d))  # fmt: skip
     return "\n".join(lines)
+
+
+def bottleneck_text(b: dict[str, Any]) -> str:
+    """The bottleneck with its share of the time and interval, and any station tied with it."""
+    sh = b["share"]
+    text = (
+        f"{b['station']} {sh['mean']:.0%} of the time [{sh['ci95'][0]:.0%}, {sh['ci95'][1]:.0%}] "
+        f"(sole {b['sole_share'].get(b['station'], {}).get('mean', 0):.0%}, "
+        f"shifting {b['shifting_share'].get(b['station'], {}).get('mean', 0):.0%})"
+    )
+    if b.get("tied_with"):
+        others = ", ".join(f"{t['station']} {t['share']:.0%}" for t in b["tied_with"])
+        text += f"; statistically tied with {others}: these replications cannot tell which limits the line"
+    return text
 
 
 def verdict(d: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ import simpy
 from sim.engine import Simulation, Sink
 from sim.network import Network
 from sim.results import figures
-from sim.stats import paired_difference, summarise
+from sim.stats import mean_ci, paired_difference, summarise
 
 Progress = Callable[[int], None]  # called with the number of replications just finished
 
@@ -119,11 +119,10 @@ def _on_dask(
 
 def scenario_report(sc: Scenario, seeds: list[int], reps: list[dict[str, Any]]) -> dict[str, Any]:
     """The JSON of one scenario: every figure as mean and 95 % interval over the replications,
-    and the bottleneck: the station with the largest mean sole + shifting share."""
+    and the bottleneck: the station with the largest mean share (sole + shifting)."""
     s = summarise(reps)
     bottleneck = s.pop("bottleneck", {})
     sole, shifting = bottleneck.get("sole_share", {}), bottleneck.get("shifting_share", {})
-    top = max(sole, key=lambda k: sole[k]["mean"] + shifting.get(k, {"mean": 0})["mean"], default=None)
     return {
         "name": sc.name,
         "hours": sc.hours,
@@ -131,8 +130,36 @@ def scenario_report(sc: Scenario, seeds: list[int], reps: list[dict[str, Any]]) 
         "replications": len(reps),
         "seeds": seeds,
         **s,
-        "bottleneck": {"station": top, "sole_share": sole, "shifting_share": shifting},
+        "bottleneck": {**bottleneck_verdict(reps), "sole_share": sole, "shifting_share": shifting},
     }
+
+
+def _shares(rep: dict[str, Any]) -> dict[str, float]:
+    b = rep.get("bottleneck") or {}
+    sole, shifting = b.get("sole_share") or {}, b.get("shifting_share") or {}
+    return {k: float(sole.get(k) or 0) + float(shifting.get(k) or 0) for k in {*sole, *shifting}}
+
+
+def bottleneck_verdict(reps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The station with the largest mean share of the time as bottleneck (sole + shifting), that
+    share with its 95 % interval, and the stations it is statistically tied with: those whose
+    paired difference to it over the same replications has an interval containing 0. A tie says
+    the replications cannot tell which of them limits the line (more replications may)."""
+    per_rep = [_shares(r) for r in reps]
+    names = sorted({k for d in per_rep for k in d})
+    if not names:
+        return {"station": None, "share": None, "tied_with": []}
+    mean = {k: sum(d.get(k, 0.0) for d in per_rep) / len(per_rep) for k in names}
+    top = max(names, key=lambda k: mean[k])
+    tied = []
+    for k in sorted(names, key=lambda k: -mean[k]):
+        if k == top or mean[k] <= 0:
+            continue
+        diff = paired_difference([d.get(top, 0.0) - d.get(k, 0.0) for d in per_rep])
+        if not diff["significant"]:
+            tied.append({"station": k, "share": mean[k], "replications_needed": diff["replications_needed"]})
+    share = mean_ci([d.get(top, 0.0) for d in per_rep], nonnegative=True)
+    return {"station": top, "share": share, "tied_with": tied}
 
 
 COMPARED = ("throughput_per_hour", "wip", "makespan_h", "completed")

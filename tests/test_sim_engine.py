@@ -245,3 +245,20 @@ def test_fpy_drift_moves_first_pass_yield_to_its_target() -> None:
         n = sink.n[k]
         half = 3.3 * (p * (1 - p) / n) ** 0.5
         assert abs(sink.passed[k] / n - p) < half + 0.01, (k, sink.passed[k], n)
+
+
+def test_the_bottleneck_says_when_it_is_statistically_tied() -> None:
+    from sim.replicate import bottleneck_verdict
+
+    def rep(mount: float, assy: float) -> dict:
+        return {"bottleneck": {"sole_share": {"MOUNT": mount, "ASSY": assy, "FT": 0.02},
+                               "shifting_share": {"MOUNT": 0.05, "ASSY": 0.05}}}  # fmt: skip
+
+    close = bottleneck_verdict([rep(0.30, 0.28), rep(0.25, 0.31), rep(0.36, 0.27)])  # 34 % vs 34 %: no verdict
+    assert close["station"] == "MOUNT" and [x["station"] for x in close["tied_with"]] == ["ASSY"]
+    assert close["share"]["mean"] == pytest.approx((0.35 + 0.30 + 0.41) / 3)
+    lo, hi = close["share"]["ci95"]
+    assert lo < close["share"]["mean"] < hi
+    clear = bottleneck_verdict([rep(0.50, 0.20), rep(0.52, 0.21), rep(0.49, 0.22)])
+    assert clear["station"] == "MOUNT" and clear["tied_with"] == []
+    assert bottleneck_verdict([{"bottleneck": {}}])["station"] is None

@@ -230,6 +230,19 @@ def run(set_progress: Callable[[tuple[int, int, str]], None], token: str | None)
     return results_view(out, lang)
 
 
+def _bottleneck(b: dict[str, Any], lang: str) -> str:
+    """The bottleneck, its share of the time with its interval, and the stations tied with it."""
+    if not b.get("station"):
+        return "–"
+    sh = b["share"]
+    text = t("{station} {share} of the time [{lo}, {hi}]", lang, station=b["station"], share=f"{sh['mean']:.0%}",
+             lo=f"{sh['ci95'][0]:.0%}", hi=f"{sh['ci95'][1]:.0%}")  # fmt: skip
+    if b.get("tied_with"):
+        others = ", ".join(f"{x['station']} {x['share']:.0%}" for x in b["tied_with"])
+        text += " — " + t("statistically tied with {others}: more replications may tell them apart", lang, others=others)
+    return text
+
+
 def _ci(v: dict[str, Any] | None, fmt: str = "{:.2f}") -> str:
     if not v:
         return "–"
@@ -282,8 +295,8 @@ def results_view(out: dict[str, Any], lang: str = "en") -> object:
         html.Tr(
             [
                 html.Td(t("Bottleneck", lang)),
-                html.Td(base["bottleneck"]["station"], id="sim-bottleneck-base"),
-                html.Td(what["bottleneck"]["station"], id="sim-bottleneck-whatif"),
+                html.Td(_bottleneck(base["bottleneck"], lang), id="sim-bottleneck-base"),
+                html.Td(_bottleneck(what["bottleneck"], lang), id="sim-bottleneck-whatif"),
                 html.Td(""),
             ]
         )
