@@ -38,8 +38,8 @@ def cmd_simulate(args: argparse.Namespace, plant: Plant) -> dict[str, Any]:
         scenarios, seeds, args.jobs, args.dask, _progress_bar(len(scenarios) * len(seeds), args.json)
     )
     reports = [scenario_report(s, seeds, r) for s, r in zip(scenarios, reps, strict=True)]
-    for rep, (_, _, scenario_plant) in zip(reports, built, strict=True):
-        add_flow_factors(rep, scenario_plant)
+    for rep, (scenario, _, _) in zip(reports, built, strict=True):
+        add_flow_factors(rep, scenario.network)
     for rep, runs in zip(reports[1:], reps[1:], strict=True):
         rep["versus_baseline"] = versus_baseline(reps[0], runs)
     if args.write_store:

@@ -9,10 +9,10 @@ from typing import Any
 
 from line.config import Plant
 from line.errors import ConfigError, LinemonError
+from sim.network import Network
 from sim.plan import PlanFile, apply_overrides, load_plan, plan_problems
 from sim.plant import build_network
 from sim.replicate import Scenario, replication_seeds, run_once, scenario_report, versus_baseline
-from stations.models import raw_process_times
 
 UNTIL_DONE_H = 24 * 90.0  # a plan release stops when its last unit leaves; this is only a cap
 
@@ -79,19 +79,25 @@ def compare_whatif(
             if progress:
                 progress((done, total, f"{done}/{total} runs"))
     base, what = (scenario_report(b.scenario, seeds, r) for b, r in zip(built, runs, strict=True))
-    add_flow_factors(base, built[0].plant)
-    add_flow_factors(what, built[1].plant)
+    add_flow_factors(base, built[0].scenario.network)
+    add_flow_factors(what, built[1].scenario.network)
     what["versus_baseline"] = versus_baseline(runs[0], runs[1])
     return {"baseline": base, "whatif": what}
 
 
-def add_flow_factors(rep: dict[str, Any], plant: Plant) -> None:
-    """Per product, the raw process time of its whole routing (the plant file's station times)
-    and the flow factor, mean lead time over it: what the plant file's `[planning] flow_factor`
-    can be set from, so the andon's plan allows for the queueing this plan shows."""
-    raw = raw_process_times(plant, {code: p.routing[-1] for code, p in plant.spec.products.items()})
+def raw_process_hours(net: Network, product: str) -> float:
+    """The raw process time of a product in a scenario (Hopp & Spearman's T0): the mean time of
+    each step of its routing as this scenario runs it (the plan's [times] and what-ifs included),
+    plus the ride through conveyor ovens."""
+    return sum(net.stations[s].time_for(product).mean + net.stations[s].transit_s for s in net.routings[product]) / 3600
+
+
+def add_flow_factors(rep: dict[str, Any], net: Network) -> None:
+    """Per product, the raw process time of its whole routing in this scenario and the flow
+    factor, mean lead time over it: what the plant file's `[planning] flow_factor` can be set
+    from, so the andon's plan allows for the queueing this plan shows."""
     for code, p in rep["products"].items():
-        hours = raw[code].total_seconds() / 3600 if code in raw else None
+        hours = raw_process_hours(net, code) if code in net.routings else None
         lead = ((p.get("lead_time_h") or {}).get("mean") or {}).get("mean")
         p["raw_process_h"] = hours
         p["flow_factor"] = lead / hours if lead and hours else None

@@ -171,17 +171,27 @@ def test_compare_whatif_reports_progress_and_a_paired_difference(plant) -> None:
 
 
 def test_the_text_report_gives_each_products_flow_factor(plant) -> None:  # type: ignore[no-untyped-def]
-    """Lead time over the routing's raw process time; FF-50's raw time is 8.6 h (hand sum of the
-    plant file's station times to PACK, as the andon test below uses to OQA)."""
+    """Lead time over the routing's raw process time in the scenario: FF-50's is the plant file's
+    station times to PACK (8.6 h, as the andon uses) plus the rides through the two ovens (9 min);
+    a plan whose [times] change a step changes it by that much."""
     from linemon.simulate import as_text
-    from sim.scenarios import add_flow_factors
+    from sim.plan import load_plan
+    from sim.plant import build_network
+    from sim.scenarios import add_flow_factors, raw_process_hours
     from stations.models import raw_process_times
 
-    raw = raw_process_times(plant, {"FF-50": "PACK"})["FF-50"].total_seconds() / 3600
+    week = load_plan(PLANT_FILE.parent / "plans" / "jincheon-week.toml")
+    net = build_network(plant, week, 168.0)
+    raw = raw_process_hours(net, "FF-50")
+    plant_file_raw = raw_process_times(plant, {"FF-50": "PACK"})["FF-50"].total_seconds() / 3600
+    assert raw == pytest.approx(plant_file_raw + (5 + 4) / 60)
+    slower = week.model_copy(update={"times": {"FCT": {"FF-50": {"dist": "constant", "mean": 30.0}}}})
+    fct = net.stations["FCT"].time_for("FF-50").mean
+    assert raw_process_hours(build_network(plant, slower, 168.0), "FF-50") == pytest.approx(raw + (1800 - fct) / 3600)
     rep = {"name": "x", "replications": 1, "seeds": [1], "bottleneck": {"station": None}, "stations": {},
            "products": {"FF-50": {"completed": {"mean": 10.0}, "lead_time_h": {"mean": {"mean": 3 * raw}}},
                         "GPS-70": {"completed": {"mean": 0.0}, "lead_time_h": None}}}  # fmt: skip
-    add_flow_factors(rep, plant)
+    add_flow_factors(rep, net)
     assert rep["products"]["FF-50"]["flow_factor"] == pytest.approx(3.0)
     assert rep["products"]["GPS-70"]["flow_factor"] is None
     text = as_text(rep)
