@@ -9,7 +9,7 @@ from typing import Any
 
 from line.config import Plant
 from line.errors import LinemonError
-from sim.plan import PlanFile, load_plan, parse_assignment
+from sim.plan import PlanFile, load_plan, parse_assignment, repeat_weeks
 from sim.plant import plan_start
 from sim.replicate import (
     Scenario,
@@ -24,13 +24,16 @@ from sim.scenarios import add_flow_factors, scenario_from_plan
 
 def scenarios_from_args(args: argparse.Namespace, plant: Plant) -> list[tuple[Scenario, PlanFile, Plant]]:
     extra = dict(parse_assignment(a) for a in args.set)
-    built = [scenario_from_plan(plant, load_plan(p), p, extra, args.hours, args.warmup) for p in args.plans]
+    built = [
+        scenario_from_plan(plant, repeat_weeks(load_plan(p), args.weeks), p, extra, args.hours, args.warmup)
+        for p in args.plans
+    ]
     return [(b.scenario, b.plan, b.plant) for b in built]
 
 
 def cmd_simulate(args: argparse.Namespace, plant: Plant) -> dict[str, Any]:
-    if args.replications < 1 or args.jobs < 1:
-        raise LinemonError("--replications and --jobs must be at least 1")
+    if args.replications < 1 or args.jobs < 1 or args.weeks < 1:
+        raise LinemonError("--replications, --jobs and --weeks must be at least 1")
     built = scenarios_from_args(args, plant)
     scenarios = [s for s, _, _ in built]
     seeds = replication_seeds(args.seed, args.replications)

@@ -18,6 +18,9 @@ def add_parser(sub: Any, common: Any) -> None:
         "--hours", type=float, help="horizon in hours (default: the plan's, else until the plan is done)"
     )
     p.add_argument("--warmup", type=float, help="hours removed from the statistics (default: the plan's)")
+    p.add_argument(
+        "--weeks", type=int, default=1, help="repeat the plan's work orders for this many weeks (52: a plant year)"
+    )
     p.add_argument("--replications", type=int, default=5, help="independent runs per scenario (default 5)")
     p.add_argument("--seed", type=int, default=2611, help="seed the replications' seeds derive from")
     p.add_argument(

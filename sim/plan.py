@@ -192,3 +192,31 @@ def apply_overrides(plant: Plant, overrides: dict[str, Any], source: str) -> Pla
             node = child
         node[parts[-1]] = value
     return plant_from_dict(data, f"{plant.path} with {source}")
+
+
+WEEK_H = 168.0
+
+
+def repeat_weeks(plan: PlanFile, weeks: int) -> PlanFile:
+    """The plan's work orders repeated `weeks` times, each copy released a week after the one
+    before (ids with -W2, -W3, ...; due times a week later too): a week's plan as a season or a
+    year. A plan whose orders are released in sequence (no release_h) gets each copy at the
+    start of its week. The horizon, when the plan gives one, grows with it."""
+    if weeks < 1:
+        raise ValueError("--weeks must be at least 1")
+    if weeks == 1:
+        return plan
+    orders = list(plan.work_orders)
+    for k in range(1, weeks):
+        shift = timedelta(hours=WEEK_H * k)
+        orders += [
+            wo.model_copy(update={
+                "id": f"{wo.id}-W{k + 1}",
+                "release_h": WEEK_H * k + (wo.release_h or 0.0),
+                "due": wo.due + shift if wo.due else (plan.plan.due + shift if plan.plan.due else None),
+            })
+            for wo in plan.work_orders
+        ]  # fmt: skip
+    head = plan.plan.model_copy(update={"hours": plan.plan.hours * weeks if plan.plan.hours else None,
+                                        "name": f"{plan.plan.name} x {weeks} weeks"})  # fmt: skip
+    return plan.model_copy(update={"plan": head, "work_orders": orders})

@@ -152,7 +152,7 @@ def bottleneck_verdict(reps: list[dict[str, Any]]) -> dict[str, Any]:
     mean = {k: sum(d.get(k, 0.0) for d in per_rep) / len(per_rep) for k in names}
     top = max(names, key=lambda k: mean[k])
     tied = []
-    for k in sorted(names, key=lambda k: -mean[k]):
+    for k in sorted(names, key=lambda k: -mean[k]) if len(per_rep) > 1 else ():  # one run: no interval
         if k == top or mean[k] <= 0:
             continue
         diff = paired_difference([d.get(top, 0.0) - d.get(k, 0.0) for d in per_rep])

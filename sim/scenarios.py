@@ -38,7 +38,9 @@ def scenario_from_plan(
     problems = plan_problems(plan, what_if)
     if problems:
         raise ConfigError(path, problems)
-    h = hours or plan.plan.hours or UNTIL_DONE_H
+    # until done: capped UNTIL_DONE_H after the last release (a plan repeated for a year releases late)
+    last_release_h = max((wo.release_h or 0.0 for wo in plan.work_orders), default=0.0)
+    h = hours or plan.plan.hours or UNTIL_DONE_H + last_release_h
     w = warmup if warmup is not None else plan.plan.warmup_h
     if w >= h:
         raise LinemonError(f"{path}: the warm-up ({w} h) must be shorter than the horizon ({h} h)")

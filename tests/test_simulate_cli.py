@@ -218,3 +218,21 @@ def test_a_paired_difference_says_whether_it_is_significant() -> None:
     assert st.t.ppf(0.975, n - 1) * s / math.sqrt(n) < abs(m) <= st.t.ppf(0.975, n - 2) * s / math.sqrt(n - 1)
     assert f"about {n} replications" in verdict(d)
     assert paired_difference([0.0, 0.0, 0.0])["replications_needed"] is None
+
+
+def test_weeks_repeats_the_plan_a_week_apart() -> None:
+    from sim.plan import load_plan, repeat_weeks
+
+    week = load_plan(WEEK)
+    three = repeat_weeks(week, 3)
+    n = len(week.work_orders)
+    assert len(three.work_orders) == 3 * n and three.work_orders[n].id == f"{week.work_orders[0].id}-W2"
+    assert [wo.release_h for wo in three.work_orders[n::n]] == [168.0, 336.0]
+    assert three.work_orders[2 * n].due == week.plan.due + timedelta(weeks=2)
+    one, two = _sim_json(WEEK, "--replications", "1"), _sim_json(WEEK, "--replications", "1", "--weeks", "2")
+    made = sum(p["completed"]["mean"] for p in one["products"].values())
+    made2 = sum(p["completed"]["mean"] for p in two["products"].values())
+    assert 1.9 * made < made2 < 2.1 * made  # twice the orders, each week's at its week's start
+    assert two["makespan_h"]["mean"] > 168 + 0.8 * one["makespan_h"]["mean"]
+    bad = linemon("simulate", WEEK, "--weeks", "0", "--config", str(PLANT_FILE))
+    assert bad.returncode == 2 and "--weeks must be at least 1" in bad.stderr
