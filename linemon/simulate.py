@@ -20,6 +20,7 @@ from sim.replicate import (
     versus_baseline,
 )
 from sim.scenarios import add_flow_factors, scenario_from_plan
+from sim.stats import decimals_for
 
 
 def scenarios_from_args(args: argparse.Namespace, plant: Plant) -> list[tuple[Scenario, PlanFile, Plant]]:
@@ -132,5 +133,8 @@ def verdict(d: dict[str, Any]) -> str:
 def _fmt(v: dict[str, Any] | None) -> str:
     if not v:
         return "-"
-    runs = f"  runs {v['min']:.2f}-{v['max']:.2f}" if v.get("n", 0) > 1 else ""  # single runs, beside the mean's interval
-    return f"{v['mean']:.2f}  [{v['ci95'][0]:.2f}, {v['ci95'][1]:.2f}]{runs}"
+    d = decimals_for(v)
+    runs = ""
+    if v.get("n", 0) > 1:  # single runs, beside the mean's interval
+        runs = "  every run the same" if v["min"] == v["max"] else f"  runs {v['min']:.{d}f}-{v['max']:.{d}f}"
+    return f"{v['mean']:.{d}f}  [{v['ci95'][0]:.{d}f}, {v['ci95'][1]:.{d}f}]{runs}"

@@ -73,6 +73,17 @@ def mean_ci(values: Sequence[float], level: float = 0.95, nonnegative: bool = Fa
     return {"mean": m, "ci95": [lo, m + half], **spread}
 
 
+def decimals_for(v: dict[str, Any], least: int = 2, most: int = 6) -> int:
+    """Decimals that show an interval as it is: more than `least` when its ends differ but
+    would print the same (a long plan's throughput varies in the third decimal: "4.36 [4.36,
+    4.36]" read as if every run gave one value)."""
+    lo, hi = v["ci95"]
+    d = least
+    while d < most and lo != hi and round(lo, d) == round(hi, d):
+        d += 1
+    return d
+
+
 def paired_difference(diffs: Sequence[float], level: float = 0.95) -> dict[str, Any]:
     """A what-if's paired differences (same seeds) with the verdict an engineer asks for: whether
     the interval excludes 0 (`significant`), and if not, about how many replications would make

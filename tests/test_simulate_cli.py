@@ -236,3 +236,17 @@ def test_weeks_repeats_the_plan_a_week_apart() -> None:
     assert two["makespan_h"]["mean"] > 168 + 0.8 * one["makespan_h"]["mean"]
     bad = linemon("simulate", WEEK, "--weeks", "0", "--config", str(PLANT_FILE))
     assert bad.returncode == 2 and "--weeks must be at least 1" in bad.stderr
+
+
+def test_a_narrow_interval_is_shown_with_the_decimals_that_tell_its_ends_apart() -> None:
+    """A long plan's throughput can vary in the third decimal between runs: two decimals printed
+    it as 4.36 [4.36, 4.36], as if every run gave one value. Shown with the decimals its
+    width needs; identical runs are said to be identical."""
+    from linemon.simulate import _fmt
+    from sim.stats import decimals_for, mean_ci
+
+    narrow = mean_ci([4.3581, 4.3603, 4.3592])  # t(0.975, 2) s / sqrt(3) = 0.0027
+    assert decimals_for(narrow) == 3 and _fmt(narrow) == "4.359  [4.356, 4.362]  runs 4.358-4.360"
+    same = mean_ci([4.36, 4.36, 4.36])
+    assert _fmt(same) == "4.36  [4.36, 4.36]  every run the same"
+    assert decimals_for(mean_ci([2.39, 6.2])) == 2

@@ -23,6 +23,7 @@ from line.errors import LinemonError
 from line.i18n import N_, lang_of, t
 from sim.plan import PlanFile, mix_plan, parse_assignment
 from sim.scenarios import compare_whatif
+from sim.stats import decimals_for
 
 dash.register_page(__name__, path="/simulate", name=N_("Simulation"), order=3)
 
@@ -243,12 +244,16 @@ def _bottleneck(b: dict[str, Any], lang: str) -> str:
     return text
 
 
-def _ci(v: dict[str, Any] | None, fmt: str = "{:.2f}") -> str:
+def _ci(v: dict[str, Any] | None, fmt: str = "{:.2f}", lang: str = "en") -> str:
     if not v:
         return "–"
+    fmt = fmt.replace(".2f", f".{decimals_for(v)}f")  # as many decimals as show the interval's width
     text = f"{fmt.format(v['mean'])} [{fmt.format(v['ci95'][0])}, {fmt.format(v['ci95'][1])}]"
     if "min" in v and v.get("n", 0) > 1:  # what single runs gave, beside the interval of the mean
-        text += f" (runs {fmt.format(v['min'])}–{fmt.format(v['max'])})"
+        if v["min"] == v["max"]:
+            text += " (" + t("every run the same", lang) + ")"
+        else:
+            text += f" (runs {fmt.format(v['min'])}–{fmt.format(v['max'])})"
     return text
 
 
@@ -275,9 +280,9 @@ def results_view(out: dict[str, Any], lang: str = "en") -> object:
         html.Tr(
             [
                 html.Td(t(label, lang)),
-                html.Td(_ci(base.get(key))),
-                html.Td(_ci(what.get(key))),
-                html.Td([_ci(diff.get(key), "{:+.2f}"), html.Div(_verdict(diff.get(key), lang), className="small")],
+                html.Td(_ci(base.get(key), lang=lang)),
+                html.Td(_ci(what.get(key), lang=lang)),
+                html.Td([_ci(diff.get(key), "{:+.2f}", lang), html.Div(_verdict(diff.get(key), lang), className="small")],
                         id=f"sim-diff-{key}"),
             ],
             id=f"sim-row-{key}",
@@ -286,9 +291,9 @@ def results_view(out: dict[str, Any], lang: str = "en") -> object:
     ]
     lt = (
         t("Lead time mean (h)", lang),
-        _ci(base["lead_time_h"]["mean"]),
-        _ci(what["lead_time_h"]["mean"]),
-        _ci(diff.get("lead_time_h_mean"), "{:+.2f}"),
+        _ci(base["lead_time_h"]["mean"], lang=lang),
+        _ci(what["lead_time_h"]["mean"], lang=lang),
+        _ci(diff.get("lead_time_h_mean"), "{:+.2f}", lang),
     )
     body.append(html.Tr([html.Td(x) for x in lt]))
     body.append(
