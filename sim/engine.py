@@ -11,6 +11,7 @@ record sink are passed in: same seed, same result.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections import defaultdict
 from collections.abc import Generator
@@ -52,6 +53,14 @@ class Unit:
         self.fails = 0  # failures at the current station
 
 
+def stream(base: int, *names: str) -> random.Random:
+    """An independent generator for one station and purpose, from the run's seed and its names:
+    common random numbers per station, so a what-if at one station (another machine, other
+    times) does not reshuffle the draws of any other station."""
+    digest = hashlib.blake2b(f"{base}/{'/'.join(names)}".encode(), digest_size=8).digest()
+    return random.Random(int.from_bytes(digest, "big"))
+
+
 class _Station:
     __slots__ = (
         "belt",
@@ -62,13 +71,26 @@ class _Station:
         "inbox",
         "n_active",
         "open_start",
+        "rng_defects",
+        "rng_fail",
+        "rng_judge",
+        "rng_repair",
+        "rng_retest",
+        "rng_setup",
+        "rng_work",
         "servers",
         "spec",
         "split",
     )
 
-    def __init__(self, env: simpy.Environment, spec: StationSpec) -> None:
+    def __init__(self, env: simpy.Environment, spec: StationSpec, base: int) -> None:
         self.spec = spec
+        (self.rng_work, self.rng_setup, self.rng_fail, self.rng_judge, self.rng_retest, self.rng_repair,
+         self.rng_defects) = (
+            stream(base, spec.id, purpose)
+            for purpose in ("work", "setup", "failure", "judge", "retest", "repair", "defects")
+        )  # first attempts and retests apart: the k-th unit to arrive draws the k-th first verdict
+        # whenever its retests come back; defects apart: a run with a record sink judges as one without
         self.inbox = simpy.Store(env, capacity=spec.buffer if spec.buffer is not None else INF)
         self.servers: list[_Server] = []
         self.split = [0.0] * 6
@@ -90,7 +112,7 @@ class _Server:
         self.state = STARVED
         self.since = 0.0
         self.last_product: str | None = None
-        self.ttf = sim.rng.expovariate(1 / st.spec.mtbf_s) if st.spec.mtbf_s else INF
+        self.ttf = st.rng_fail.expovariate(1 / st.spec.mtbf_s) if st.spec.mtbf_s else INF
 
     def set(self, new: int, now: float) -> None:
         old = self.state
@@ -130,7 +152,9 @@ class Simulation:
         self.env, self.net, self.rng, self.sink, self.clock = env, net, rng, sink, net.clock
         self.serial_tag = serial_tag
         self.drifts = {(d.station, d.product): d for d in net.drifts}
-        self.stations = {sid: _Station(env, spec) for sid, spec in net.stations.items()}
+        base = rng.getrandbits(64)  # every stream of the run derives from this and its names
+        self.rng_release = stream(base, "release")
+        self.stations = {sid: _Station(env, spec, base) for sid, spec in net.stations.items()}
         self.routes = {p: tuple(self.stations[s] for s in r) for p, r in net.routings.items()}
         self.released = self.completed = self.scrapped = 0
         self.left = 0  # every unit that left, warm-up included (conservation checks)
@@ -183,8 +207,8 @@ class Simulation:
             setup = spec.setup_for(srv.last_product, unit.product)
             srv.last_product = unit.product
             if setup is not None:
-                yield from self._work(srv, setup.sample(self.rng), SETUP)
-            work = spec.time_for(unit.product).sample(self.rng)
+                yield from self._work(srv, setup.sample(st.rng_setup), SETUP)
+            work = spec.time_for(unit.product).sample(st.rng_work)
             if self.sink is not None:
                 self.sink.started(env.now, spec, srv.index, unit)
             if plain:
@@ -224,8 +248,8 @@ class Simulation:
                 srv.ttf -= chunk
                 if srv.ttf <= 1e-9:
                     srv.set(DOWN, env.now)
-                    yield env.timeout(spec.mttr.sample(self.rng) if spec.mttr else 0.0)
-                    srv.ttf = self.rng.expovariate(1 / spec.mtbf_s)
+                    yield env.timeout(spec.mttr.sample(srv.st.rng_fail) if spec.mttr else 0.0)
+                    srv.ttf = srv.st.rng_fail.expovariate(1 / spec.mtbf_s)
 
     def _onto_belt(self, srv: _Server, unit: Unit) -> Generator[simpy.Event, Any, None]:
         """Put a loaded board on the conveyor once it has a free place (blocked until then)."""
@@ -265,13 +289,13 @@ class Simulation:
         if spec.inspects:
             first = unit.fails == 0
             p = self._first_pass_p(spec, unit.product) if first else self.net.retest_pass
-            passed = p >= 1.0 or self.rng.random() < p
+            passed = p >= 1.0 or (st.rng_judge if first else st.rng_retest).random() < p
             if first:
                 st.first[unit.product] += 1
                 st.first_pass[unit.product] += passed
             if self.sink is not None:
                 self.sink.result(
-                    self.env.now, spec, srv.index if srv else 0, unit, passed, self._defects(spec, passed)
+                    self.env.now, spec, srv.index if srv else 0, unit, passed, self._defects(st, passed)
                 )
             if not passed:
                 unit.fails += 1
@@ -292,14 +316,14 @@ class Simulation:
         drift = self.drifts.get((spec.id, product)) if self.drifts else None
         return base if drift is None else drift.at(base, self.env.now)
 
-    def _defects(self, spec: StationSpec, passed: bool) -> list[str]:
-        codes = [c for c, _ in spec.defects] or ["other"]
-        weights = [w for _, w in spec.defects] or [1.0]
-        out = [] if passed else self.rng.choices(codes, weights, k=1 if self.rng.random() < 0.8 else 2)
-        return out
+    def _defects(self, st: _Station, passed: bool) -> list[str]:
+        codes = [c for c, _ in st.spec.defects] or ["other"]
+        weights = [w for _, w in st.spec.defects] or [1.0]
+        rng = st.rng_defects
+        return [] if passed else rng.choices(codes, weights, k=1 if rng.random() < 0.8 else 2)
 
     def _repair(self, st: _Station, unit: Unit) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(self.net.repair.sample(self.rng))
+        yield self.env.timeout(self.net.repair.sample(st.rng_repair))
         yield st.inbox.put(unit)
 
     # ------------------------------------------------------------------ releases and exits
@@ -318,9 +342,9 @@ class Simulation:
         code = products[0]
         while True:
             if rel.mode == "arrivals" and rel.arrival is not None:
-                yield self.env.timeout(rel.arrival.sample(self.rng))
+                yield self.env.timeout(rel.arrival.sample(self.rng_release))
             if len(products) > 1 and n % rel.lot_size == 0:
-                code = self.rng.choices(products, weights)[0]
+                code = self.rng_release.choices(products, weights)[0]
             n += 1
             if rel.mode == "arrivals":
                 self.env.process(self._enter(code, "ARR"))
