@@ -25,10 +25,12 @@ from sim.stats import decimals_for
 
 def scenarios_from_args(args: argparse.Namespace, plant: Plant) -> list[tuple[Scenario, PlanFile, Plant]]:
     extra = dict(parse_assignment(a) for a in args.set)
-    built = [
-        scenario_from_plan(plant, repeat_weeks(load_plan(p), args.weeks), p, extra, args.hours, args.warmup)
-        for p in args.plans
-    ]
+    built = []
+    for path in args.plans:
+        plan = repeat_weeks(load_plan(path), args.weeks)
+        built.append(scenario_from_plan(plant, plan, path, extra, args.hours, args.warmup))
+        for sc in plan.scenarios:  # the plan's own what-ifs, each against it on the same seeds
+            built.append(scenario_from_plan(plant, plan, path, {**extra, **sc.set}, args.hours, args.warmup, sc.name))
     return [(b.scenario, b.plan, b.plant) for b in built]
 
 

@@ -68,6 +68,15 @@ class Crew(BaseModel):
     stations: list[str] = Field(min_length=1)
 
 
+class ScenarioDef(BaseModel):
+    """A what-if of the plan, compared with it in the same run on the same random numbers:
+    `set` changes the plant file like --set ("stations.ASSY.operators" or "ASSY.operators")."""
+
+    model_config = _STRICT
+    name: str = Field(min_length=1)
+    set: dict[str, Any] = Field(min_length=1)
+
+
 class PlanFile(BaseModel):
     model_config = _STRICT
     plan: PlanHeader
@@ -76,6 +85,7 @@ class PlanFile(BaseModel):
     set: dict[str, Any] = {}
     times: dict[str, dict[str, Any]] = {}  # [times.STATION] PRODUCT or "*" = distribution, minutes
     crews: dict[str, Crew] = {}
+    scenarios: list[ScenarioDef] = []
 
 
 def load_plan(path: str | Path) -> PlanFile:
@@ -185,6 +195,8 @@ def apply_overrides(plant: Plant, overrides: dict[str, Any], source: str) -> Pla
     for key, value in overrides.items():
         node = data
         parts = key.split(".")
+        if parts[0] in plant.spec.stations and parts[0] not in data:  # "ASSY.operators": a station's
+            parts = ["stations", *parts]
         for part in parts[:-1]:
             child = node.get(part) if isinstance(node, dict) else None
             if not isinstance(child, dict):

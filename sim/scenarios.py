@@ -31,10 +31,13 @@ def scenario_from_plan(
     overrides: dict[str, Any],
     hours: float | None = None,
     warmup: float | None = None,
+    name: str | None = None,
 ) -> Built:
     """Check and build one scenario from a plan (`path` names it in errors: the plan file, or
-    what stands for a plan built in memory)."""
-    what_if = apply_overrides(plant, {**plan.set, **overrides}, f"the [set] of {path} and --set")
+    what stands for a plan built in memory); `name` names it (else the plan's name and the
+    overrides)."""
+    source = f"the [set] of {path} and --set" if name is None else f"{path} [[scenarios]] {name!r}"
+    what_if = apply_overrides(plant, {**plan.set, **overrides}, source)
     problems = plan_problems(plan, what_if)
     if problems:
         raise ConfigError(path, problems)
@@ -44,7 +47,8 @@ def scenario_from_plan(
     w = warmup if warmup is not None else plan.plan.warmup_h
     if w >= h:
         raise LinemonError(f"{path}: the warm-up ({w} h) must be shorter than the horizon ({h} h)")
-    name = plan.plan.name + (" + " + ", ".join(f"{k}={v}" for k, v in overrides.items()) if overrides else "")
+    if name is None:
+        name = plan.plan.name + (" + " + ", ".join(f"{k}={v}" for k, v in overrides.items()) if overrides else "")
     return Built(Scenario(name, build_network(what_if, plan, h, path), h, w), plan, what_if)
 
 

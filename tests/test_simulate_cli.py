@@ -250,3 +250,29 @@ def test_a_narrow_interval_is_shown_with_the_decimals_that_tell_its_ends_apart()
     same = mean_ci([4.36, 4.36, 4.36])
     assert _fmt(same) == "4.36  [4.36, 4.36]  every run the same"
     assert decimals_for(mean_ci([2.39, 6.2])) == 2
+
+
+def test_a_plan_names_its_what_ifs_and_one_run_compares_them(tmp_path: Path) -> None:
+    """[[scenarios]] in the plan file: each is run beside the plan on the same seeds and compared
+    with it (paired), as an engineer asks: "what does a 5th assembler give this week?"."""
+    plan = tmp_path / "week-whatifs.toml"
+    plan.write_text(Path(WEEK).read_text() + '''
+[[scenarios]]
+name = "5th ASSY operator"
+set = { "ASSY.operators" = 5 }
+
+[[scenarios]]
+name = "one final tester"
+set = { "stations.FT.machines" = 1 }
+''')
+    out = _sim_json(str(plan), "--replications", "3")
+    names = [s["name"] for s in out["scenarios"]]
+    assert out["baseline"] == names[0] == "Jincheon mix, week 48"
+    assert names[1:] == ["5th ASSY operator", "one final tester"]
+    base, fifth, one_ft = out["scenarios"]
+    assert "versus_baseline" in fifth and "versus_baseline" not in base
+    assert fifth["stations"]["ASSY"]["utilization"]["mean"] < base["stations"]["ASSY"]["utilization"]["mean"]
+    assert one_ft["versus_baseline"]["makespan_h"]["mean"] > 0 and one_ft["bottleneck"]["station"] == "FT"
+    plan.write_text(Path(WEEK).read_text() + '[[scenarios]]\nname = "typo"\nset = { "ASSY.operatorz" = 5 }\n')
+    bad = linemon("simulate", str(plan), "--replications", "1", "--config", str(PLANT_FILE))
+    assert bad.returncode == 2 and "[[scenarios]] 'typo'" in bad.stderr and "operatorz" in bad.stderr
