@@ -232,6 +232,8 @@ def _station_problems(sid: str, st: StationDef, sp: PlantFile) -> Iterator[str]:
         )
     for missing in sorted(set(spec.params) - given - {"method"}):
         yield f"{key}.{missing}: required for a {st.kind!r} station"
+    if st.operator_min is not None and not st.operators:
+        yield f"{key}.operator_min: needs operators (the operators a job waits for)"
     if st.conveyor_boards is not None and "transit_min" not in spec.params:
         yield f"{key}.conveyor_boards: not a parameter of a {st.kind!r} station (only conveyor ovens: reflow, wave)"
     if (st.mtbf_h is None) != (st.mttr_min is None):

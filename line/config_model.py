@@ -134,6 +134,9 @@ class StationDef(BaseModel):
     name_ko: str | None = None
     machines: Annotated[int, Field(ge=1, le=100)] = 1
     operators: Annotated[int, Field(ge=0, le=100)] = 0
+    # a machine station with operators: a job needs a machine and an operator, the operator for
+    # the first operator_min of it (loading, connecting), else for the whole job (adjusting)
+    operator_min: Positive | None = None
     setup_min: Annotated[float, Field(ge=0)] = 0.0
     setup_pair_min: dict[str, Annotated[float, Field(ge=0)]] = {}  # "FROM>TO" product pair: minutes
     buffer: Annotated[int, Field(ge=1)] | None = None  # places in the input buffer; none: unlimited

@@ -71,6 +71,7 @@ class _Station:
         "inbox",
         "n_active",
         "open_start",
+        "operators",
         "rng_defects",
         "rng_fail",
         "rng_judge",
@@ -102,6 +103,7 @@ class _Station:
         slots = spec.conveyor_slots if spec.transit_s > 0 else None
         self.belt = simpy.Resource(env, slots) if slots else None  # a conveyor oven's places
         self.belt_tail: simpy.Event | None = None  # when the last board put on the belt has left it
+        self.operators = simpy.Resource(env, spec.operators) if spec.operators else None
 
 
 class _Server:
@@ -204,6 +206,9 @@ class Simulation:
             crew = self.crews[spec.crew].request() if spec.crew else None
             if crew is not None:
                 yield crew  # waiting for an operator of the shared crew counts as starved
+            op = st.operators.request() if st.operators is not None else None
+            if op is not None:
+                yield op  # a machine waiting for its operator is starved of one
             setup = spec.setup_for(srv.last_product, unit.product)
             srv.last_product = unit.product
             if setup is not None:
@@ -211,6 +216,10 @@ class Simulation:
             work = spec.time_for(unit.product).sample(st.rng_work)
             if self.sink is not None:
                 self.sink.started(env.now, spec, srv.index, unit)
+            if op is not None and spec.operator_s is not None and spec.operator_s < work:
+                yield from self._work(srv, spec.operator_s, BUSY)  # loading: machine and operator
+                st.operators.release(op)  # type: ignore[union-attr]
+                op, work = None, work - spec.operator_s
             if plain:
                 srv.set(BUSY, env.now)
                 yield env.timeout(work)
@@ -218,6 +227,8 @@ class Simulation:
                 yield from self._work(srv, work, BUSY)
             if crew is not None:
                 self.crews[spec.crew].release(crew)  # type: ignore[index]
+            if op is not None:
+                st.operators.release(op)  # type: ignore[union-attr]
             if spec.transit_s > 0:
                 yield from self._onto_belt(srv, unit)
                 continue

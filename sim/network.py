@@ -40,6 +40,8 @@ class StationSpec:
     false_calls_per_unit: float = 0.0
     follows_clock: bool = True  # False: runs around the clock (aging racks)
     crew: str | None = None  # a shared operator pool each server needs while it works
+    operators: int | None = None  # machines that need one of this many operators to work
+    operator_s: float | None = None  # ... for the first seconds of each job (None: the whole job)
 
     def time_for(self, product: str) -> Dist:
         d = self.time.get(product) or self.time.get("*")

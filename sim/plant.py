@@ -109,6 +109,9 @@ def _station(bs: BoundStation, products: dict[str, ProductDef], cfg: Settings) -
         defects=model.defects,
         false_calls_per_unit=model.false_calls_per_unit,
         follows_clock=model.capacity != "slots",
+        # machines that wait for an operator (operators on a station whose servers are its machines)
+        operators=spec.operators if model.capacity == "machines" and spec.operators else None,
+        operator_s=spec.operator_min * 60 if spec.operator_min else None,
     )
 
 

@@ -127,3 +127,44 @@ def test_a_what_if_at_one_station_leaves_every_other_stations_draws_alone(plant:
     for sid in ("SPI", "FCT", "FT"):
         k = min(len(seen[0][sid]), len(seen[1][sid]))
         assert k > 300 and seen[0][sid][:k] == seen[1][sid][:k], sid
+
+
+def test_machines_that_need_an_operator_wait_for_one() -> None:
+    """Two test jigs (60 s a board) and one operator: held for the whole job (adjusting) the
+    pair works like one jig; held for 10 s of loading, nearly like two."""
+
+    def done_in(operators: int | None, operator_s: float | None) -> float:
+        net = single_product(
+            [StationSpec("FCT", {"*": constant(60)}, servers=2, operators=operators, operator_s=operator_s)],
+            Release("plan", lots=(Lot("P", "WO1", 40),)),
+        )
+        return Simulation(simpy.Environment(), net, random.Random(1)).run(1e6)
+
+    assert done_in(None, None) == 20 * 60  # 40 boards on two jigs
+    assert done_in(1, None) == 40 * 60  # one operator for the whole job: one jig's worth
+    assert done_in(1, 10) == 20 * 60 + 10  # loads staggered by 10 s: the second jig ends 10 s later
+    assert done_in(2, None) == 20 * 60
+
+
+def test_the_plant_files_operators_on_machines_reach_the_model(plant: Plant) -> None:
+    from sim.plan import load_plan
+    from sim.plant import build_network
+
+    net = build_network(plant, load_plan(Path(plant.path).parent / "plans" / "jincheon-week.toml"), 168.0)
+    fct, ft, assy = net.stations["FCT"], net.stations["FT"], net.stations["ASSY"]
+    assert (fct.servers, fct.operators, fct.operator_s) == (4, 2, 60.0)  # 4 jigs, 2 operators loading 1 min
+    assert (ft.servers, ft.operators, ft.operator_s) == (2, 2, None)  # testers adjusted by hand throughout
+    assert (assy.servers, assy.operators) == (4, None)  # operators are the servers of a manual station
+
+
+def test_operator_min_without_operators_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from line.config import load_plant
+    from line.errors import ConfigError
+    from tests.conftest import PLANT_FILE
+
+    f = tmp_path / "plant.toml"
+    f.write_text(PLANT_FILE.read_text().replace('kind = "spi"\n', 'kind = "spi"\noperator_min = 0.5\n', 1))
+    with pytest.raises(ConfigError, match=r"stations.SPI.operator_min: needs operators"):
+        load_plant(f)
