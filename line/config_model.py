@@ -122,6 +122,8 @@ class Rework(BaseModel):
 
     model_config = _STRICT
     scrap_after_failures: Annotated[int, Field(ge=1, le=10)] = 3
+    # repair technicians on shift (the simulator queues failed units for them); none: unlimited
+    technicians: Annotated[int, Field(ge=1, le=100)] | None = None
 
 
 class StationDef(BaseModel):

@@ -89,6 +89,11 @@ def as_text(out: dict[str, Any]) -> str:
         lines.append(f"   lead time h   {_fmt(rep.get('lead_time_h', {}).get('mean'))}")
         if rep["bottleneck"]["station"]:
             lines.append(f"   bottleneck    {bottleneck_text(rep['bottleneck'])}")
+        techs = (rep.get("repair") or {}).get("technicians")
+        lines.append(
+            f"   repair        {techs} technicians on shift ([rework] technicians)" if techs
+            else "   repair        unlimited: every failed unit is repaired at once (no [rework] technicians)"
+        )
         lines.append("   station   util    busy setup  down block starve  off")
         for sid, s in rep["stations"].items():
             ts = s["time_split"]

@@ -181,6 +181,7 @@ class Simulation:
         )
         self.serial_no = 0
         self.crews = {name: simpy.Resource(env, size) for name, size in net.crews.items()}
+        self.repairers = simpy.Resource(env, net.repair_technicians) if net.repair_technicians else None
         self.wip_trace: dict[str, float] = {}  # time-average WIP per interval, keyed by its start hour
         self.trace_s = wip_interval_s
         self.trace_from = self.trace_area = 0.0
@@ -334,8 +335,32 @@ class Simulation:
         return [] if passed else rng.choices(codes, weights, k=1 if rng.random() < 0.8 else 2)
 
     def _repair(self, st: _Station, unit: Unit) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(self.net.repair.sample(st.rng_repair))
+        """Repair, then back to the station's buffer. With technicians (plant file [rework]) a
+        failed unit waits for one, who repairs on scheduled time only (they work shifts)."""
+        seconds = self.net.repair.sample(st.rng_repair)
+        if self.repairers is None:
+            yield self.env.timeout(seconds)
+        else:
+            with self.repairers.request() as tech:
+                yield tech
+                yield from self._on_shift(seconds)
         yield st.inbox.put(unit)
+
+    def _on_shift(self, seconds: float) -> Generator[simpy.Event, Any, None]:
+        """Spend `seconds` of scheduled time (all of it when there is no work clock)."""
+        env, clock, remaining = self.env, self.clock, seconds
+        while remaining > 1e-9:
+            if clock is None:
+                yield env.timeout(remaining)
+                return
+            on = clock.next_on(env.now)
+            if on == INF:
+                yield env.event()  # no shift left in the horizon
+            if on > env.now:
+                yield env.timeout(on - env.now)
+            chunk = min(remaining, clock.on_until(env.now) - env.now)
+            yield env.timeout(chunk)
+            remaining -= chunk
 
     # ------------------------------------------------------------------ releases and exits
     def _release(self) -> Generator[simpy.Event, Any, None]:

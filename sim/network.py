@@ -106,6 +106,7 @@ class Network:
     retest_pass: float = 0.85
     max_attempts: int = 3  # failures at one station before the unit is scrapped
     repair: Dist = field(default_factory=lambda: constant(900.0))
+    repair_technicians: int | None = None  # None: every failed unit is repaired at once (unlimited)
     crews: Mapping[str, int] = field(default_factory=dict)  # shared operator pools: name -> size
     drifts: tuple[FpyDrift, ...] = ()
 

@@ -45,6 +45,7 @@ def build_network(plant: Plant, plan: PlanFile, horizon_h: float, source: str = 
         retest_pass=cfg.retest_pass,
         max_attempts=cfg.max_attempts or plant.spec.rework.scrap_after_failures,
         repair=lognormal(cfg.repair_min * 60, cfg.repair_cv),
+        repair_technicians=plant.spec.rework.technicians,
         crews={name: crew.size for name, crew in plan.crews.items()},
     )
 

@@ -131,6 +131,7 @@ def scenario_report(sc: Scenario, seeds: list[int], reps: list[dict[str, Any]]) 
         "seeds": seeds,
         **s,
         "bottleneck": {**bottleneck_verdict(reps), "sole_share": sole, "shifting_share": shifting},
+        "repair": {"technicians": sc.network.repair_technicians},  # None: unlimited, every unit at once
     }
 
 

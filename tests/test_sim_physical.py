@@ -168,3 +168,29 @@ def test_operator_min_without_operators_is_refused(tmp_path: Path) -> None:
     f.write_text(PLANT_FILE.read_text().replace('kind = "spi"\n', 'kind = "spi"\noperator_min = 0.5\n', 1))
     with pytest.raises(ConfigError, match=r"stations.SPI.operator_min: needs operators"):
         load_plant(f)
+
+
+def test_repair_technicians_queue_the_failed_units(plant: Plant) -> None:
+    """Unlimited repair (the default) repairs every failed unit at once; with the plant file's
+    [rework] technicians they wait for one. Ten boards, every first test fails, an hour's repair."""
+    from dataclasses import replace
+
+    net = single_product(
+        [StationSpec("FCT", {"*": constant(60)}, inspects=True, fpy={"P": 0.0})],
+        Release("plan", lots=(Lot("P", "WO1", 10),)),
+    )
+    net = replace(net, repair=constant(3600), retest_pass=1.0)
+
+    def makespan(technicians: int | None) -> float:
+        n = replace(net, repair_technicians=technicians)
+        return Simulation(simpy.Environment(), n, random.Random(1)).run(1e6)
+
+    assert makespan(None) == 600 + 3600 + 60  # the last board: tested at 600, repaired by 4200, retested
+    assert makespan(1) == 60 + 10 * 3600 + 60  # one technician: ten hours of repairs in a row
+    assert makespan(2) == 60 + 5 * 3600 + 60 + 60  # two: five each, the last retest queues behind one
+
+    from sim.plan import load_plan
+    from sim.plant import build_network
+
+    week = load_plan(Path(plant.path).parent / "plans" / "jincheon-week.toml")
+    assert build_network(plant, week, 168.0).repair_technicians is None  # the reference plant: unlimited

@@ -196,6 +196,7 @@ def test_the_text_report_gives_each_products_flow_factor(plant) -> None:  # type
     assert rep["products"]["GPS-70"]["flow_factor"] is None
     text = as_text(rep)
     assert f"flow factor  3.0 (raw {raw:.1f} h)" in text and 8 < raw < 9
+    assert "repair        unlimited: every failed unit is repaired at once (no [rework] technicians)" in text
 
 
 def test_a_paired_difference_says_whether_it_is_significant() -> None:
@@ -271,6 +272,7 @@ set = { "stations.FT.machines" = 1 }
     assert names[1:] == ["5th ASSY operator", "one final tester"]
     base, fifth, one_ft = out["scenarios"]
     assert "versus_baseline" in fifth and "versus_baseline" not in base
+    assert base["repair"] == {"technicians": None}  # unlimited repair, and the report says so
     assert fifth["stations"]["ASSY"]["utilization"]["mean"] < base["stations"]["ASSY"]["utilization"]["mean"]
     assert one_ft["versus_baseline"]["makespan_h"]["mean"] > 0 and one_ft["bottleneck"]["station"] == "FT"
     plan.write_text(Path(WEEK).read_text() + '[[scenarios]]\nname = "typo"\nset = { "ASSY.operatorz" = 5 }\n')
