@@ -82,6 +82,7 @@ def ensure_states(url: str, plant: Plant, seed: int = 5) -> int:
             store.write(batch)
             batch = []
     store.write(batch)
+    store.refresh_statistics()  # as `linemon import` does after a bulk load
     return n + int(have)
 
 

@@ -137,6 +137,7 @@ def report_store(url: str, m: int, lines: Lines) -> Store:
                 store.write(batch)
                 batch = []
         store.write(batch)
+        store.refresh_statistics()
         print(f"report: built a store of {store.result_count():,} records in {time.perf_counter() - t0:.0f} s ({url})")
     return store
 

@@ -40,7 +40,9 @@ def import_file(path: str | Path, store: Store, plant: Plant, jobs: int | None =
     except OSError as exc:
         raise LinemonError(f"{path}: cannot open ({exc.strerror})") from None
     with fh:
-        return import_stream(fh, str(path), store, plant, jobs)
+        out = import_stream(fh, str(path), store, plant, jobs)
+    store.refresh_statistics()  # the dashboard's queries are planned on what is there now
+    return out
 
 
 def import_stream(

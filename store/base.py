@@ -251,6 +251,10 @@ class Store(Protocol):
 
     def source_health(self) -> list[SourceHealth]: ...
 
+    def refresh_statistics(self) -> None:
+        """After a bulk load (an import): the query planner's statistics brought up to date."""
+        ...
+
     def records_after(self, table: str, rid: int, limit: int) -> list[tuple[int, Record]]:
         """(row id, record) of "results" or "states" stored after row id `rid`, in stored order
         (what a mirror sends next)."""

@@ -20,6 +20,7 @@ class Dialect:
     table_suffix: str  # for key-ordered tables (SQLite: WITHOUT ROWID)
     text: str  # the type of text columns: compared byte by byte in both
     analyze: str  # "ANALYZE {table}" where a just-filled temporary table needs statistics
+    refresh_statistics: str  # after a bulk load
     _json: str  # "sqlite" | "postgres"
 
     def each(self, key: str) -> str:
@@ -54,6 +55,7 @@ SQLITE = Dialect(
     plan_order="rowid",
     table_suffix=" WITHOUT ROWID",
     text="TEXT",
+    refresh_statistics="PRAGMA optimize",
     analyze="",  # SQLite's planner takes the batch's keys as the outer loop (CROSS JOIN)
     _json="sqlite",
 )
@@ -69,6 +71,7 @@ POSTGRES = Dialect(
     # without statistics PostgreSQL takes the batch's keys for many and joins them to every
     # stored result by a full scan: each batch then costs a scan of the whole table
     analyze="ANALYZE {table}",
+    refresh_statistics="ANALYZE",
     _json="postgres",
 )
 

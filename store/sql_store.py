@@ -88,6 +88,12 @@ class SqlStore:
     def write(self, records: Iterable[ResultRecord | StateRecord]) -> WriteCounts:
         return self.write_rows(rows_of(records))
 
+    def refresh_statistics(self) -> None:
+        """After a bulk load: the planner's statistics brought up to date now, not when the
+        database's own schedule gets to it (PostgreSQL planned the andon's state query over a
+        million fresh state changes as a full scan until then: 2.8 s instead of 15 ms)."""
+        self._conn().execute(self._conn().dialect.refresh_statistics)
+
     def records_after(self, table: str, rid: int, limit: int) -> list[tuple[int, Record]]:
         """(row id, record) of `table` ("results" or "states") after row id `rid`, in stored order."""
         conn = self._conn()
