@@ -234,6 +234,10 @@ def _station_problems(sid: str, st: StationDef, sp: PlantFile) -> Iterator[str]:
         yield f"{key}.{missing}: required for a {st.kind!r} station"
     if st.operator_min is not None and not st.operators:
         yield f"{key}.operator_min: needs operators (the operators a job waits for)"
+    if st.rack_slots is not None and "slots" not in spec.params:
+        yield f"{key}.rack_slots: not a parameter of a {st.kind!r} station (only aging racks)"
+    elif st.rack_slots is not None and (st.slots or 1) % st.rack_slots:
+        yield f"{key}.rack_slots: {st.rack_slots} does not divide the station's {st.slots} slots into whole racks"
     if st.conveyor_boards is not None and "transit_min" not in spec.params:
         yield f"{key}.conveyor_boards: not a parameter of a {st.kind!r} station (only conveyor ovens: reflow, wave)"
     if (st.mtbf_h is None) != (st.mttr_min is None):

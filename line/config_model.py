@@ -159,6 +159,10 @@ class StationDef(BaseModel):
     part_s: Positive | None = None
     method: Literal["human", "aoi"] | None = None
     slots: Annotated[int, Field(ge=1)] | None = None
+    # aging: slots loaded and started as racks of rack_slots (else every slot on its own); a rack
+    # starts its burn-in when full, or rack_wait_min after its first unit
+    rack_slots: Annotated[int, Field(ge=1)] | None = None
+    rack_wait_min: Positive = 60.0
     unit_min: Positive | None = None
 
 

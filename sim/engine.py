@@ -69,6 +69,7 @@ class _Station:
         "first",
         "first_pass",
         "inbox",
+        "loader",
         "n_active",
         "open_start",
         "operators",
@@ -104,6 +105,7 @@ class _Station:
         self.belt = simpy.Resource(env, slots) if slots else None  # a conveyor oven's places
         self.belt_tail: simpy.Event | None = None  # when the last board put on the belt has left it
         self.operators = simpy.Resource(env, spec.operators) if spec.operators else None
+        self.loader = simpy.Resource(env, 1)  # aging racks: the one being loaded
 
 
 class _Server:
@@ -189,7 +191,7 @@ class Simulation:
             for i in range(st.spec.servers):
                 srv = _Server(self, st, i)
                 st.servers.append(srv)
-                env.process(self._serve(srv))
+                env.process(self._rack(srv) if st.spec.rack else self._serve(srv))
         env.process(self._release())
         env.process(self._daily_bottleneck())
         env.process(self._trace_wip())
@@ -237,6 +239,40 @@ class Simulation:
             if nxt is not None:
                 srv.set(BLOCKED, env.now)
                 yield nxt.inbox.put(unit)
+
+    def _rack(self, srv: _Server) -> Generator[simpy.Event, Any, None]:
+        """A rack of `spec.rack` slots (aging): loaded unit by unit as they come, its burn-in
+        starts when it is full or `rack_wait_s` after its first unit; each unit leaves when its
+        own product's time is done, and the rack is loaded again once all have left."""
+        env, st, spec = self.env, srv.st, srv.st.spec
+        size = spec.rack or 1
+        while True:
+            srv.set(STARVED, env.now)
+            with st.loader.request() as turn:  # one rack is loaded at a time, as the operator does
+                yield turn
+                units: list[Unit] = [(yield st.inbox.get())]
+                until = env.now + spec.rack_wait_s
+                while len(units) < size and env.now < until:
+                    get = st.inbox.get()
+                    got = yield get | env.timeout(until - env.now)
+                    if get not in got:
+                        get.cancel()  # not left waiting to take a unit meant for the next rack
+                        break
+                    units.append(got[get])
+            start = env.now
+            srv.set(BUSY, start)
+            for u in units:
+                if self.sink is not None:
+                    self.sink.started(start, spec, srv.index, u)
+            done = sorted((spec.time_for(u.product).sample(st.rng_work), k) for k, u in enumerate(units))
+            for seconds, k in done:
+                if start + seconds > env.now:
+                    yield env.timeout(start + seconds - env.now)
+                nxt = self._judge(st, srv, units[k])
+                if nxt is not None:
+                    srv.set(BLOCKED, env.now)
+                    yield nxt.inbox.put(units[k])
+                    srv.set(BUSY, env.now)
 
     def _work(self, srv: _Server, seconds: float, state: int) -> Generator[simpy.Event, Any, None]:
         """Spend `seconds` of work, only on scheduled time, stopping for breakdowns."""

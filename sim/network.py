@@ -42,6 +42,8 @@ class StationSpec:
     crew: str | None = None  # a shared operator pool each server needs while it works
     operators: int | None = None  # machines that need one of this many operators to work
     operator_s: float | None = None  # ... for the first seconds of each job (None: the whole job)
+    rack: int | None = None  # each server is a rack of this many units, started together (aging)
+    rack_wait_s: float = 3600.0  # a partly loaded rack starts this long after its first unit
 
     def time_for(self, product: str) -> Dist:
         d = self.time.get(product) or self.time.get("*")

@@ -97,7 +97,7 @@ def _station(bs: BoundStation, products: dict[str, ProductDef], cfg: Settings) -
         id=bs.id,
         line=bs.line,
         time={code: timing(p) for code, p in visited.items()},
-        servers=model.servers(spec),
+        servers=model.servers(spec) // (spec.rack_slots or 1),  # racks, when slots go in racks
         buffer=spec.buffer,
         setup=setup,
         setup_pairs=pairs,
@@ -113,6 +113,8 @@ def _station(bs: BoundStation, products: dict[str, ProductDef], cfg: Settings) -
         # machines that wait for an operator (operators on a station whose servers are its machines)
         operators=spec.operators if model.capacity == "machines" and spec.operators else None,
         operator_s=spec.operator_min * 60 if spec.operator_min else None,
+        rack=spec.rack_slots if model.capacity == "slots" else None,
+        rack_wait_s=spec.rack_wait_min * 60,
     )
 
 

@@ -194,3 +194,55 @@ def test_repair_technicians_queue_the_failed_units(plant: Plant) -> None:
 
     week = load_plan(Path(plant.path).parent / "plans" / "jincheon-week.toml")
     assert build_network(plant, week, 168.0).repair_technicians is None  # the reference plant: unlimited
+
+
+def test_aging_racks_start_when_loaded_and_units_leave_when_their_time_is_done() -> None:
+    """Two racks of 4 slots, a unit every 5 min, burn-in 60 min. One rack is loaded at a time and
+    starts when full (loaded 5-20 min: its units leave at 80, not 60 after each was loaded); the
+    second, loaded 25-40, starts at 40. A partly loaded rack starts 30 min after its first unit."""
+    def exits(n: int, rack: int | None, wait_s: float = 1800) -> list[float]:
+        net = single_product(
+            [StationSpec("IN", {"*": constant(300)}),
+             StationSpec("AGING", {"*": constant(3600)}, servers=2, rack=rack, rack_wait_s=wait_s,
+                         follows_clock=False)],
+            Release("plan", lots=(Lot("P", "WO1", n),)),
+        )  # fmt: skip
+        sim = Simulation(simpy.Environment(), net, random.Random(1))
+        out: list[float] = []
+        leave = sim._leave
+
+        def record(unit: Any, scrapped: bool) -> None:
+            out.append(sim.env.now)
+            leave(unit, scrapped)
+
+        sim._leave = record  # type: ignore[method-assign]
+        sim.run(1e6)
+        return out
+
+    assert exits(8, 4) == [80 * 60] * 4 + [100 * 60] * 4  # whole racks: loaded 5-20 and 25-40 min
+    assert exits(2, 4) == [(5 + 30 + 60) * 60] * 2  # a part rack waits 30 min for more, then starts
+    assert exits(2, None) == [65 * 60, 70 * 60]  # slot by slot (racks not set): each on its own
+
+
+def test_rack_slots_from_the_plant_file(tmp_path: Path) -> None:
+    import pytest
+
+    from line.config import load_plant
+    from line.errors import ConfigError
+    from sim.plan import load_plan
+    from sim.plant import build_network
+    from tests.conftest import PLANT_FILE
+
+    text = PLANT_FILE.read_text()
+    assert "slots = 240 " in text
+    f = tmp_path / "plant.toml"
+    (tmp_path / "plans").symlink_to(PLANT_FILE.parent / "plans")
+    f.write_text(text.replace("slots = 240 ", "slots = 240\nrack_slots = 60\nrack_wait_min = 45\n#", 1))
+    aging = build_network(load_plant(f), load_plan(tmp_path / "plans" / "jincheon-week.toml"), 168.0).stations["AGING"]
+    assert (aging.servers, aging.rack, aging.rack_wait_s) == (4, 60, 45 * 60)  # four racks of 60
+    f.write_text(text.replace("slots = 240 ", "slots = 240\nrack_slots = 70\n#", 1))
+    with pytest.raises(ConfigError, match=r"stations.AGING.rack_slots: 70 does not divide the station's 240 slots"):
+        load_plant(f)
+    f.write_text(text.replace('kind = "insertion"\n', 'kind = "insertion"\nrack_slots = 5\n', 1))
+    with pytest.raises(ConfigError, match=r"stations.INSERT.rack_slots: not a parameter of a 'insertion' station"):
+        load_plant(f)
