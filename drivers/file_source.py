@@ -52,6 +52,7 @@ class FileSource:
         self.b, self.plant, self.put, self.health = b, plant, put, health
         self.folder = Path(folder or b.path or ".")
         self.fmt = plant.spec.formats[b.format]
+        self.pattern = b.pattern or ("*.xml" if self.fmt.type == "xml" else "*.csv")
         self.clock = clock or SystemClock()
         self.line = plant.station(b.station_id).line
         self._seen: dict[Path, _Seen] = {}
@@ -99,7 +100,7 @@ class FileSource:
             self._next_purge = time.monotonic() + PURGE_EVERY_S
         now = time.monotonic()
         present = set()
-        for path in sorted(self.folder.glob(self.b.pattern)):
+        for path in sorted(self.folder.glob(self.pattern)):
             if not path.is_file() or (self.b.done_marker and path.name.endswith(self.b.done_marker)):
                 continue
             present.add(path)

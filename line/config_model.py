@@ -302,7 +302,7 @@ class BindingDef(BaseModel):
     qos: Literal[0, 1, 2] = 1
     # file: a folder (or network share) the tester writes one result file per board into
     path: str | None = None
-    pattern: str = "*.csv"
+    pattern: str | None = None  # the files to read; none: *.csv or *.xml, as the format's type
     poll_s: Positive = 2.0
     settle_s: Annotated[float, Field(ge=0)] = 2.0  # unchanged this long: the tester has finished it
     done_marker: str | None = None  # e.g. ".done": the file counts as finished once <file>.done exists

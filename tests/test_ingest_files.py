@@ -77,11 +77,11 @@ def test_a_bad_file_is_one_reject_that_says_why(plant: Plant) -> None:
     assert isinstance(r, Reject) and "operator verdict 'MAYBE'" in r.reason
 
 
-def _plant_with_folder(tmp: Path, inbox: Path) -> Path:
+def _plant_with_folder(tmp: Path, inbox: Path, fmt: str = "aoi_calls_csv") -> Path:
     text = PLANT_FILE.read_text() + (
         "\n[[bindings]]\n"
         'id = "aoi-files"\ntransport = "file"\nstation = "VI1"\nequipment = "AOI-01"\n'
-        f'path = "{inbox}"\nformat = "aoi_calls_csv"\npoll_s = 0.2\nsettle_s = 0.6\n'
+        f'path = "{inbox}"\nformat = "{fmt}"\npoll_s = 0.2\nsettle_s = 0.6\n'
     )
     p = tmp / "plant.toml"
     p.write_text(text)
@@ -140,7 +140,7 @@ def test_a_file_read_again_after_a_crash_adds_nothing(tmp_path: Path) -> None:
     assert (inbox / "b2.csv").exists()
     again = linemon_proc(*args, log=log)
     try:
-        wait_for(lambda: not list(inbox.glob("*.csv")), 30, f"files left: {list(inbox.iterdir())}")
+        wait_for(lambda: not list(inbox.glob("*.*")), 30, f"files left: {list(inbox.iterdir())}")
         assert _count(db, "SELECT count(*) FROM results") == 6
         assert len(list((inbox / "done").iterdir())) == 3  # b1 twice (renamed), b2
     finally:
@@ -184,17 +184,40 @@ def test_emulated_reports_read_back_as_written(plant: Plant) -> None:
     assert [(d["code"], d["confirmed"]) for d in calls[0].data["defects"]] == [("bridge", True), ("missing", False)]  # type: ignore[union-attr]
 
 
-def test_linemon_emulate_fills_a_folder_the_ingest_reads(tmp_path: Path) -> None:
+def test_an_emulated_xml_report_reads_back_as_written(plant: Plant) -> None:
+    import random
+
+    from drivers.emulate import EmuUnit
+    from drivers.emulate_files import report
+    from drivers.fileformat import parse_file
+
+    ts = datetime(2026, 11, 24, 9, 30, 5, tzinfo=plant.tz)
+    unit = EmuUnit("FF50-X1", "FF-50", "WO-7", False, (("bridge", "U3"),), (("missing", "C7"),),
+                   (("V_TX", 12.01, "V"), ("I_RX", 98.5, "mA")))  # fmt: skip
+    fmt = plant.spec.formats["aoi_xml"]
+    ctx = _ctx(plant, "VI1")
+    data, name = report(fmt, ctx.binding, unit, ts, random.Random(1))
+    assert name.endswith(".xml") and data.startswith(b"<?xml")
+    (draft,) = parse_file(fmt, ctx, data, name)
+    assert isinstance(draft, Draft), draft
+    d = draft.data
+    assert (d["serial"], d["result"], d["product"], d["work_order"]) == ("FF50-X1", "FAIL", "FF-50", "WO-7")
+    assert [(x["code"], x["refdes"], x["confirmed"]) for x in d["defects"]] == [("bridge", "U3", True), ("missing", "C7", False)]
+    assert [(m["name"], m["value"], m["unit"]) for m in d["measurements"]] == [("V_TX", 12.01, "V"), ("I_RX", 98.5, "mA")]
+
+
+@pytest.mark.parametrize("fmt", ["aoi_calls_csv", "aoi_xml"])
+def test_linemon_emulate_fills_a_folder_the_ingest_reads(tmp_path: Path, fmt: str) -> None:
     inbox, db, log = tmp_path / "inbox", tmp_path / "e.db", tmp_path / "ingest.log"
     inbox.mkdir()
-    plant = _plant_with_folder(tmp_path, inbox)
+    plant = _plant_with_folder(tmp_path, inbox, fmt)
     emu = subprocess.run([sys.executable, "-m", "linemon", "emulate", "aoi-files", "--config", str(plant),
                           "--folder", str(inbox), "--count", "25", "--rate", "0"],
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert emu.returncode == 0 and "wrote 25 reports" in emu.stdout, emu.stderr
     ing = linemon_proc("ingest", "--config", str(plant), "--store", f"sqlite:///{db}", "--only=aoi-files", log=log)
     try:
-        wait_for(lambda: not list(inbox.glob("*.csv")), 30, f"files left: {list(inbox.iterdir())}")
+        wait_for(lambda: not list(inbox.glob("*.*")), 30, f"files left: {list(inbox.iterdir())}")
         assert _count(db, "SELECT count(*) FROM results") == 25 and len(list((inbox / "done").iterdir())) == 25
     finally:
         assert sigterm_exit_code(ing) == 0
