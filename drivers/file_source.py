@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from drivers.fileformat import parse_file
 from drivers.ingest import Batch, Health
@@ -37,6 +38,29 @@ class _Seen:
     size: int
     mtime: float
     since: float  # monotonic time it was first seen with this size and mtime
+
+
+def watch_folder(folder: Path, wake: threading.Event, name: str) -> Any:
+    """A watch that sets `wake` on any change in `folder` (inotify on Linux, through watchdog);
+    None where it cannot run (no such folder yet, a share without change notices, the system's
+    watch limit): the polling goes on without it."""
+    from watchdog.events import FileSystemEventHandler
+    from watchdog.observers import Observer
+
+    class _Wake(FileSystemEventHandler):
+        def on_any_event(self, event: Any) -> None:  # never raises: only sets an event
+            wake.set()
+
+    if not folder.is_dir():
+        return None
+    observer = Observer()
+    try:
+        observer.schedule(_Wake(), str(folder), recursive=False)
+        observer.start()
+    except OSError as exc:
+        log.info("%s: no change notices for %s (%s); polling", name, folder, exc)
+        return None
+    return observer
 
 
 class FileSource:
@@ -59,25 +83,33 @@ class FileSource:
         self._handed: dict[str, str] = {}  # file path -> "done" or "failed", until committed
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by the folder watch when something changed there
+        self._watch: Any = None
         self._thread: threading.Thread | None = None
         self._next_purge = 0.0
 
     def start(self) -> None:
+        self._watch = watch_folder(self.folder, self._wake, self.b.id)
         self._thread = threading.Thread(target=self._run, name=f"files-{self.b.id}", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+        if self._watch is not None:
+            self._watch.stop()
         if self._thread is not None:
             self._thread.join(10)
 
     def committed(self, tokens: list[str]) -> None:
         """From the writer's reply: these files' records are stored; move them out of the inbox."""
         for token in tokens:
-            with self._lock:
-                dest = self._handed.pop(token, None)
-            if dest is not None:
+            with self._lock:  # the scan skips a handed file until it is gone from the folder:
+                dest = self._handed.get(token)  # forgotten only after the move, or a scan in
+            if dest is not None:  # between would read it again
                 self._move(Path(token), dest)
+                with self._lock:
+                    self._handed.pop(token, None)
 
     # ------------------------------------------------------------------ the polling loop
     def _run(self) -> None:
@@ -88,7 +120,16 @@ class FileSource:
                 self.health.set("reconnecting", f"{self.folder}: {exc}")
             except Exception:  # never let the thread die silently
                 log.exception("%s: scanning %s", self.b.id, self.folder)
-            self._stop.wait(self.b.poll_s)
+            self._wake.wait(self._next_look())
+            self._wake.clear()
+
+    def _next_look(self) -> float:
+        """Seconds until the next scan: `poll_s`, or sooner when a file seen being written will
+        have settled (the folder watch wakes the scan on a change; polling stays for the shares
+        it cannot see into)."""
+        now = time.monotonic()
+        settles = [d for s in self._seen.values() if (d := s.since + self.b.settle_s - now) > 0]
+        return max(0.05, min([self.b.poll_s, *settles]))
 
     def _scan(self) -> None:
         if not self.folder.is_dir():

@@ -257,3 +257,28 @@ def test_read_files_are_kept_for_keep_days(plant: Plant, tmp_path: Path) -> None
     os.utime(bad, (month_ago, month_ago))
     src._scan()  # the first scan purges
     assert not old.exists() and not bad.exists() and new.exists()
+
+
+def test_a_change_in_the_folder_wakes_the_scan_before_the_next_poll(tmp_path: Path, plant: Plant) -> None:
+    """With inotify (Linux) a finished file is read about settle_s after it was written, not at
+    the next poll: here the poll comes every 10 minutes, and the file is read within seconds."""
+    import threading
+
+    from drivers.file_source import FileSource
+    from drivers.ingest import Health
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    b = BindingDef(id="aoi-files", transport="file", station="VI1", format="aoi_calls_csv", path=str(inbox),
+                   poll_s=600, settle_s=0.3)  # fmt: skip
+    got: list = []
+    seen = threading.Event()
+    src = FileSource(b, plant, lambda batch: (got.append(batch), seen.set()), Health("aoi-files"))
+    src.start()
+    try:
+        time.sleep(0.5)  # the first scan (an empty folder) has run; the next poll is 10 minutes away
+        (inbox / "board.csv").write_bytes((FIXTURES / "aoi_calls.csv").read_bytes())
+        assert seen.wait(30), "the new file was not read before the next poll"
+        assert got[0].location.endswith("board.csv") and got[0].items
+    finally:
+        src.stop()
