@@ -44,10 +44,13 @@ class Sink(Protocol):
 
 
 class Unit:
-    __slots__ = ("fails", "product", "released", "route", "serial", "step", "work_order")
+    __slots__ = ("fails", "lot", "product", "released", "route", "serial", "step", "work_order")
 
-    def __init__(self, serial: str, product: str, work_order: str, route: tuple[_Station, ...]) -> None:
+    def __init__(
+        self, serial: str, product: str, work_order: str, route: tuple[_Station, ...], lot: int | None = None
+    ) -> None:
         self.serial, self.product, self.work_order, self.route = serial, product, work_order, route
+        self.lot = lot  # the plan's lot it was released in (None: no lots, CONWIP and arrivals)
         self.step = 0
         self.released = 0.0
         self.fails = 0  # failures at the current station
@@ -75,9 +78,7 @@ class _Station:
         "operators",
         "rng_defects",
         "rng_fail",
-        "rng_judge",
         "rng_repair",
-        "rng_retest",
         "rng_setup",
         "rng_work",
         "servers",
@@ -87,12 +88,10 @@ class _Station:
 
     def __init__(self, env: simpy.Environment, spec: StationSpec, base: int) -> None:
         self.spec = spec
-        (self.rng_work, self.rng_setup, self.rng_fail, self.rng_judge, self.rng_retest, self.rng_repair,
-         self.rng_defects) = (
-            stream(base, spec.id, purpose)
-            for purpose in ("work", "setup", "failure", "judge", "retest", "repair", "defects")
-        )  # first attempts and retests apart: the k-th unit to arrive draws the k-th first verdict
-        # whenever its retests come back; defects apart: a run with a record sink judges as one without
+        self.rng_work, self.rng_setup, self.rng_fail, self.rng_repair, self.rng_defects = (
+            stream(base, spec.id, purpose) for purpose in ("work", "setup", "failure", "repair", "defects")
+        )  # verdicts are drawn per unit (Simulation._verdict_draw); defects apart: a run with a
+        # record sink judges as one without
         self.inbox = simpy.Store(env, capacity=spec.buffer if spec.buffer is not None else INF)
         self.servers: list[_Server] = []
         self.split = [0.0] * 6
@@ -109,13 +108,14 @@ class _Station:
 
 
 class _Server:
-    __slots__ = ("index", "last_product", "sim", "since", "st", "state", "ttf")
+    __slots__ = ("index", "last_lot", "last_product", "sim", "since", "st", "state", "ttf")
 
     def __init__(self, sim: Simulation, st: _Station, index: int) -> None:
         self.sim, self.st, self.index = sim, st, index
         self.state = STARVED
         self.since = 0.0
         self.last_product: str | None = None
+        self.last_lot: int | None = None
         self.ttf = st.rng_fail.expovariate(1 / st.spec.mtbf_s) if st.spec.mtbf_s else INF
 
     def set(self, new: int, now: float) -> None:
@@ -156,7 +156,7 @@ class Simulation:
         self.env, self.net, self.rng, self.sink, self.clock = env, net, rng, sink, net.clock
         self.serial_tag = serial_tag
         self.drifts = {(d.station, d.product): d for d in net.drifts}
-        base = rng.getrandbits(64)  # every stream of the run derives from this and its names
+        self.base = base = rng.getrandbits(64)  # every stream of the run derives from this and its names
         self.rng_release = stream(base, "release")
         self.stations = {sid: _Station(env, spec, base) for sid, spec in net.stations.items()}
         self.routes = {p: tuple(self.stations[s] for s in r) for p, r in net.routings.items()}
@@ -213,7 +213,9 @@ class Simulation:
             if op is not None:
                 yield op  # a machine waiting for its operator is starved of one
             setup = spec.setup_for(srv.last_product, unit.product)
-            srv.last_product = unit.product
+            if setup is None and unit.lot is not None and srv.last_lot not in (None, unit.lot):
+                setup = spec.setup  # a new lot, even of the same product: a job of its own (program, first article)
+            srv.last_product, srv.last_lot = unit.product, unit.lot
             if setup is not None:
                 yield from self._work(srv, setup.sample(st.rng_setup), SETUP)
             work = spec.time_for(unit.product).sample(st.rng_work)
@@ -337,7 +339,7 @@ class Simulation:
         if spec.inspects:
             first = unit.fails == 0
             p = self._first_pass_p(spec, unit.product) if first else self.net.retest_pass
-            passed = p >= 1.0 or (st.rng_judge if first else st.rng_retest).random() < p
+            passed = p >= 1.0 or self._verdict_draw(st, unit) < p
             if first:
                 st.first[unit.product] += 1
                 st.first_pass[unit.product] += passed
@@ -358,6 +360,12 @@ class Simulation:
             return unit.route[unit.step]
         self._leave(unit, scrapped=False)
         return None
+
+    def _verdict_draw(self, st: _Station, unit: Unit) -> float:
+        """The unit's own random number for this attempt at this station: a what-if that lets
+        units overtake each other (a second mounter) still gives each unit the fate it had."""
+        key = f"{self.base}/{st.spec.id}/{unit.serial}/{unit.fails}".encode()
+        return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2.0**64
 
     def _first_pass_p(self, spec: StationSpec, product: str) -> float:
         base = spec.fpy.get(product, 1.0)
@@ -403,11 +411,11 @@ class Simulation:
         rel = self.net.release
         if rel.mode == "plan":
             self.to_release = sum(lot.quantity for lot in rel.lots)
-            for lot in rel.lots:
+            for k, lot in enumerate(rel.lots):
                 if lot.release_s is not None and lot.release_s > self.env.now:
                     yield self.env.timeout(lot.release_s - self.env.now)
                 for _ in range(lot.quantity):
-                    yield from self._enter(lot.product, lot.work_order)
+                    yield from self._enter(lot.product, lot.work_order, k)
             return
         products, weights = list(rel.mix), list(rel.mix.values())
         n = 0
@@ -423,7 +431,7 @@ class Simulation:
             else:
                 yield from self._enter(code, "CONWIP")
 
-    def _enter(self, product: str, work_order: str) -> Generator[simpy.Event, Any, None]:
+    def _enter(self, product: str, work_order: str, lot: int | None = None) -> Generator[simpy.Event, Any, None]:
         if self.tokens is not None:
             yield self.tokens.get(1)
         self.serial_no += 1
@@ -432,6 +440,7 @@ class Simulation:
             product,
             work_order,
             self.routes[product],
+            lot,
         )
         yield unit.route[0].inbox.put(unit)
         unit.released = self.env.now
