@@ -213,9 +213,12 @@ class Simulation:
             if op is not None:
                 yield op  # a machine waiting for its operator is starved of one
             setup = spec.setup_for(srv.last_product, unit.product)
-            if setup is None and unit.lot is not None and srv.last_lot not in (None, unit.lot):
-                setup = spec.setup  # a new lot, even of the same product: a job of its own (program, first article)
-            srv.last_product, srv.last_lot = unit.product, unit.lot
+            new_lot = unit.lot is not None and (srv.last_lot is None or unit.lot > srv.last_lot)
+            if setup is None and new_lot and srv.last_lot is not None:
+                setup = spec.setup  # a later lot, even of the same product: a job of its own (program, first article)
+            srv.last_product = unit.product
+            if new_lot:  # a repaired unit of an earlier lot is worked in between, without a setup
+                srv.last_lot = unit.lot
             if setup is not None:
                 yield from self._work(srv, setup.sample(st.rng_setup), SETUP)
             work = spec.time_for(unit.product).sample(st.rng_work)

@@ -276,3 +276,20 @@ def test_lot_size_in_a_plan_file_changes_the_simulated_week(plant: Plant) -> Non
         runs.append(run_once(sc.network, 7, sc.hours))
     setups = [r["stations"]["PRINT"]["time_split"]["setup"] for r in runs]
     assert setups[0] > setups[1]  # lots of 12-45 set up more often than whole orders
+
+
+def test_a_repaired_unit_of_an_earlier_lot_costs_no_setup() -> None:
+    """A unit of lot 1 back from repair after lot 2 has started is worked in between without a
+    setup, and lot 2 goes on without one either: only a later lot is a new job."""
+    net = single_product(
+        [StationSpec("T", {"*": constant(60)}, inspects=True, fpy={"P": 0.5}),
+         StationSpec("PRINT", {"*": constant(60)}, setup=constant(600))],
+        Release("plan", lots=(Lot("P", "WO1", 6), Lot("P", "WO1", 6))),
+    )  # fmt: skip
+    from dataclasses import replace
+
+    net = replace(net, retest_pass=1.0)
+    sim = Simulation(simpy.Environment(), net, random.Random(2))
+    sim.run(1e6)
+    setup_s = sim.stations["PRINT"].split[1] * 1  # seconds in setup (SETUP is state 1)
+    assert setup_s == 600  # one setup: for lot 2 only, stragglers of lot 1 took none
