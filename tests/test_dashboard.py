@@ -203,7 +203,7 @@ def test_simulation_page_runs_in_the_background(served: str) -> None:
         page.click("#sim-run")
         page.wait_for_selector("#sim-table", timeout=120_000)
         bottleneck = page.inner_text("#sim-bottleneck-whatif")  # with its share of the time and interval
-        assert re.fullmatch(r"FT \d+% of the time \[\d+%, \d+%\].*", bottleneck), bottleneck
+        assert re.fullmatch(r"FT \d+% of the time \[\d+%, \d+%\] \(sole \d+%, shifting \d+%\).*", bottleneck), bottleneck
         row = page.inner_text("#sim-row-throughput_per_hour")
         assert "[" in row and "(runs " in row  # the mean with its interval, and what single runs gave
         assert page.inner_text("#sim-progress") == "4/4 runs"

@@ -238,6 +238,10 @@ def _bottleneck(b: dict[str, Any], lang: str) -> str:
     sh = b["share"]
     text = t("{station} {share} of the time [{lo}, {hi}]", lang, station=b["station"], share=f"{sh['mean']:.0%}",
              lo=f"{sh['ci95'][0]:.0%}", hi=f"{sh['ci95'][1]:.0%}")  # fmt: skip
+    sole = (b.get("sole_share") or {}).get(b["station"]) or {"mean": 0.0}
+    shifting = (b.get("shifting_share") or {}).get(b["station"]) or {"mean": 0.0}
+    text += " " + t("(sole {sole}, shifting {shifting})", lang, sole=f"{sole['mean']:.0%}",
+                    shifting=f"{shifting['mean']:.0%}")  # fmt: skip
     if b.get("tied_with"):
         others = ", ".join(f"{x['station']} {x['share']:.0%}" for x in b["tied_with"])
         text += " — " + t("statistically tied with {others}: more replications may tell them apart", lang, others=others)
