@@ -21,30 +21,24 @@ class Dialect:
     text: str  # the type of text columns: compared byte by byte in both
     analyze: str  # "ANALYZE {table}" where a just-filled temporary table needs statistics
     refresh_statistics: str  # after a bulk load
-    _json: str  # "sqlite" | "postgres"
+    # the JSON of results.detail, as templates of {key}: the elements of an array as table `j`
+    # (column `value`), and a number, a text and a boolean (as 0/1) of an element
+    each_tpl: str
+    num_tpl: str
+    txt_tpl: str
+    flag_tpl: str
 
     def each(self, key: str) -> str:
-        """The elements of the JSON array `key` of results.detail, as table `j` with column `value`."""
-        if self._json == "sqlite":
-            return f"json_each(r.detail, '$.{key}') j"
-        return f"jsonb_array_elements(r.detail::jsonb -> '{key}') j"
+        return self.each_tpl.format(key=key)
 
     def num(self, key: str) -> str:
-        """A number of the element `j`."""
-        if self._json == "sqlite":
-            return f"json_extract(j.value, '$.{key}')"
-        return f"(j.value ->> '{key}')::double precision"
+        return self.num_tpl.format(key=key)
 
     def txt(self, key: str) -> str:
-        if self._json == "sqlite":
-            return f"json_extract(j.value, '$.{key}')"
-        return f"(j.value ->> '{key}')"
+        return self.txt_tpl.format(key=key)
 
     def flag(self, key: str) -> str:
-        """A JSON boolean as 0/1."""
-        if self._json == "sqlite":
-            return f"json_extract(j.value, '$.{key}')"
-        return f"(j.value ->> '{key}')::boolean::int"
+        return self.flag_tpl.format(key=key)
 
 
 SQLITE = Dialect(
@@ -57,7 +51,10 @@ SQLITE = Dialect(
     text="TEXT",
     refresh_statistics="PRAGMA optimize",
     analyze="",  # SQLite's planner takes the batch's keys as the outer loop (CROSS JOIN)
-    _json="sqlite",
+    each_tpl="json_each(r.detail, '$.{key}') j",
+    num_tpl="json_extract(j.value, '$.{key}')",
+    txt_tpl="json_extract(j.value, '$.{key}')",
+    flag_tpl="json_extract(j.value, '$.{key}')",  # JSON true is 1 in SQLite
 )
 
 POSTGRES = Dialect(
@@ -72,7 +69,10 @@ POSTGRES = Dialect(
     # stored result by a full scan: each batch then costs a scan of the whole table
     analyze="ANALYZE {table}",
     refresh_statistics="ANALYZE",
-    _json="postgres",
+    each_tpl="jsonb_array_elements(r.detail::jsonb -> '{key}') j",
+    num_tpl="(j.value ->> '{key}')::double precision",
+    txt_tpl="(j.value ->> '{key}')",
+    flag_tpl="(j.value ->> '{key}')::boolean::int",
 )
 
 

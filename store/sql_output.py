@@ -11,6 +11,7 @@ from line.kpi import ProductTally, StationTally
 from line.plan import PlannedOrder
 from line.records import from_ms, ts_ms
 from store.base import Tallies
+from store.batches import iter_chunks
 from store.sql_rollup import HOUR_MS
 
 
@@ -58,7 +59,7 @@ def planned_orders(conn: Any, start: datetime, end: datetime) -> list[PlannedOrd
 def _order_units(conn: Any, work_orders: list[str]) -> dict[str, set[str]]:
     """The serials of each work order (by the results' work-order index)."""
     out: dict[str, set[str]] = {}
-    for chunk in _chunks(work_orders):
+    for chunk in iter_chunks(work_orders, 500):
         for wo, serial in conn.execute(
             f"SELECT DISTINCT work_order, serial FROM results WHERE work_order IN ({','.join('?' * len(chunk))})",
             tuple(chunk),
@@ -72,17 +73,13 @@ def _unit_rows(conn: Any, serials: set[str], sql_tail: str, args: tuple[Any, ...
     is given the serials themselves, not a join it may misjudge (PostgreSQL scanned all 10M
     summaries for 2,600 units when it guessed 32,000)."""
     rows: list[tuple[Any, ...]] = []
-    for chunk in _chunks(sorted(serials)):
+    for chunk in iter_chunks(sorted(serials), 500):
         rows += conn.execute(
             f"SELECT serial, station, last_pass FROM unit_station WHERE serial IN ({','.join('?' * len(chunk))}) "
             + sql_tail,
             (*chunk, *args),
         ).fetchall()
     return rows
-
-
-def _chunks(items: list[str], n: int = 500) -> Iterable[list[str]]:
-    return (items[i : i + n] for i in range(0, len(items), n))
 
 
 def work_order_totals(

@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from store import sql_dead as dead_q
 from store import sql_measure as measure_q
 from store import sql_output as out_q
 from store.base import DeadLetter, MeasuredValue, MeasureSummary, SourceHealth, Tallies, UnitSeen, WriteCounts
+from store.batches import iter_chunks
 from store.sql_rollup import HOUR_MS, window_tallies
 
 
@@ -69,21 +71,22 @@ def rows_of(records: Iterable[ResultRecord | StateRecord]) -> Rows:
 
 
 
-class SqlStore:
+class SqlStore(ABC):
     """The store methods every SQL store shares; see `store.sql_schema` for the roll-ups."""
 
     url: str
 
+    @abstractmethod
     def _conn(self) -> Any:
         """This thread's connection; it has `execute`, `executemany` and a `dialect`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _tx(self, conn: Any) -> AbstractContextManager[None]:
         """A write transaction on `conn`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def write_rows(self, rows: Rows) -> WriteCounts:
-        raise NotImplementedError
+        """Store rows made by `rows_of` (possibly in another process: the parallel import)."""
 
     def write(self, records: Iterable[ResultRecord | StateRecord]) -> WriteCounts:
         return self.write_rows(rows_of(records))
@@ -92,7 +95,8 @@ class SqlStore:
         """After a bulk load: the planner's statistics brought up to date now, not when the
         database's own schedule gets to it (PostgreSQL planned the andon's state query over a
         million fresh state changes as a full scan until then: 2.8 s instead of 15 ms)."""
-        self._conn().execute(self._conn().dialect.refresh_statistics)
+        conn = self._conn()
+        conn.execute(conn.dialect.refresh_statistics)
 
     def records_after(self, table: str, rid: int, limit: int) -> list[tuple[int, Record]]:
         """(row id, record) of `table` ("results" or "states") after row id `rid`, in stored order."""
@@ -412,15 +416,3 @@ def row_to_result(r: tuple[Any, ...]) -> ResultRecord:
             "measurements": detail.get("measurements", []),
         }
     )
-
-
-
-def iter_chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for it in items:
-        chunk.append(it)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

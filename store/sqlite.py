@@ -16,9 +16,9 @@ from store.base import StoreError, WriteCounts
 from store.sql_dialect import SQLITE, measurements_from_results
 from store.sql_rollup import refresh_rollups
 from store.sql_schema import AFTER_SCHEMA, MIGRATIONS, SCHEMA, SCHEMA_VERSION
-from store.sql_store import Rows, SqlStore, iter_chunks, result_row, row_to_result, rows_of
+from store.sql_store import Rows, SqlStore, result_row, row_to_result, rows_of
 
-__all__ = ["Rows", "SqliteStore", "iter_chunks", "result_row", "row_to_result", "rows_of"]
+__all__ = ["Rows", "SqliteStore", "result_row", "row_to_result", "rows_of"]
 
 
 def _cache_kib() -> int:
