@@ -83,6 +83,7 @@ class PgConn:
     def __init__(self, raw: psycopg.Connection[Any], url: str) -> None:
         self.raw, self.url = raw, url
         self.in_tx = False
+        self.staged: set[str] = set()  # the temporary tables this session has made
 
     def execute(self, sql: str, params: Any = ()) -> psycopg.Cursor[Any]:
         try:
@@ -91,7 +92,7 @@ class PgConn:
         except StoreUnavailable:
             if self.in_tx or not self.raw.broken:
                 raise
-            self.raw = _connect(self.url)
+            self.raw, self.staged = _connect(self.url), set()
             with said(self.url):
                 return self.raw.execute(pg_sql(sql), params)
 
@@ -125,14 +126,17 @@ class PgStore(SqlStore):
             )
         self.url = url
         self._local = threading.local()
+        self._migrated = False
         self._conn()  # connect and create or check the schema now, so errors surface at open time
 
     def _conn(self) -> PgConn:
         conn: PgConn | None = getattr(self._local, "conn", None)
         if conn is None or conn.raw.closed or conn.raw.broken:
             conn = PgConn(_connect(self.url), self.url)
-            with said(self.url):
-                self._migrate(conn)
+            if not self._migrated:  # once per store: a thread's or a reconnect's connection needs none
+                with said(self.url):
+                    self._migrate(conn)
+                self._migrated = True
             self._local.conn = conn
         return conn
 
@@ -180,15 +184,19 @@ class PgStore(SqlStore):
         results, states = rows
         conn = self._conn()
         stored = 0
-        with self._tx(conn):
-            if results:
-                since = conn.scalar("SELECT coalesce(max(rid), 0) FROM results")
-                stored = _insert_new(conn, "results", _RESULT_COLS, results)
-                if stored:
-                    conn.execute(measurements_from_results(POSTGRES), {"since": since})
-                    refresh_rollups(conn, since)
-            if states:
-                stored += _insert_new(conn, "states", _STATE_COLS, states)
+        try:
+            with self._tx(conn):
+                if results:
+                    since = conn.scalar("SELECT coalesce(max(rid), 0) FROM results")
+                    stored = _insert_new(conn, "results", _RESULT_COLS, results)
+                    if stored:
+                        conn.execute(measurements_from_results(POSTGRES), {"since": since})
+                        refresh_rollups(conn, since)
+                if states:
+                    stored += _insert_new(conn, "states", _STATE_COLS, states)
+        except BaseException:
+            conn.staged.clear()  # a temporary table made in a rolled-back transaction is gone too
+            raise
         return WriteCounts(stored, len(results) + len(states) - stored)
 
     def result_count(self) -> int:
@@ -212,12 +220,14 @@ def _locked(conn: PgConn) -> Iterator[None]:
 def _insert_new(conn: PgConn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> int:
     """COPY `rows` into a temporary table and insert those whose id is new; how many were."""
     stage = f"{table}_in"
-    types = conn.scalar(
-        "SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) "
-        "FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 1 AND NOT attisdropped",
-        (table,),
-    )
-    conn.raw.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (n BIGINT, {types}) ON COMMIT DELETE ROWS")
+    if stage not in conn.staged:  # once per session: the table's columns, as the catalog has them
+        types = conn.scalar(
+            "SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) "
+            "FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 1 AND NOT attisdropped",
+            (table,),
+        )
+        conn.raw.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (n BIGINT, {types}) ON COMMIT DELETE ROWS")
+        conn.staged.add(stage)
     with conn.raw.cursor().copy(f"COPY {stage} (n, {cols}) FROM STDIN") as copy:
         for i, row in enumerate(rows):
             copy.write_row((i, *row))
