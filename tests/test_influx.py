@@ -99,9 +99,10 @@ def _batch(k: int, n: int = 100) -> list:
 def test_a_panel_reported_at_one_instant_is_four_points() -> None:
     boards = [result(f"PANEL-7-{b}", "AOI", "PASS", 0, id=f"pb{b}") for b in range(4)]
     points = points_of([(1000 + b, r) for b, r in enumerate(boards)])
-    identities = {(p._name, tuple(sorted(p._tags.items())), p._time) for p in points}
-    assert len(points) == 4 and len(identities) == 4
-    times = sorted(p._time for p in points)
+    lines = [p.to_line_protocol().split(" ") for p in points]  # measurement,tags  fields  time
+    identities = {(line[0], line[-1]) for line in lines}
+    assert len(points) == 4 and len(identities) == 4 and len({line[0] for line in lines}) == 1  # one series
+    times = sorted(int(line[-1]) for line in lines)
     assert times[-1] - times[0] < 1_000_000  # within the records' millisecond
 
 
