@@ -48,6 +48,22 @@ AFTER_SCHEMA: dict[int, list[str]] = {
     ],
 }
 
+# the roll-ups, by the hour and by the day of the units' first attempt (store.sql_rollup.BUCKETS)
+ROLLUP_TABLES = """
+CREATE TABLE IF NOT EXISTS station_{suffix} (
+  {col} INTEGER NOT NULL, product TEXT NOT NULL, station TEXT NOT NULL,
+  units INTEGER NOT NULL, first_pass INTEGER NOT NULL, final_pass INTEGER NOT NULL,
+  attempts INTEGER NOT NULL, defects INTEGER NOT NULL, false_calls INTEGER NOT NULL,
+  PRIMARY KEY ({col}, product, station)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS product_{suffix} (
+  {col} INTEGER NOT NULL, product TEXT NOT NULL,
+  units INTEGER NOT NULL, final_good INTEGER NOT NULL, defects INTEGER NOT NULL,
+  PRIMARY KEY ({col}, product)
+) WITHOUT ROWID;
+"""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -95,32 +111,7 @@ CREATE TABLE IF NOT EXISTS units (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS units_first ON units(first_ts);
 
-CREATE TABLE IF NOT EXISTS station_hourly (
-  hour INTEGER NOT NULL, product TEXT NOT NULL, station TEXT NOT NULL,
-  units INTEGER NOT NULL, first_pass INTEGER NOT NULL, final_pass INTEGER NOT NULL,
-  attempts INTEGER NOT NULL, defects INTEGER NOT NULL, false_calls INTEGER NOT NULL,
-  PRIMARY KEY (hour, product, station)
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS product_hourly (
-  hour INTEGER NOT NULL, product TEXT NOT NULL,
-  units INTEGER NOT NULL, final_good INTEGER NOT NULL, defects INTEGER NOT NULL,
-  PRIMARY KEY (hour, product)
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS station_daily (
-  day INTEGER NOT NULL, product TEXT NOT NULL, station TEXT NOT NULL,
-  units INTEGER NOT NULL, first_pass INTEGER NOT NULL, final_pass INTEGER NOT NULL,
-  attempts INTEGER NOT NULL, defects INTEGER NOT NULL, false_calls INTEGER NOT NULL,
-  PRIMARY KEY (day, product, station)
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS product_daily (
-  day INTEGER NOT NULL, product TEXT NOT NULL,
-  units INTEGER NOT NULL, final_good INTEGER NOT NULL, defects INTEGER NOT NULL,
-  PRIMARY KEY (day, product)
-) WITHOUT ROWID;
-
+""" + "".join(ROLLUP_TABLES.format(suffix=suffix, col=col) for suffix, col in (("hourly", "hour"), ("daily", "day"))) + """
 CREATE TABLE IF NOT EXISTS unit_registry (
   serial TEXT PRIMARY KEY, product TEXT, work_order TEXT, station TEXT NOT NULL, ts INTEGER NOT NULL
 ) WITHOUT ROWID;
