@@ -141,6 +141,9 @@ def _shares(rep: dict[str, Any]) -> dict[str, float]:
     return {k: float(sole.get(k) or 0) + float(shifting.get(k) or 0) for k in {*sole, *shifting}}
 
 
+CANDIDATE = 0.25  # a rival for the bottleneck: at least this share of the top station's time as bottleneck
+
+
 def bottleneck_verdict(reps: list[dict[str, Any]]) -> dict[str, Any]:
     """The station with the largest mean share of the time as bottleneck (sole + shifting), that
     share with its 95 % interval, and the stations it is statistically tied with: those whose
@@ -154,8 +157,8 @@ def bottleneck_verdict(reps: list[dict[str, Any]]) -> dict[str, Any]:
     top = max(names, key=lambda k: mean[k])
     tied = []
     for k in sorted(names, key=lambda k: -mean[k]) if len(per_rep) > 1 else ():  # one run: no interval
-        if k == top or mean[k] <= 0:
-            continue
+        if k == top or mean[k] < CANDIDATE * mean[top]:
+            continue  # a station seldom the bottleneck is no rival, however wide a few runs' interval
         diff = paired_difference([d.get(top, 0.0) - d.get(k, 0.0) for d in per_rep])
         if not diff["significant"]:
             tied.append({"station": k, "share": mean[k], "replications_needed": diff["replications_needed"]})

@@ -103,6 +103,9 @@ def test_two_ingests_and_a_dashboard_on_one_postgresql_store(pg_url: str, tmp_pa
             page.wait_for_selector("#fpy-FF-50-FT", timeout=30_000)
             assert page.inner_text("#fpy-FF-50-SPI") == f"{100 * (N - spi_first_fail) / N:.1f} %"
             assert page.inner_text("#fpy-FF-50-FT") == f"{100 * (N - ft_first_fail) / N:.1f} %"
+            rty = 100 * (N - spi_first_fail) / N * (N - ft_first_fail) / N  # both stations' FPY, multiplied
+            assert page.inner_text("#rty-FF-50") == f"{rty:.1f} %"
+            assert page.inner_text("#units-FF-50") == str(N)
             page.screenshot(path=str(ARTIFACTS / "yield-page-postgresql.png"), full_page=True)
     finally:
         for p in procs:

@@ -265,6 +265,8 @@ def test_the_bottleneck_says_when_it_is_statistically_tied() -> None:
     assert close["share"]["mean"] == pytest.approx((0.35 + 0.30 + 0.41) / 3)
     lo, hi = close["share"]["ci95"]
     assert lo < close["share"]["mean"] < hi
+    rare = bottleneck_verdict([rep(0.50, 0.02), rep(0.20, 0.03)])  # two wild runs: ASSY is still no rival
+    assert rare["tied_with"] == []
     clear = bottleneck_verdict([rep(0.50, 0.20), rep(0.52, 0.21), rep(0.49, 0.22)])
     assert clear["station"] == "MOUNT" and clear["tied_with"] == []
     assert bottleneck_verdict([{"bottleneck": {}}])["station"] is None
